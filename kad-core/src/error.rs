@@ -1,0 +1,51 @@
+//! Errors returned by [`Node`](crate::Node) commands.
+
+use std::fmt;
+
+/// Why a command was refused. Nothing is changed when a command returns an error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandError {
+    /// `max_queries` commands are already running.
+    TooManyQueries {
+        /// The configured bound.
+        max: usize,
+    },
+    /// `max_pending_requests` requests are already in flight.
+    TooManyPendingRequests {
+        /// The configured bound.
+        max: usize,
+    },
+    /// The value is larger than `max_value_size`.
+    ValueTooLarge {
+        /// Its length.
+        len: usize,
+        /// The configured bound.
+        max: usize,
+    },
+    /// The local record store holds `max_records` records and the key is new.
+    StoreFull {
+        /// The configured bound.
+        max: usize,
+    },
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::TooManyQueries { max } => {
+                write!(f, "too many queries running (at most {max})")
+            }
+            CommandError::TooManyPendingRequests { max } => {
+                write!(f, "too many requests in flight (at most {max})")
+            }
+            CommandError::ValueTooLarge { len, max } => {
+                write!(f, "value of {len} bytes is over the limit of {max} bytes")
+            }
+            CommandError::StoreFull { max } => {
+                write!(f, "record store is full ({max} records)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CommandError {}

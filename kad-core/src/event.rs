@@ -1,0 +1,99 @@
+//! What a node reports to its caller through [`Node::poll_event`](crate::Node::poll_event).
+
+use std::time::{Duration, Instant};
+
+use crate::contact::Contact;
+use crate::ids::QueryId;
+
+/// Something the caller may want to know about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event<A, K> {
+    /// A command finished.
+    QueryFinished {
+        /// The id the command returned.
+        id: QueryId,
+        /// What it found.
+        result: QueryResult<A, K>,
+        /// How it went.
+        stats: QueryStats,
+    },
+    /// A contact entered the routing table.
+    ContactAdded {
+        /// The new contact.
+        contact: Contact<A, K>,
+        /// Its bucket (the length of the prefix it shares with this node's id).
+        bucket: usize,
+    },
+    /// A contact left the routing table (failed too often, silent too long, or evicted).
+    ContactRemoved {
+        /// The removed contact.
+        contact: Contact<A, K>,
+    },
+}
+
+/// The result of a finished command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryResult<A, K> {
+    /// `bootstrap` finished: the closest contacts to this node's own id.
+    Bootstrap {
+        /// Closest first, at most k.
+        closest: Vec<Contact<A, K>>,
+    },
+    /// `find_node` finished.
+    FindNode {
+        /// The k closest contacts that answered, closest first.
+        closest: Vec<Contact<A, K>>,
+    },
+    /// `get` finished.
+    Get {
+        /// The value, if any node (or this one) had it.
+        value: Option<Vec<u8>>,
+    },
+    /// `put` finished.
+    Put {
+        /// How many nodes acknowledged the STORE (this node's own copy not counted).
+        replicas: usize,
+    },
+    /// `ping` finished.
+    Ping {
+        /// Whether the contact answered in time.
+        alive: bool,
+    },
+}
+
+/// Statistics of one command.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueryStats {
+    /// Requests sent.
+    pub requests: u32,
+    /// Responses received.
+    pub responses: u32,
+    /// Requests that failed (timed out).
+    pub failures: u32,
+    /// Longest chain of "learned from" among contacts that answered: 1 when only contacts from
+    /// the routing table answered.
+    pub hops: u32,
+    /// From the command to its result.
+    pub duration: Duration,
+}
+
+/// When a command started, kept beside its stats until it finishes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StatsClock {
+    pub(crate) started: Instant,
+    pub(crate) stats: QueryStats,
+}
+
+impl StatsClock {
+    pub(crate) fn new(now: Instant) -> Self {
+        StatsClock {
+            started: now,
+            stats: QueryStats::default(),
+        }
+    }
+
+    pub(crate) fn finish(mut self, now: Instant) -> QueryStats {
+        self.stats.duration = now.saturating_duration_since(self.started);
+        self.stats
+    }
+}

@@ -1,0 +1,279 @@
+//! The iterative lookup: the heart of Kademlia.
+//!
+//! A lookup keeps the candidates it has heard of sorted by distance to the target, keeps up to
+//! alpha requests in flight to the closest ones not yet asked, and ends when the k closest
+//! candidates that did not fail have all answered (or, for FIND_VALUE, at the first value).
+//! Each candidate remembers its depth: 1 for a contact from the routing table, one more than
+//! the depth of the contact that told us about it otherwise.
+
+use std::time::Instant;
+
+use crate::contact::Contact;
+use crate::event::StatsClock;
+use crate::key::KeyType;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Waiting,
+    InFlight,
+    Responded,
+    Failed,
+}
+
+#[derive(Clone, Debug)]
+struct Candidate<A, K: KeyType> {
+    contact: Contact<A, K>,
+    distance: K::Distance,
+    state: State,
+    depth: u32,
+    had_value: bool,
+}
+
+/// A value found by a FIND_VALUE lookup.
+#[derive(Clone, Debug)]
+pub(crate) struct Found<K> {
+    pub(crate) value: Vec<u8>,
+    pub(crate) ttl_secs: u32,
+    pub(crate) from: K,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Lookup<A, K: KeyType> {
+    target: K,
+    k: usize,
+    alpha: usize,
+    max_candidates: usize,
+    candidates: Vec<Candidate<A, K>>,
+    in_flight: usize,
+    /// Requests to seeds known only by address (bootstrap).
+    seeds_in_flight: usize,
+    pub(crate) clock: StatsClock,
+    pub(crate) found: Option<Found<K>>,
+}
+
+impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
+    pub(crate) fn new(
+        target: K,
+        k: usize,
+        alpha: usize,
+        max_candidates: usize,
+        now: Instant,
+    ) -> Self {
+        Lookup {
+            target,
+            k,
+            alpha,
+            max_candidates,
+            candidates: Vec::new(),
+            in_flight: 0,
+            seeds_in_flight: 0,
+            clock: StatsClock::new(now),
+            found: None,
+        }
+    }
+
+    pub(crate) fn target(&self) -> &K {
+        &self.target
+    }
+
+    /// Adds contacts learned at `depth`, keeping the list sorted and bounded.
+    pub(crate) fn add_contacts<I: IntoIterator<Item = Contact<A, K>>>(
+        &mut self,
+        contacts: I,
+        depth: u32,
+    ) {
+        for contact in contacts {
+            let distance = contact.id.distance(&self.target);
+            let at = match self
+                .candidates
+                .binary_search_by(|c| c.distance.cmp(&distance))
+            {
+                Ok(_) => continue, // already known
+                Err(at) => at,
+            };
+            if at >= self.max_candidates {
+                continue;
+            }
+            self.candidates.insert(
+                at,
+                Candidate {
+                    contact,
+                    distance,
+                    state: State::Waiting,
+                    depth,
+                    had_value: false,
+                },
+            );
+        }
+        // Trim the far end, keeping requests in flight so their answers still count.
+        let mut i = self.candidates.len();
+        while self.candidates.len() > self.max_candidates && i > 0 {
+            i -= 1;
+            if self.candidates[i].state != State::InFlight {
+                self.candidates.remove(i);
+            }
+        }
+    }
+
+    /// A request went to a seed known only by its address.
+    pub(crate) fn seed_sent(&mut self) {
+        self.seeds_in_flight += 1;
+        self.clock.stats.requests += 1;
+    }
+
+    /// A seed answered (`Some(id)`) or failed (`None`).
+    pub(crate) fn seed_done(&mut self, answered: Option<Contact<A, K>>, contacts: Vec<Contact<A, K>>) {
+        self.seeds_in_flight = self.seeds_in_flight.saturating_sub(1);
+        match answered {
+            Some(seed) => {
+                self.clock.stats.responses += 1;
+                self.add_contacts([seed.clone()], 1);
+                if let Some(c) = self.find_mut(&seed.id) {
+                    if c.state == State::Waiting {
+                        c.state = State::Responded;
+                    }
+                }
+                self.note_depth(1);
+                self.add_contacts(contacts, 2);
+            }
+            None => self.clock.stats.failures += 1,
+        }
+    }
+
+    fn note_depth(&mut self, depth: u32) {
+        self.clock.stats.hops = self.clock.stats.hops.max(depth);
+    }
+
+    fn find_mut(&mut self, id: &K) -> Option<&mut Candidate<A, K>> {
+        let distance = id.distance(&self.target);
+        let at = self
+            .candidates
+            .binary_search_by(|c| c.distance.cmp(&distance))
+            .ok()?;
+        Some(&mut self.candidates[at])
+    }
+
+    /// The next contact to ask, if a request slot is free; it is marked in flight.
+    pub(crate) fn next_request(&mut self) -> Option<Contact<A, K>> {
+        if self.in_flight >= self.alpha || self.found.is_some() {
+            return None;
+        }
+        let mut live = 0;
+        for c in self.candidates.iter_mut() {
+            if c.state == State::Failed {
+                continue;
+            }
+            if live >= self.k {
+                break;
+            }
+            live += 1;
+            if c.state == State::Waiting {
+                c.state = State::InFlight;
+                self.in_flight += 1;
+                self.clock.stats.requests += 1;
+                return Some(c.contact.clone());
+            }
+        }
+        None
+    }
+
+    /// A request picked by `next_request` could not be sent after all.
+    pub(crate) fn unsend(&mut self, id: &K) {
+        if let Some(c) = self.find_mut(id) {
+            if c.state == State::InFlight {
+                c.state = State::Waiting;
+                self.in_flight -= 1;
+                self.clock.stats.requests -= 1;
+            }
+        }
+    }
+
+    /// `id` answered with `contacts`.
+    pub(crate) fn on_nodes(&mut self, id: &K, contacts: Vec<Contact<A, K>>) {
+        let Some(depth) = self.mark(id, State::Responded) else {
+            return;
+        };
+        self.clock.stats.responses += 1;
+        self.note_depth(depth);
+        self.add_contacts(contacts, depth + 1);
+    }
+
+    /// `id` answered a FIND_VALUE with the value.
+    pub(crate) fn on_value(&mut self, id: &K, value: Vec<u8>, ttl_secs: u32) {
+        let Some(depth) = self.mark(id, State::Responded) else {
+            return;
+        };
+        self.clock.stats.responses += 1;
+        self.note_depth(depth);
+        if let Some(c) = self.find_mut(id) {
+            c.had_value = true;
+        }
+        if self.found.is_none() {
+            self.found = Some(Found {
+                value,
+                ttl_secs,
+                from: *id,
+            });
+        }
+    }
+
+    /// A request to `id` timed out.
+    pub(crate) fn on_failure(&mut self, id: &K) {
+        if self.mark(id, State::Failed).is_some() {
+            self.clock.stats.failures += 1;
+        }
+    }
+
+    /// Moves an in-flight candidate to `state`; returns its depth.
+    fn mark(&mut self, id: &K, state: State) -> Option<u32> {
+        let c = self.find_mut(id)?;
+        if c.state != State::InFlight {
+            return None;
+        }
+        c.state = state;
+        let depth = c.depth;
+        self.in_flight -= 1;
+        Some(depth)
+    }
+
+    /// Whether the lookup is over: a value was found, or the k closest live candidates have
+    /// all answered.
+    pub(crate) fn is_finished(&self) -> bool {
+        if self.found.is_some() {
+            return true;
+        }
+        if self.seeds_in_flight > 0 {
+            return false;
+        }
+        let mut live = 0;
+        for c in &self.candidates {
+            match c.state {
+                State::Failed => continue,
+                State::Responded => live += 1,
+                State::Waiting | State::InFlight => return false,
+            }
+            if live >= self.k {
+                return true;
+            }
+        }
+        true
+    }
+
+    /// The k closest contacts that answered, closest first.
+    pub(crate) fn closest(&self) -> Vec<Contact<A, K>> {
+        self.candidates
+            .iter()
+            .filter(|c| c.state == State::Responded)
+            .take(self.k)
+            .map(|c| c.contact.clone())
+            .collect()
+    }
+
+    /// The closest contact that answered without the value: where a found value is cached.
+    pub(crate) fn cache_target(&self) -> Option<Contact<A, K>> {
+        self.candidates
+            .iter()
+            .find(|c| c.state == State::Responded && !c.had_value)
+            .map(|c| c.contact.clone())
+    }
+}

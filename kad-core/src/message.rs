@@ -1,0 +1,93 @@
+//! The protocol's messages: the four Kademlia RPCs and their responses.
+//!
+//! Every message carries the transaction id that pairs a response with its request and the
+//! sender's node id, so that any message teaches its receiver a contact. The wire encoding lives
+//! in `kad-proto`; this module only says what is sent.
+
+use crate::contact::Contact;
+use crate::ids::TxId;
+
+/// One datagram's worth of protocol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message<A, K> {
+    /// Pairs a response with its request.
+    pub tx: TxId,
+    /// The id of the node that sent the message.
+    pub sender: K,
+    /// What the message says.
+    pub body: Body<A, K>,
+}
+
+/// A request or a response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body<A, K> {
+    /// A request, answered by a [`Response`] with the same transaction id.
+    Request(Request<K>),
+    /// The answer to a request.
+    Response(Response<A, K>),
+}
+
+/// The four Kademlia RPCs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request<K> {
+    /// Is the receiver alive? Answered by [`Response::Pong`].
+    Ping,
+    /// Asks for the receiver's closest contacts to `target`; answered by [`Response::Nodes`].
+    FindNode {
+        /// The key whose neighbours are wanted.
+        target: K,
+    },
+    /// Asks for the value stored under `key`; answered by [`Response::Value`] if the receiver
+    /// holds it, otherwise by [`Response::Nodes`] with its closest contacts to `key`.
+    FindValue {
+        /// The record key.
+        key: K,
+    },
+    /// Asks the receiver to store a record; answered by [`Response::Stored`].
+    Store {
+        /// The record key.
+        key: K,
+        /// The value.
+        value: Vec<u8>,
+        /// Remaining lifetime of the record in seconds (the receiver caps it at its own storage
+        /// timeout).
+        ttl_secs: u32,
+    },
+}
+
+/// The answers to [`Request`]s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response<A, K> {
+    /// Answers [`Request::Ping`].
+    Pong,
+    /// The responder's closest contacts to the requested key.
+    Nodes {
+        /// At most `max_response_contacts` contacts, closest first.
+        contacts: Vec<Contact<A, K>>,
+    },
+    /// The value asked for by [`Request::FindValue`].
+    Value {
+        /// The value.
+        value: Vec<u8>,
+        /// Remaining lifetime of the record in seconds.
+        ttl_secs: u32,
+    },
+    /// Acknowledges [`Request::Store`].
+    Stored {
+        /// Whether the record was kept (false when the responder's store is full or the value is
+        /// over its limit).
+        accepted: bool,
+    },
+}
+
+impl<K> Request<K> {
+    /// A short name for logs and counters.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Ping => "PING",
+            Request::FindNode { .. } => "FIND_NODE",
+            Request::FindValue { .. } => "FIND_VALUE",
+            Request::Store { .. } => "STORE",
+        }
+    }
+}

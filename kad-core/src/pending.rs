@@ -1,0 +1,116 @@
+//! Requests in flight: who each was sent to, why, and when it times out.
+//!
+//! A response is accepted only if its transaction id is pending, it comes from the address the
+//! request went to, it answers that kind of request, and (when the peer's id is known) it is
+//! signed with that id. The table is bounded by `max_pending_requests`.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::time::Instant;
+
+use crate::ids::{QueryId, TxId};
+
+/// Why a request was sent: where its answer goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// A step of lookup `QueryId`.
+    Lookup(QueryId),
+    /// A STORE of put `QueryId`.
+    Store(QueryId),
+    /// A STORE nobody waits for (caching, replication to a newly joined node).
+    Replicate,
+    /// The user's `ping`.
+    Ping(QueryId),
+    /// A liveness check of a routing-table contact: removed if it fails.
+    Check,
+}
+
+/// The kind of request, to check that a response answers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Ping,
+    FindNode,
+    FindValue,
+    Store,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Pending<A, K> {
+    pub(crate) to: A,
+    /// The peer's id when known (unknown for seeds given by address only).
+    pub(crate) id: Option<K>,
+    pub(crate) kind: Kind,
+    pub(crate) purpose: Purpose,
+    pub(crate) deadline: Instant,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct PendingRequests<A, K> {
+    requests: BTreeMap<TxId, Pending<A, K>>,
+    /// Deadlines, earliest first; entries whose request was answered are skipped lazily.
+    deadlines: BinaryHeap<Reverse<(Instant, TxId)>>,
+    max: usize,
+}
+
+impl<A, K> PendingRequests<A, K> {
+    pub(crate) fn new(max: usize) -> Self {
+        PendingRequests {
+            requests: BTreeMap::new(),
+            deadlines: BinaryHeap::new(),
+            max,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.requests.len() >= self.max
+    }
+
+    pub(crate) fn contains(&self, tx: &TxId) -> bool {
+        self.requests.contains_key(tx)
+    }
+
+    /// Adds a request; the caller checked `is_full` and picked an unused `tx`.
+    pub(crate) fn insert(&mut self, tx: TxId, pending: Pending<A, K>) {
+        self.deadlines.push(Reverse((pending.deadline, tx)));
+        self.requests.insert(tx, pending);
+        // Answered requests leave their deadline behind; drop them before the heap outgrows
+        // the bound.
+        if self.deadlines.len() > 2 * self.max + 16 {
+            let requests = &self.requests;
+            self.deadlines
+                .retain(|Reverse((_, tx))| requests.contains_key(tx));
+        }
+    }
+
+    pub(crate) fn get(&self, tx: &TxId) -> Option<&Pending<A, K>> {
+        self.requests.get(tx)
+    }
+
+    pub(crate) fn remove(&mut self, tx: &TxId) -> Option<Pending<A, K>> {
+        self.requests.remove(tx)
+    }
+
+    /// The earliest deadline still in the heap (possibly of an answered request: a harmless
+    /// early wake-up).
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// Removes and returns one request whose deadline is at or before `now`.
+    pub(crate) fn pop_expired(&mut self, now: Instant) -> Option<(TxId, Pending<A, K>)> {
+        while let Some(Reverse((deadline, tx))) = self.deadlines.peek().copied() {
+            if deadline > now {
+                return None;
+            }
+            self.deadlines.pop();
+            if let Some(p) = self.requests.remove(&tx) {
+                return Some((tx, p));
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,221 @@
+//! The routing table: one k-bucket per shared-prefix length with the local id.
+//!
+//! Bucket `i` holds contacts whose ids share exactly `i` leading bits with the local id. Only
+//! buckets up to the deepest one in use are allocated, so a table costs memory in proportion to
+//! what it holds. [`RoutingTable::closest`] walks buckets in order of distance to the target
+//! instead of sorting the whole table.
+
+use std::time::{Duration, Instant};
+
+use crate::bucket::{Bucket, Entry, Offer};
+use crate::contact::Contact;
+use crate::key::KeyType;
+
+/// What [`RoutingTable::offer`] did with a contact.
+pub(crate) enum Update<A, K> {
+    /// Already known; now the most recently seen.
+    Refreshed,
+    /// Added to bucket `bucket`.
+    Added { bucket: usize },
+    /// Its bucket is full; cached as a replacement. `ping` is the least-recently-seen contact
+    /// to check, if no check is already running.
+    Cached { ping: Option<Contact<A, K>> },
+    /// The local id: never stored.
+    Local,
+}
+
+/// A contact removed by [`RoutingTable::fail`], and the replacement that took its place.
+pub(crate) struct Removal<A, K> {
+    pub(crate) removed: Contact<A, K>,
+    pub(crate) promoted: Option<(Contact<A, K>, usize)>,
+}
+
+/// The k-buckets of one node.
+#[derive(Clone, Debug)]
+pub struct RoutingTable<A, K> {
+    local: K,
+    k: usize,
+    cache_size: usize,
+    buckets: Vec<Bucket<A, K>>,
+    len: usize,
+}
+
+impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
+    /// An empty table for the node `local`, with buckets of `k` contacts and `cache_size`
+    /// replacements each.
+    pub fn new(local: K, k: usize, cache_size: usize) -> Self {
+        RoutingTable {
+            local,
+            k,
+            cache_size,
+            buckets: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// The local id.
+    pub fn local_id(&self) -> &K {
+        &self.local
+    }
+
+    /// Number of contacts in the table (replacement caches not counted).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the table holds no contact.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bucket `id` belongs in, or `None` for the local id.
+    pub fn bucket_index(&self, id: &K) -> Option<usize> {
+        let i = self.local.shared_prefix_len(id);
+        (i < K::BITS).then_some(i)
+    }
+
+    /// Number of buckets allocated (one past the deepest bucket that ever held a contact).
+    pub fn bucket_count(&self) -> usize {
+        self.buckets.len()
+    }
+
+    /// The contacts of bucket `index`, least recently seen first.
+    pub fn bucket(&self, index: usize) -> &[Entry<A, K>] {
+        self.buckets.get(index).map_or(&[], |b| b.entries())
+    }
+
+    /// Every contact, bucket by bucket.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry<A, K>> {
+        self.buckets.iter().flat_map(|b| b.entries().iter())
+    }
+
+    /// The entry for `id`, if known.
+    pub fn get(&self, id: &K) -> Option<&Entry<A, K>> {
+        let i = self.bucket_index(id)?;
+        self.buckets.get(i)?.get(id)
+    }
+
+    /// Whether `id` is in the table.
+    pub fn contains(&self, id: &K) -> bool {
+        self.get(id).is_some()
+    }
+
+    fn bucket_mut(&mut self, index: usize, now: Instant) -> &mut Bucket<A, K> {
+        if index >= self.buckets.len() {
+            self.buckets.resize_with(index + 1, || Bucket::new(now));
+        }
+        &mut self.buckets[index]
+    }
+
+    /// A message arrived from `contact` at `now`.
+    pub(crate) fn offer(&mut self, contact: Contact<A, K>, now: Instant) -> Update<A, K> {
+        let Some(index) = self.bucket_index(&contact.id) else {
+            return Update::Local;
+        };
+        let (k, cache) = (self.k, self.cache_size);
+        match self.bucket_mut(index, now).offer(contact, now, k, cache) {
+            Offer::Refreshed => Update::Refreshed,
+            Offer::Added => {
+                self.len += 1;
+                Update::Added { bucket: index }
+            }
+            Offer::Cached(ping) => Update::Cached { ping },
+        }
+    }
+
+    /// A request to `id` went unanswered. See [`Bucket::fail`] for when the contact goes.
+    pub(crate) fn fail(&mut self, id: &K, evict: bool, max_failures: u8) -> Option<Removal<A, K>> {
+        let index = self.bucket_index(id)?;
+        let (entry, promoted) = self.buckets.get_mut(index)?.fail(id, evict, max_failures)?;
+        if promoted.is_none() {
+            self.len -= 1;
+        }
+        Some(Removal {
+            removed: entry.contact,
+            promoted: promoted.map(|c| (c, index)),
+        })
+    }
+
+    /// Marks `id` as being pinged; false if unknown or already pinged.
+    pub(crate) fn start_ping(&mut self, id: &K) -> bool {
+        match self.bucket_index(id) {
+            Some(i) => self.buckets.get_mut(i).is_some_and(|b| b.start_ping(id)),
+            None => false,
+        }
+    }
+
+    /// A ping marked by `start_ping` or `offer` could not be sent.
+    pub(crate) fn cancel_ping(&mut self, id: &K) {
+        if let Some(b) = self.bucket_index(id).and_then(|i| self.buckets.get_mut(i)) {
+            b.cancel_ping(id);
+        }
+    }
+
+    /// Contacts silent since before `now - peer_timeout` and not already being pinged.
+    pub(crate) fn silent(&self, now: Instant, peer_timeout: Duration) -> Vec<K> {
+        self.iter()
+            .filter(|e| !e.pinging && now.saturating_duration_since(e.last_seen) >= peer_timeout)
+            .map(|e| e.contact.id)
+            .collect()
+    }
+
+    /// Notes that a lookup for `target` ran at `now`, which keeps its bucket fresh.
+    pub(crate) fn touch(&mut self, target: &K, now: Instant) {
+        if let Some(i) = self.bucket_index(target) {
+            if let Some(b) = self.buckets.get_mut(i) {
+                b.last_lookup = now;
+            }
+        }
+    }
+
+    /// Indices of allocated buckets with no lookup into them for `interval`.
+    pub(crate) fn stale_buckets(&self, now: Instant, interval: Duration) -> Vec<usize> {
+        (0..self.buckets.len())
+            .filter(|&i| now.saturating_duration_since(self.buckets[i].last_lookup) >= interval)
+            .collect()
+    }
+
+    /// The `n` known contacts closest to `target`, closest first, skipping `exclude`.
+    ///
+    /// Buckets are visited in order of their distance to `target`, so only the buckets that can
+    /// contribute are read and only their contacts are sorted.
+    pub fn closest(&self, target: &K, n: usize, exclude: Option<&K>) -> Vec<Contact<A, K>> {
+        let mut out = Vec::with_capacity(n.min(self.len));
+        if n == 0 {
+            return out;
+        }
+        let cpl = self.local.shared_prefix_len(target);
+        let count = self.buckets.len();
+        let mut group = Vec::new();
+        // Bucket `cpl` shares more than `cpl` bits with the target: the closest group.
+        // Deeper buckets all differ from the target first at bit `cpl`: the next group.
+        // Then each shallower bucket `i` differs from the target first at bit `i`.
+        let groups = std::iter::once(cpl..cpl + 1)
+            .chain(std::iter::once(cpl + 1..count))
+            .chain((0..cpl.min(count)).rev().map(|i| i..i + 1));
+        for range in groups {
+            for i in range {
+                let Some(bucket) = self.buckets.get(i) else {
+                    continue;
+                };
+                for e in bucket.entries() {
+                    if Some(&e.contact.id) != exclude {
+                        group.push((e.contact.id.distance(target), &e.contact));
+                    }
+                }
+            }
+            group.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let room = n - out.len();
+            out.extend(group.drain(..).take(room).map(|(_, c)| c.clone()));
+            if out.len() >= n {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Replacement contacts cached in bucket `index`.
+    pub fn replacements_in(&self, index: usize) -> usize {
+        self.buckets.get(index).map_or(0, |b| b.replacements_len())
+    }
+}

@@ -1,0 +1,147 @@
+//! The local record store: values this node holds, each with an absolute expiry and the times of
+//! its next republication, bounded in count and value size.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::error::CommandError;
+use crate::key::KeyType;
+
+/// One stored value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub(crate) value: Vec<u8>,
+    /// The record is dropped at this instant.
+    pub(crate) expires: Instant,
+    /// When this holder next sends the record to the k closest nodes.
+    pub(crate) republish_at: Instant,
+    /// Set when this node is the original publisher: it re-puts with a fresh lifetime then.
+    pub(crate) reput_at: Option<Instant>,
+}
+
+impl Record {
+    /// Remaining lifetime in whole seconds, as sent on the wire.
+    pub(crate) fn ttl_secs(&self, now: Instant) -> u32 {
+        let secs = self.expires.saturating_duration_since(now).as_secs();
+        u32::try_from(secs).unwrap_or(u32::MAX)
+    }
+}
+
+/// Records keyed by record key. A `BTreeMap` so that iteration (republishing) is deterministic.
+#[derive(Clone, Debug)]
+pub(crate) struct RecordStore<K> {
+    records: BTreeMap<K, Record>,
+    max_records: usize,
+    max_value_size: usize,
+}
+
+impl<K: KeyType> RecordStore<K> {
+    pub(crate) fn new(max_records: usize, max_value_size: usize) -> Self {
+        RecordStore {
+            records: BTreeMap::new(),
+            max_records,
+            max_value_size,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub(crate) fn check_value(&self, value: &[u8]) -> Result<(), CommandError> {
+        if value.len() > self.max_value_size {
+            return Err(CommandError::ValueTooLarge {
+                len: value.len(),
+                max: self.max_value_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether a record for `key` could be stored now.
+    pub(crate) fn has_room_for(&self, key: &K) -> Result<(), CommandError> {
+        if self.records.len() >= self.max_records && !self.records.contains_key(key) {
+            return Err(CommandError::StoreFull {
+                max: self.max_records,
+            });
+        }
+        Ok(())
+    }
+
+    /// Stores or replaces a record. A replaced record keeps its publisher schedule.
+    pub(crate) fn insert(&mut self, key: K, record: Record) -> Result<(), CommandError> {
+        self.check_value(&record.value)?;
+        self.has_room_for(&key)?;
+        match self.records.get_mut(&key) {
+            Some(old) => {
+                let reput_at = record.reput_at.or(old.reput_at);
+                *old = Record { reput_at, ..record };
+            }
+            None => {
+                self.records.insert(key, record);
+            }
+        }
+        Ok(())
+    }
+
+    /// The live record for `key`.
+    pub(crate) fn get(&self, key: &K, now: Instant) -> Option<&Record> {
+        self.records.get(key).filter(|r| r.expires > now)
+    }
+
+    /// Drops expired records; returns how many.
+    pub(crate) fn expire(&mut self, now: Instant) -> usize {
+        let before = self.records.len();
+        self.records.retain(|_, r| r.expires > now);
+        before - self.records.len()
+    }
+
+    /// Records whose holder republication is due, with their schedule moved on by `interval`.
+    pub(crate) fn due_republish(
+        &mut self,
+        now: Instant,
+        interval: Duration,
+        max: usize,
+    ) -> Vec<(K, Vec<u8>, u32)> {
+        let mut out = Vec::new();
+        for (key, r) in self.records.iter_mut() {
+            if out.len() >= max {
+                break;
+            }
+            if r.republish_at <= now && r.expires > now {
+                r.republish_at = now + interval;
+                out.push((*key, r.value.clone(), r.ttl_secs(now)));
+            }
+        }
+        out
+    }
+
+    /// Records this node published whose re-put is due; their lifetime is renewed to
+    /// `lifetime` and the next re-put set `interval` ahead.
+    pub(crate) fn due_reput(
+        &mut self,
+        now: Instant,
+        interval: Duration,
+        lifetime: Duration,
+        max: usize,
+    ) -> Vec<(K, Vec<u8>, u32)> {
+        let mut out = Vec::new();
+        for (key, r) in self.records.iter_mut() {
+            if out.len() >= max {
+                break;
+            }
+            if r.reput_at.is_some_and(|t| t <= now) {
+                r.reput_at = Some(now + interval);
+                r.expires = now + lifetime;
+                r.republish_at = now + interval;
+                out.push((*key, r.value.clone(), r.ttl_secs(now)));
+            }
+        }
+        out
+    }
+
+    /// Every live record, in key order.
+    pub(crate) fn iter(&self, now: Instant) -> impl Iterator<Item = (&K, &Record)> {
+        self.records.iter().filter(move |(_, r)| r.expires > now)
+    }
+}
