@@ -44,6 +44,9 @@ pub(crate) enum Offer<A, K> {
     Cached(Option<Contact<A, K>>),
 }
 
+/// A removed entry and the replacement promoted in its place.
+pub(crate) type Eviction<A, K> = (Entry<A, K>, Option<Contact<A, K>>);
+
 #[derive(Clone, Debug)]
 pub(crate) struct Bucket<A, K> {
     /// Least recently seen first.
@@ -101,7 +104,8 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
             self.entries.push(entry);
             return Offer::Added;
         }
-        self.replacements.retain(|r| r.contact.id != entry.contact.id);
+        self.replacements
+            .retain(|r| r.contact.id != entry.contact.id);
         if cache_size > 0 {
             if self.replacements.len() >= cache_size {
                 self.replacements.remove(0);
@@ -120,12 +124,7 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
     /// Records a failed request to `id`. The contact is removed, and the most recently seen
     /// replacement takes its place, when `evict` is set or it has failed `max_failures` times in
     /// a row. Returns the removed entry and the promoted replacement.
-    pub(crate) fn fail(
-        &mut self,
-        id: &K,
-        evict: bool,
-        max_failures: u8,
-    ) -> Option<(Entry<A, K>, Option<Contact<A, K>>)> {
+    pub(crate) fn fail(&mut self, id: &K, evict: bool, max_failures: u8) -> Option<Eviction<A, K>> {
         let i = self.position(id)?;
         let entry = &mut self.entries[i];
         entry.failures = entry.failures.saturating_add(1);

@@ -130,7 +130,10 @@ mod tests {
     #[test]
     fn sha1_known_answers() {
         let h = Sha1Hasher::new();
-        assert_eq!(hex(h.hash(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            hex(h.hash(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
         assert_eq!(hex(h.hash(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
     }
 

@@ -91,7 +91,11 @@ impl<const N: usize> Key<N> {
     /// that falls in bucket `prefix_len` of this node's routing table.
     ///
     /// Returns `None` when `prefix_len >= BITS` (the only key sharing every bit is `self`).
-    pub fn random_in_bucket<R: Rng + ?Sized>(&self, prefix_len: usize, rng: &mut R) -> Option<Self> {
+    pub fn random_in_bucket<R: Rng + ?Sized>(
+        &self,
+        prefix_len: usize,
+        rng: &mut R,
+    ) -> Option<Self> {
         if prefix_len >= Self::BITS {
             return None;
         }

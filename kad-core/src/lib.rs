@@ -79,6 +79,7 @@ mod routing;
 mod stats;
 mod store;
 
+pub use bucket::Entry;
 pub use config::{Config, ConfigBuilder, ConfigError};
 pub use contact::Contact;
 pub use error::CommandError;
@@ -94,6 +95,5 @@ pub use ids::{QueryId, TxId};
 pub use key::{Distance, Key, KeyType};
 pub use message::{Body, Message, Request, Response};
 pub use node::{Node, Transmit};
-pub use bucket::Entry;
 pub use routing::RoutingTable;
 pub use stats::NodeStats;

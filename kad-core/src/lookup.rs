@@ -122,7 +122,11 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
     }
 
     /// A seed answered (`Some(id)`) or failed (`None`).
-    pub(crate) fn seed_done(&mut self, answered: Option<Contact<A, K>>, contacts: Vec<Contact<A, K>>) {
+    pub(crate) fn seed_done(
+        &mut self,
+        answered: Option<Contact<A, K>>,
+        contacts: Vec<Contact<A, K>>,
+    ) {
         self.seeds_in_flight = self.seeds_in_flight.saturating_sub(1);
         match answered {
             Some(seed) => {

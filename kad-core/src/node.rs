@@ -49,7 +49,10 @@ enum Goal {
 
 #[derive(Clone, Debug)]
 enum Query<A, K: KeyType> {
-    Lookup { lookup: Lookup<A, K>, goal: Goal },
+    Lookup {
+        lookup: Lookup<A, K>,
+        goal: Goal,
+    },
     /// The STORE phase of a put, after its lookup.
     Storing {
         clock: StatsClock,
@@ -57,7 +60,9 @@ enum Query<A, K: KeyType> {
         acks: usize,
         report: bool,
     },
-    Ping { clock: StatsClock },
+    Ping {
+        clock: StatsClock,
+    },
 }
 
 /// A Kademlia node as a pure state machine.
@@ -328,7 +333,14 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             .closest(target, self.config.max_response_contacts, exclude)
     }
 
-    fn on_response(&mut self, now: Instant, from: A, tx: TxId, sender: K, response: Response<A, K>) {
+    fn on_response(
+        &mut self,
+        now: Instant,
+        from: A,
+        tx: TxId,
+        sender: K,
+        response: Response<A, K>,
+    ) {
         let valid = self.pending.get(&tx).is_some_and(|p| {
             p.to == from
                 && p.id.is_none_or(|id| id == sender)
@@ -697,7 +709,10 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
 
     fn finish_put(&mut self, now: Instant, qid: QueryId) {
         if let Some(Query::Storing {
-            clock, acks, report, ..
+            clock,
+            acks,
+            report,
+            ..
         }) = self.queries.remove(&qid)
         {
             if report {
@@ -747,9 +762,11 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         let reputs = self
             .store
             .due_reput(now, c.reput_interval, c.storage_timeout, room(self));
-        let republishes = self
-            .store
-            .due_republish(now, c.republish_interval, room(self).saturating_sub(reputs.len()));
+        let republishes = self.store.due_republish(
+            now,
+            c.republish_interval,
+            room(self).saturating_sub(reputs.len()),
+        );
         for (key, value, ttl_secs) in reputs.into_iter().chain(republishes) {
             let goal = Goal::Put {
                 value,
@@ -770,7 +787,12 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         }
 
         let budget = c.max_pending_requests.saturating_sub(self.pending.len()) / 2;
-        for id in self.routing.silent(now, c.peer_timeout).into_iter().take(budget) {
+        for id in self
+            .routing
+            .silent(now, c.peer_timeout)
+            .into_iter()
+            .take(budget)
+        {
             if self.routing.start_ping(&id) {
                 if let Some(contact) = self.routing.get(&id).map(|e| e.contact().clone()) {
                     self.check(now, contact);
@@ -786,7 +808,10 @@ fn answers<A, K>(kind: Kind, response: &Response<A, K>) -> bool {
         (kind, response),
         (Kind::Ping, Response::Pong)
             | (Kind::FindNode, Response::Nodes { .. })
-            | (Kind::FindValue, Response::Nodes { .. } | Response::Value { .. })
+            | (
+                Kind::FindValue,
+                Response::Nodes { .. } | Response::Value { .. }
+            )
             | (Kind::Store, Response::Stored { .. })
     )
 }

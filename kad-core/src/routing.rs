@@ -204,8 +204,13 @@ impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
                     }
                 }
             }
-            group.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let room = n - out.len();
+            if group.len() > room {
+                // Only the `room` closest of the group are needed: select, then sort those.
+                group.select_nth_unstable_by(room - 1, |a, b| a.0.cmp(&b.0));
+                group.truncate(room);
+            }
+            group.sort_unstable_by_key(|entry| entry.0);
             out.extend(group.drain(..).take(room).map(|(_, c)| c.clone()));
             if out.len() >= n {
                 break;

@@ -1,0 +1,122 @@
+//! A full k-bucket keeps a live old contact and replaces a dead one (paper, section 2.2).
+
+use std::time::{Duration, Instant};
+
+use kad_core::{Body, Config, Key, Message, Node, Request, Response, TxId};
+
+type Id = Key<20>;
+
+/// An id in bucket 0 of a node whose id is all zeros.
+fn far(n: u8) -> Id {
+    let mut b = [0u8; 20];
+    b[0] = 0x80;
+    b[19] = n;
+    Id::new(b)
+}
+
+fn ping_from(id: Id) -> Message<u32, Id> {
+    Message {
+        tx: TxId::from_u64(u64::from(id.as_bytes()[19])),
+        sender: id,
+        body: Body::Request(Request::Ping),
+    }
+}
+
+/// A node with k = 2 whose bucket 0 holds `far(1)` (least recently seen) and `far(2)`, and to
+/// which `far(3)` just wrote. Returns the node and the transaction id of the ping it sent to
+/// `far(1)`.
+fn full_bucket(now: Instant) -> (Node<u32, Id>, TxId) {
+    let config = Config::builder().k(2).build().unwrap();
+    let mut node = Node::new(Id::new([0; 20]), config, 1, now).unwrap();
+    for n in 1..=3u8 {
+        node.handle_message(now, u32::from(n), ping_from(far(n)));
+    }
+    let mut probe = None;
+    while let Some(t) = node.poll_transmit() {
+        if let Body::Request(Request::Ping) = t.message.body {
+            assert_eq!(
+                t.to, 1,
+                "the least recently seen contact is the one checked"
+            );
+            probe = Some(t.message.tx);
+        }
+    }
+    let ids: Vec<Id> = node
+        .routing_table()
+        .iter()
+        .map(|e| e.contact().id)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![far(1), far(2)],
+        "the newcomer waits outside a full bucket"
+    );
+    (node, probe.expect("a full bucket pings its oldest contact"))
+}
+
+#[test]
+fn a_live_old_contact_is_kept() {
+    let now = Instant::now();
+    let (mut node, tx) = full_bucket(now);
+    let pong = Message {
+        tx,
+        sender: far(1),
+        body: Body::Response(Response::Pong),
+    };
+    node.handle_message(now, 1, pong);
+    node.handle_timeout(now + Duration::from_secs(5));
+    let ids: Vec<Id> = node
+        .routing_table()
+        .iter()
+        .map(|e| e.contact().id)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![far(2), far(1)],
+        "the answering contact stays, now most recent"
+    );
+    assert_eq!(node.routing_table().replacements_in(0), 1);
+}
+
+#[test]
+fn a_dead_old_contact_is_replaced() {
+    let now = Instant::now();
+    let (mut node, _) = full_bucket(now);
+    node.handle_timeout(now + Duration::from_secs(5));
+    let ids: Vec<Id> = node
+        .routing_table()
+        .iter()
+        .map(|e| e.contact().id)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![far(2), far(3)],
+        "the silent contact gives way to the newcomer"
+    );
+}
+
+#[test]
+fn a_pong_from_the_wrong_address_or_id_is_ignored() {
+    let now = Instant::now();
+    let (mut node, tx) = full_bucket(now);
+    let pong = |sender| Message {
+        tx,
+        sender,
+        body: Body::Response(Response::Pong),
+    };
+    node.handle_message(now, 9, pong(far(1)));
+    node.handle_message(now, 1, pong(far(7)));
+    let wrong_tx = Message {
+        tx: TxId::from_u64(tx.as_u64() ^ 1),
+        ..pong(far(1))
+    };
+    node.handle_message(now, 1, wrong_tx);
+    assert_eq!(node.stats().responses_ignored, 3);
+    node.handle_timeout(now + Duration::from_secs(5));
+    let ids: Vec<Id> = node
+        .routing_table()
+        .iter()
+        .map(|e| e.contact().id)
+        .collect();
+    assert_eq!(ids, vec![far(2), far(3)]);
+}
