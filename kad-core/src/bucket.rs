@@ -39,6 +39,8 @@ pub(crate) enum Offer<A, K> {
     Refreshed,
     /// It was added.
     Added,
+    /// Its id is known at another address; nothing changed.
+    Conflict,
     /// The bucket is full; the contact waits in the replacement cache. `Some(lru)` asks the
     /// caller to ping the least-recently-seen contact, which is removed if it does not answer.
     Cached(Option<Contact<A, K>>),
@@ -87,6 +89,12 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
         cache_size: usize,
     ) -> Offer<A, K> {
         if let Some(i) = self.position(&contact.id) {
+            if self.entries[i].contact.addr != contact.addr {
+                // Old contacts are preferred: a known id claimed from another address does not
+                // move or refresh the entry. If the old address is dead, failed requests remove
+                // it and the id is welcome at its new address.
+                return Offer::Conflict;
+            }
             let mut entry = self.entries.remove(i);
             entry.last_seen = now;
             entry.failures = 0;
@@ -130,6 +138,10 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
         entry.failures = entry.failures.saturating_add(1);
         if evict && entry.pinging || entry.failures >= max_failures {
             let removed = self.entries.remove(i);
+            // A replacement whose id came back into the bucket meanwhile is stale.
+            let entries = &self.entries;
+            self.replacements
+                .retain(|r| !entries.iter().any(|e| e.contact.id == r.contact.id));
             let promoted = self.replacements.pop().map(|r| {
                 let contact = r.contact.clone();
                 // Keep least-recently-seen order: the replacement goes where its age puts it.

@@ -94,26 +94,41 @@ impl Config {
         ConfigBuilder {
             config: Config::default(),
             candidates_set: false,
+            reput_set: false,
+            republish_set: false,
         }
     }
+
+    /// The longest duration any setting may take (about 100 years): adding it to an instant
+    /// can never overflow.
+    pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
     /// Checks that the values make sense together.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let fail = |what: &'static str| Err(ConfigError(what));
+        let durations = [
+            self.peer_timeout,
+            self.request_timeout,
+            self.storage_timeout,
+            self.refresh_interval,
+            self.republish_interval,
+            self.reput_interval,
+            self.maintenance_interval,
+        ];
+        if durations.iter().any(|d| *d > Self::MAX_DURATION) {
+            return fail("durations must not exceed Config::MAX_DURATION");
+        }
+        if durations.iter().any(Duration::is_zero) {
+            return fail("durations must be positive");
+        }
+        if self.max_response_contacts > self.k {
+            return fail("max_response_contacts must not exceed k");
+        }
         if self.k == 0 {
             return fail("k must be at least 1");
         }
         if self.alpha == 0 {
             return fail("alpha must be at least 1");
-        }
-        if self.request_timeout.is_zero() {
-            return fail("request_timeout must be positive");
-        }
-        if self.maintenance_interval.is_zero() {
-            return fail("maintenance_interval must be positive");
-        }
-        if self.storage_timeout.is_zero() {
-            return fail("storage_timeout must be positive");
         }
         if self.reput_interval >= self.storage_timeout {
             return fail("reput_interval must be shorter than storage_timeout");
@@ -154,6 +169,8 @@ impl std::error::Error for ConfigError {}
 pub struct ConfigBuilder {
     config: Config,
     candidates_set: bool,
+    reput_set: bool,
+    republish_set: bool,
 }
 
 macro_rules! setters {
@@ -182,10 +199,6 @@ setters! {
     request_timeout: Duration,
     /// Sets [`Config::refresh_interval`].
     refresh_interval: Duration,
-    /// Sets [`Config::republish_interval`].
-    republish_interval: Duration,
-    /// Sets [`Config::reput_interval`].
-    reput_interval: Duration,
     /// Sets [`Config::maintenance_interval`].
     maintenance_interval: Duration,
     /// Sets [`Config::max_failures`].
@@ -212,14 +225,27 @@ impl ConfigBuilder {
     /// Sets [`Config::storage_timeout`]. Unless set explicitly, `reput_interval` becomes half
     /// of it and `republish_interval` a quarter.
     pub fn storage_timeout(mut self, value: Duration) -> Self {
-        let defaults = Config::default();
-        if self.config.reput_interval == defaults.reput_interval {
+        if !self.reput_set {
             self.config.reput_interval = value / 2;
         }
-        if self.config.republish_interval == defaults.republish_interval {
+        if !self.republish_set {
             self.config.republish_interval = value / 4;
         }
         self.config.storage_timeout = value;
+        self
+    }
+
+    /// Sets [`Config::reput_interval`].
+    pub fn reput_interval(mut self, value: Duration) -> Self {
+        self.config.reput_interval = value;
+        self.reput_set = true;
+        self
+    }
+
+    /// Sets [`Config::republish_interval`].
+    pub fn republish_interval(mut self, value: Duration) -> Self {
+        self.config.republish_interval = value;
+        self.republish_set = true;
         self
     }
 
@@ -233,7 +259,7 @@ impl ConfigBuilder {
     /// Validates and returns the config.
     pub fn build(mut self) -> Result<Config, ConfigError> {
         if !self.candidates_set {
-            self.config.max_lookup_candidates = self.config.k * 4;
+            self.config.max_lookup_candidates = self.config.k.saturating_mul(4);
         }
         self.config.max_response_contacts = self.config.max_response_contacts.min(self.config.k);
         self.config.validate()?;

@@ -88,7 +88,12 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                 .candidates
                 .binary_search_by(|c| c.distance.cmp(&distance))
             {
-                Ok(_) => continue, // already known
+                Ok(i) => {
+                    // Already known: keep the shortest chain that led to it.
+                    let known = &mut self.candidates[i];
+                    known.depth = known.depth.min(depth);
+                    continue;
+                }
                 Err(at) => at,
             };
             if at >= self.max_candidates {

@@ -42,7 +42,8 @@ enum Goal {
     Get,
     Put {
         value: Vec<u8>,
-        ttl_secs: u32,
+        /// When the record ends; the STOREs carry what remains of it when they are sent.
+        expires: Instant,
         report: bool,
     },
 }
@@ -79,8 +80,8 @@ pub struct Node<A, K: KeyType> {
     pending: PendingRequests<A, K>,
     queries: BTreeMap<QueryId, Query<A, K>>,
     next_query: u64,
-    /// Some lookup could not send for lack of request slots.
-    starved: bool,
+    /// Lookups that could not send for lack of request slots, in the order they stalled.
+    starved: VecDeque<QueryId>,
     transmits: VecDeque<Transmit<A, K>>,
     query_events: VecDeque<Event<A, K>>,
     routing_events: VecDeque<Event<A, K>>,
@@ -100,7 +101,7 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             pending: PendingRequests::new(config.max_pending_requests),
             queries: BTreeMap::new(),
             next_query: 0,
-            starved: false,
+            starved: VecDeque::new(),
             transmits: VecDeque::new(),
             query_events: VecDeque::new(),
             routing_events: VecDeque::new(),
@@ -205,7 +206,6 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
     /// `reput_interval`. Finishes with [`QueryResult::Put`].
     pub fn put(&mut self, now: Instant, key: K, value: Vec<u8>) -> Result<QueryId, CommandError> {
         self.store.check_value(&value)?;
-        self.store.has_room_for(&key)?;
         self.check_query_room()?;
         let record = Record {
             value: value.clone(),
@@ -213,11 +213,11 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             republish_at: now + self.config.republish_interval,
             reput_at: Some(now + self.config.reput_interval),
         };
-        let ttl_secs = record.ttl_secs(now);
-        self.store.insert(key, record)?;
+        let expires = record.expires;
+        self.store.publish(key, record, &self.id)?;
         let goal = Goal::Put {
             value,
-            ttl_secs,
+            expires,
             report: true,
         };
         self.start_lookup(now, key, goal, [])
@@ -319,7 +319,7 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
                     republish_at: now + self.config.republish_interval,
                     reput_at: None,
                 };
-                let accepted = !lifetime.is_zero() && self.store.insert(key, record).is_ok();
+                let accepted = !lifetime.is_zero() && self.store.accept(key, record).is_ok();
                 if !accepted {
                     self.counters.stores_refused += 1;
                 }
@@ -362,6 +362,13 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
                         Response::Nodes { mut contacts } => {
                             contacts.retain(|c| c.id != self.id);
                             contacts.truncate(self.config.k);
+                            // Trust the address this node already knows for an id over
+                            // what a third party says.
+                            for c in contacts.iter_mut() {
+                                if let Some(known) = self.routing.get(&c.id) {
+                                    c.addr = known.contact().addr.clone();
+                                }
+                            }
                             if pending.id.is_none() {
                                 lookup.seed_done(Some(contact), contacts);
                             } else {
@@ -389,8 +396,9 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         self.counters.timeouts += 1;
         if let Some(id) = pending.id {
             let evict = pending.purpose == Purpose::Check;
-            if let Some(removal) = self.routing.fail(&id, evict, self.config.max_failures) {
-                self.on_removal(removal);
+            let max_failures = self.config.max_failures;
+            if let Some(removal) = self.routing.fail(&id, &pending.to, evict, max_failures) {
+                self.on_removal(now, removal);
             }
         }
         match pending.purpose {
@@ -476,11 +484,12 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         }
     }
 
-    fn on_removal(&mut self, removal: Removal<A, K>) {
+    fn on_removal(&mut self, now: Instant, removal: Removal<A, K>) {
         self.push_routing_event(Event::ContactRemoved {
             contact: removal.removed,
         });
         if let Some((contact, bucket)) = removal.promoted {
+            self.replicate_to(now, &contact);
             self.push_routing_event(Event::ContactAdded { contact, bucket });
         }
     }
@@ -497,23 +506,37 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         self.routing_events.push_back(event);
     }
 
-    /// Sends `contact` the records it is now among the k closest nodes for and closer to than
-    /// this node (paper, section 2.5).
+    /// Hands `contact` the records it should hold now that it has joined (paper, section
+    /// 2.5): those it is closer to than this node, where this node was the closest holder it
+    /// knew, so that of all the old holders only one sends each record. The STOREs go out
+    /// within half the free request slots; the rest are left to the next republication.
     fn replicate_to(&mut self, now: Instant, contact: &Contact<A, K>) {
-        let k = self.config.k;
+        let budget = self
+            .config
+            .max_pending_requests
+            .saturating_sub(self.pending.len())
+            / 2;
         let mut stores = Vec::new();
         for (key, record) in self.store.iter(now) {
-            if contact.id.distance(key) >= self.id.distance(key) {
+            if stores.len() >= budget {
+                break;
+            }
+            let own = self.id.distance(key);
+            if contact.id.distance(key) >= own {
                 continue;
             }
-            let closest = self.routing.closest(key, k, None);
-            if closest.iter().any(|c| c.id == contact.id) {
-                stores.push(Request::Store {
-                    key: *key,
-                    value: record.value.clone(),
-                    ttl_secs: record.ttl_secs(now),
-                });
+            let nearest_other = self.routing.closest(key, 1, Some(&contact.id));
+            if nearest_other
+                .first()
+                .is_some_and(|c| c.id.distance(key) < own)
+            {
+                continue;
             }
+            stores.push(Request::Store {
+                key: *key,
+                value: record.value.clone(),
+                ttl_secs: record.ttl_secs(now),
+            });
         }
         for request in stores {
             let to = contact.addr.clone();
@@ -572,7 +595,7 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
                 return;
             }
             if self.pending.is_full() {
-                self.starved = true;
+                self.starve(qid);
                 return;
             }
             let Some(contact) = lookup.next_request() else {
@@ -588,25 +611,24 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
                 if let Some(Query::Lookup { lookup, .. }) = self.queries.get_mut(&qid) {
                     lookup.unsend(&id);
                 }
-                self.starved = true;
+                self.starve(qid);
                 return;
             }
         }
     }
 
-    /// Gives lookups that waited for a free request slot another chance.
-    fn drive_starved(&mut self, now: Instant) {
-        if !self.starved || self.pending.is_full() {
-            return;
+    fn starve(&mut self, qid: QueryId) {
+        if !self.starved.contains(&qid) {
+            self.starved.push_back(qid);
         }
-        self.starved = false;
-        let ids: Vec<QueryId> = self
-            .queries
-            .iter()
-            .filter(|(_, q)| matches!(q, Query::Lookup { .. }))
-            .map(|(id, _)| *id)
-            .collect();
-        for qid in ids {
+    }
+
+    /// Gives lookups that waited for a free request slot another chance, oldest first.
+    fn drive_starved(&mut self, now: Instant) {
+        while !self.pending.is_full() {
+            let Some(qid) = self.starved.pop_front() else {
+                return;
+            };
             self.advance(now, qid);
         }
     }
@@ -652,10 +674,12 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             }
             Goal::Put {
                 value,
-                ttl_secs,
+                expires,
                 report,
             } => {
                 let key = *lookup.target();
+                let secs = expires.saturating_duration_since(now).as_secs();
+                let ttl_secs = u32::try_from(secs).unwrap_or(u32::MAX);
                 let mut remaining = 0;
                 for to in lookup.closest() {
                     let request = Request::Store {
@@ -767,10 +791,10 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             c.republish_interval,
             room(self).saturating_sub(reputs.len()),
         );
-        for (key, value, ttl_secs) in reputs.into_iter().chain(republishes) {
+        for (key, value, expires) in reputs.into_iter().chain(republishes) {
             let goal = Goal::Put {
                 value,
-                ttl_secs,
+                expires,
                 report: false,
             };
             if self.start_lookup(now, key, goal, []).is_err() {

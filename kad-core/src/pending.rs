@@ -79,7 +79,7 @@ impl<A, K> PendingRequests<A, K> {
         self.requests.insert(tx, pending);
         // Answered requests leave their deadline behind; drop them before the heap outgrows
         // the bound.
-        if self.deadlines.len() > 2 * self.max + 16 {
+        if self.deadlines.len() > self.max.saturating_mul(2).saturating_add(16) {
             let requests = &self.requests;
             self.deadlines
                 .retain(|Reverse((_, tx))| requests.contains_key(tx));

@@ -114,7 +114,7 @@ impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
         };
         let (k, cache) = (self.k, self.cache_size);
         match self.bucket_mut(index, now).offer(contact, now, k, cache) {
-            Offer::Refreshed => Update::Refreshed,
+            Offer::Refreshed | Offer::Conflict => Update::Refreshed,
             Offer::Added => {
                 self.len += 1;
                 Update::Added { bucket: index }
@@ -123,8 +123,18 @@ impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
         }
     }
 
-    /// A request to `id` went unanswered. See [`Bucket::fail`] for when the contact goes.
-    pub(crate) fn fail(&mut self, id: &K, evict: bool, max_failures: u8) -> Option<Removal<A, K>> {
+    /// A request to `id` at `addr` went unanswered. See [`Bucket::fail`] for when the contact
+    /// goes. A failure at an address other than the table's says nothing about the contact.
+    pub(crate) fn fail(
+        &mut self,
+        id: &K,
+        addr: &A,
+        evict: bool,
+        max_failures: u8,
+    ) -> Option<Removal<A, K>> {
+        if self.get(id).is_none_or(|e| e.contact.addr != *addr) {
+            return None;
+        }
         let index = self.bucket_index(id)?;
         let (entry, promoted) = self.buckets.get_mut(index)?.fail(id, evict, max_failures)?;
         if promoted.is_none() {

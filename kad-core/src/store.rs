@@ -68,20 +68,58 @@ impl<K: KeyType> RecordStore<K> {
         Ok(())
     }
 
-    /// Stores or replaces a record. A replaced record keeps its publisher schedule.
-    pub(crate) fn insert(&mut self, key: K, record: Record) -> Result<(), CommandError> {
+    /// Stores a record this node publishes. When the store is full, a record received from
+    /// another node (the one farthest from `local`) makes room: remote STOREs can never lock a
+    /// node out of publishing.
+    pub(crate) fn publish(
+        &mut self,
+        key: K,
+        record: Record,
+        local: &K,
+    ) -> Result<(), CommandError> {
         self.check_value(&record.value)?;
-        self.has_room_for(&key)?;
-        match self.records.get_mut(&key) {
-            Some(old) => {
-                let reput_at = record.reput_at.or(old.reput_at);
-                *old = Record { reput_at, ..record };
-            }
-            None => {
-                self.records.insert(key, record);
+        if self.has_room_for(&key).is_err() {
+            let farthest_remote = self
+                .records
+                .iter()
+                .filter(|(_, r)| r.reput_at.is_none())
+                .max_by_key(|(k, _)| k.distance(local))
+                .map(|(k, _)| *k);
+            match farthest_remote {
+                Some(victim) => {
+                    self.records.remove(&victim);
+                }
+                None => self.has_room_for(&key)?,
             }
         }
+        self.records.insert(key, record);
         Ok(())
+    }
+
+    /// Stores a record received from another node.
+    ///
+    /// This node's own publication of the key wins over any remote copy. A copy of the value
+    /// already held can only extend its lifetime (republications carry the remaining lifetime,
+    /// which may be older); a different value replaces the old one.
+    pub(crate) fn accept(&mut self, key: K, record: Record) -> Result<(), CommandError> {
+        self.check_value(&record.value)?;
+        match self.records.get_mut(&key) {
+            Some(old) if old.reput_at.is_some() => Ok(()),
+            Some(old) if old.value == record.value => {
+                old.expires = old.expires.max(record.expires);
+                old.republish_at = record.republish_at;
+                Ok(())
+            }
+            Some(old) => {
+                *old = record;
+                Ok(())
+            }
+            None => {
+                self.has_room_for(&key)?;
+                self.records.insert(key, record);
+                Ok(())
+            }
+        }
     }
 
     /// The live record for `key`.
@@ -102,7 +140,7 @@ impl<K: KeyType> RecordStore<K> {
         now: Instant,
         interval: Duration,
         max: usize,
-    ) -> Vec<(K, Vec<u8>, u32)> {
+    ) -> Vec<(K, Vec<u8>, Instant)> {
         let mut out = Vec::new();
         for (key, r) in self.records.iter_mut() {
             if out.len() >= max {
@@ -110,7 +148,7 @@ impl<K: KeyType> RecordStore<K> {
             }
             if r.republish_at <= now && r.expires > now {
                 r.republish_at = now + interval;
-                out.push((*key, r.value.clone(), r.ttl_secs(now)));
+                out.push((*key, r.value.clone(), r.expires));
             }
         }
         out
@@ -124,7 +162,7 @@ impl<K: KeyType> RecordStore<K> {
         interval: Duration,
         lifetime: Duration,
         max: usize,
-    ) -> Vec<(K, Vec<u8>, u32)> {
+    ) -> Vec<(K, Vec<u8>, Instant)> {
         let mut out = Vec::new();
         for (key, r) in self.records.iter_mut() {
             if out.len() >= max {
@@ -134,7 +172,7 @@ impl<K: KeyType> RecordStore<K> {
                 r.reput_at = Some(now + interval);
                 r.expires = now + lifetime;
                 r.republish_at = now + interval;
-                out.push((*key, r.value.clone(), r.ttl_secs(now)));
+                out.push((*key, r.value.clone(), r.expires));
             }
         }
         out
