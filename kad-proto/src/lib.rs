@@ -1,0 +1,64 @@
+//! # kad-proto
+//!
+//! The wire of the kad Kademlia DHT: kad-core's [`Message`](kad_core::Message)s as datagrams
+//! and back, and the [`Gateway`] trait that every transport implements.
+//!
+//! A datagram holds one message: a four-byte header ([`MAGIC`], then [`VERSION`]) and a
+//! bincode body. Contacts carry their address as a binary [`Multiaddr`]. Keys are generic:
+//! [`decode`] reads keys of any [`KeyType`](kad_core::KeyType) and rejects a datagram whose
+//! keys have another length.
+//!
+//! ```
+//! use kad_core::{Body, Contact, Key, Message, Response, TxId};
+//! use kad_proto::{decode, encode, Multiaddr};
+//!
+//! let addr: Multiaddr = "/ip4/192.0.2.7/udp/4000".parse()?;
+//! let response: kad_proto::WireMessage<Key<32>> = Message {
+//!     tx: TxId::from_u64(42),
+//!     sender: Key::new([9; 32]),
+//!     body: Body::Response(Response::Nodes { contacts: vec![Contact::new(Key::new([3; 32]), addr)] }),
+//! };
+//! let datagram = encode(&response)?;
+//! assert_eq!(decode::<Key<32>>(&datagram)?, response);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Limits
+//!
+//! Every datagram fits [`MAX_DATAGRAM_SIZE`] (1232 bytes, so that no IP path fragments it);
+//! keys are at most [`MAX_KEY_LEN`] bytes, values at most [`MAX_VALUE_SIZE`], a `Nodes`
+//! response has at most [`MAX_CONTACTS_PER_RESPONSE`] contacts, each address at most
+//! [`MAX_MULTIADDR_LEN`] bytes. [`encode`] refuses a message over a limit and [`decode`]
+//! rejects one. A node using this crate sets kad-core's `Config::max_value_size` to
+//! [`MAX_VALUE_SIZE`], so that a value too large to send is refused when it is stored, and
+//! passes `Nodes` responses through [`fit_contacts`] before sending them, as long multiaddrs
+//! can make twenty contacts too large for one datagram.
+//!
+//! ## Decoding is total
+//!
+//! For any bytes, [`decode`] returns a message or an error: it does not panic, loop, or
+//! allocate more than a small multiple of its input. Each message has exactly one encoding:
+//! trailing bytes and integers written longer than needed are errors, so
+//! `encode(decode(d)?) == d` for every datagram `d` that decodes.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod codec;
+mod datagram;
+mod error;
+mod gateway;
+mod header;
+mod limits;
+mod stats;
+mod wire;
+
+pub use datagram::{decode, encode, encode_into, encoded_len, fit_contacts, WireMessage};
+pub use error::{DecodeError, EncodeError};
+pub use gateway::{DeliverError, Gateway, GatewayError, Inbound, SendError};
+pub use header::{HEADER_LEN, MAGIC, VERSION};
+pub use limits::{
+    MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_KEY_LEN, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE,
+};
+pub use multiaddr::{self, Multiaddr, Protocol};
+pub use stats::{GatewayStats, GatewayStatsSnapshot};

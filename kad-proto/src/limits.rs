@@ -1,0 +1,108 @@
+//! Hard limits of the wire format, checked when encoding and again when decoding.
+//!
+//! The limits are chosen together so that every request fits one datagram that the internet
+//! carries without IP fragmentation:
+//!
+//! | message | largest encoding |
+//! | --- | --- |
+//! | `STORE` with 64-byte keys and a [`MAX_VALUE_SIZE`] value | 1175 bytes |
+//! | `Value` response with a 64-byte sender and a [`MAX_VALUE_SIZE`] value | 1110 bytes |
+//! | `Nodes` response with 20 contacts of 32-byte keys and 25-byte multiaddrs | 1227 bytes |
+//! | `Nodes` response with 20 contacts of 20-byte keys and 37-byte multiaddrs | 1215 bytes |
+//!
+//! A `Nodes` response is the one message whose worst case does not fit: twenty contacts with
+//! [`MAX_MULTIADDR_LEN`]-byte addresses would take about 2 KiB. Rather than shrink the
+//! multiaddr limit below what a `/dns4/…` or `/p2p/…` address needs, or give up on
+//! fragmentation-free datagrams, encoding such a response fails with
+//! [`EncodeError::TooLarge`](crate::EncodeError::TooLarge) and [`fit_contacts`](crate::fit_contacts)
+//! trims a response, farthest contacts first, to what fits. Every contact reached over IP and
+//! UDP (`/ip4/…/udp/…` is 9 bytes, `/ip6/…/udp/…/quic-v1` is 23) is short enough for a full
+//! response of [`MAX_CONTACTS_PER_RESPONSE`] contacts, so trimming only happens with long
+//! addresses.
+
+use kad_core::{Body, KeyType, Request, Response};
+
+use crate::datagram::WireMessage;
+use crate::error::EncodeError;
+
+/// Largest datagram, header included, that is encoded or accepted: 1232 bytes.
+///
+/// IPv6 requires every link to carry packets of 1280 bytes (RFC 8200, section 5); without its
+/// 40-byte IPv6 header and the 8-byte UDP header that leaves 1232 bytes of payload that no
+/// IPv6 path fragments. It is the same figure DNS settled on (DNS Flag Day 2020) as the
+/// default EDNS buffer size for the same reason. Over IPv4 the packet is 1260 bytes, below the
+/// 1500-byte Ethernet MTU with room for PPPoE, IPsec or WireGuard encapsulation. Larger
+/// datagrams (1452 bytes fits an Ethernet IPv6 path) would allow longer values, but a
+/// datagram that is fragmented on some path is lost on every path that drops fragments, and a
+/// DHT cannot tell that loss from a dead node.
+pub const MAX_DATAGRAM_SIZE: usize = 1232;
+
+/// Longest key (node id or record key), in bytes: 64, enough for 512-bit hashes.
+///
+/// Keys have a fixed length set by the key type (20 bytes for SHA-1, 32 for SHA-256 and
+/// BLAKE3); a decoder rejects any key whose length is not its own.
+pub const MAX_KEY_LEN: usize = 64;
+
+/// Largest value carried by a `STORE` request or a `Value` response, in bytes: 1024.
+///
+/// With 64-byte keys, the largest `STORE` is 1175 bytes, so a value of this size always fits
+/// [`MAX_DATAGRAM_SIZE`]. A node built for this wire format sets kad-core's
+/// `Config::max_value_size` to this value, so that a value that cannot be sent is refused at
+/// `put` rather than cut.
+pub const MAX_VALUE_SIZE: usize = 1024;
+
+/// Most contacts in one `Nodes` response: 20, the default bucket size k.
+pub const MAX_CONTACTS_PER_RESPONSE: usize = 20;
+
+/// Longest multiaddr of a contact, in bytes of its binary form: 64.
+///
+/// Enough for `/ip6/…/udp/…/quic-v1/p2p/<Ed25519 peer id>` (64 bytes) and for
+/// `/dns4/<host name of up to 58 characters>/udp/…`.
+pub const MAX_MULTIADDR_LEN: usize = 64;
+
+/// Checks every limit that does not depend on the encoded size.
+pub(crate) fn check<K: KeyType>(message: &WireMessage<K>) -> Result<(), EncodeError> {
+    if K::LEN > MAX_KEY_LEN {
+        return Err(EncodeError::KeyTooLong {
+            len: K::LEN,
+            max: MAX_KEY_LEN,
+        });
+    }
+    match &message.body {
+        Body::Request(Request::Store { value, .. })
+        | Body::Response(Response::Value { value, .. }) => check_value(value.len()),
+        Body::Response(Response::Nodes { contacts }) => {
+            if contacts.len() > MAX_CONTACTS_PER_RESPONSE {
+                return Err(EncodeError::TooManyContacts {
+                    count: contacts.len(),
+                    max: MAX_CONTACTS_PER_RESPONSE,
+                });
+            }
+            contacts
+                .iter()
+                .try_for_each(|contact| check_multiaddr(contact.addr.len()))
+        }
+        Body::Request(Request::Ping | Request::FindNode { .. } | Request::FindValue { .. })
+        | Body::Response(Response::Pong | Response::Stored { .. }) => Ok(()),
+    }
+}
+
+fn check_value(len: usize) -> Result<(), EncodeError> {
+    if len > MAX_VALUE_SIZE {
+        return Err(EncodeError::ValueTooLarge {
+            len,
+            max: MAX_VALUE_SIZE,
+        });
+    }
+    Ok(())
+}
+
+fn check_multiaddr(len: usize) -> Result<(), EncodeError> {
+    if len > MAX_MULTIADDR_LEN {
+        return Err(EncodeError::MultiaddrTooLong {
+            len,
+            max: MAX_MULTIADDR_LEN,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Strategies for arbitrary messages within the limits, shared by the property tests.
+
+#![allow(dead_code)]
+
+use kad_core::{Body, Contact, Key, Message, Request, Response, TxId};
+use kad_proto::{Multiaddr, Protocol, WireMessage, MAX_CONTACTS_PER_RESPONSE, MAX_VALUE_SIZE};
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+pub fn key<const N: usize>() -> impl Strategy<Value = Key<N>> {
+    vec(any::<u8>(), N).prop_map(|bytes| Key::from_slice(&bytes).expect("N bytes"))
+}
+
+/// The addresses a contact is found at in practice: IP and UDP (with QUIC), DNS, memory.
+pub fn multiaddr() -> impl Strategy<Value = Multiaddr> {
+    let port = any::<u16>();
+    prop_oneof![
+        (any::<[u8; 4]>(), port).prop_map(|(ip, port)| {
+            Multiaddr::empty()
+                .with(Protocol::Ip4(ip.into()))
+                .with(Protocol::Udp(port))
+        }),
+        (any::<[u8; 16]>(), port).prop_map(|(ip, port)| {
+            Multiaddr::empty()
+                .with(Protocol::Ip6(ip.into()))
+                .with(Protocol::Udp(port))
+        }),
+        (any::<[u8; 16]>(), port).prop_map(|(ip, port)| {
+            Multiaddr::empty()
+                .with(Protocol::Ip6(ip.into()))
+                .with(Protocol::Udp(port))
+                .with(Protocol::QuicV1)
+        }),
+        ("[a-z0-9-]{1,58}", port).prop_map(|(host, port)| {
+            Multiaddr::empty()
+                .with(Protocol::Dns4(host.into()))
+                .with(Protocol::Udp(port))
+        }),
+        any::<u64>().prop_map(|n| Multiaddr::empty().with(Protocol::Memory(n))),
+        Just(Multiaddr::empty()),
+    ]
+}
+
+pub fn value() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        vec(any::<u8>(), 0..=16),
+        vec(any::<u8>(), 0..=MAX_VALUE_SIZE),
+        vec(any::<u8>(), MAX_VALUE_SIZE),
+    ]
+}
+
+pub fn contacts<const N: usize>() -> impl Strategy<Value = Vec<Contact<Multiaddr, Key<N>>>> {
+    vec(
+        (key::<N>(), multiaddr()).prop_map(|(id, addr)| Contact { id, addr }),
+        0..=MAX_CONTACTS_PER_RESPONSE,
+    )
+}
+
+pub fn body<const N: usize>() -> impl Strategy<Value = Body<Multiaddr, Key<N>>> {
+    prop_oneof![
+        Just(Body::Request(Request::Ping)),
+        key::<N>().prop_map(|target| Body::Request(Request::FindNode { target })),
+        key::<N>().prop_map(|key| Body::Request(Request::FindValue { key })),
+        (key::<N>(), value(), any::<u32>()).prop_map(|(key, value, ttl_secs)| {
+            Body::Request(Request::Store {
+                key,
+                value,
+                ttl_secs,
+            })
+        }),
+        Just(Body::Response(Response::Pong)),
+        contacts::<N>().prop_map(|contacts| Body::Response(Response::Nodes { contacts })),
+        (value(), any::<u32>())
+            .prop_map(|(value, ttl_secs)| Body::Response(Response::Value { value, ttl_secs })),
+        any::<bool>().prop_map(|accepted| Body::Response(Response::Stored { accepted })),
+    ]
+}
+
+pub fn message<const N: usize>() -> impl Strategy<Value = WireMessage<Key<N>>> {
+    (any::<u64>(), key::<N>(), body::<N>()).prop_map(|(tx, sender, body)| Message {
+        tx: TxId::from_u64(tx),
+        sender,
+        body,
+    })
+}
+
+/// Whether `message` is a `Nodes` response.
+pub fn is_nodes<A, K>(message: &Message<A, K>) -> bool {
+    matches!(message.body, Body::Response(Response::Nodes { .. }))
+}

@@ -1,0 +1,170 @@
+//! Golden vectors: one datagram per message kind, byte for byte.
+//!
+//! A failure here means the bytes on the wire changed. If that was meant, bump
+//! `kad_proto::VERSION` and replace the vectors; if not, the change is a bug.
+
+use kad_core::{Body, Contact, Key, Message, Request, Response, TxId};
+use kad_proto::{decode, encode, Multiaddr, WireMessage, VERSION};
+
+fn message<const N: usize>(body: Body<Multiaddr, Key<N>>) -> WireMessage<Key<N>> {
+    Message {
+        tx: TxId::from_u64(0x0102_0304_0506_0708),
+        sender: Key::new(std::array::from_fn(|i| 0xa0 + i as u8)),
+        body,
+    }
+}
+
+fn key<const N: usize>(byte: u8) -> Key<N> {
+    Key::new([byte; N])
+}
+
+fn addr(s: &str) -> Multiaddr {
+    s.parse().expect("valid multiaddr")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// Header (`KAD`, version 1), transaction id, then the 20-byte sender id with its length.
+const HEAD_20: &str = "4b414401 0102030405060708 14a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
+
+/// Checks that `m` encodes to `expected` (hex, whitespace ignored) and decodes back.
+#[track_caller]
+fn golden<const N: usize>(m: WireMessage<Key<N>>, expected: &str) {
+    let expected = unhex(expected);
+    let datagram = encode(&m).expect("encodes");
+    assert_eq!(
+        hex(&datagram),
+        hex(&expected),
+        "wire bytes changed for {m:?}"
+    );
+    assert_eq!(decode::<Key<N>>(&expected), Ok(m));
+}
+
+#[test]
+fn version_is_1() {
+    // The vectors below are version 1 datagrams.
+    assert_eq!(VERSION, 1);
+}
+
+#[test]
+fn ping() {
+    golden(
+        message::<20>(Body::Request(Request::Ping)),
+        &[HEAD_20, " 00"].concat(),
+    );
+}
+
+#[test]
+fn find_node() {
+    golden(
+        message::<20>(Body::Request(Request::FindNode { target: key(0x11) })),
+        &[HEAD_20, " 01 141111111111111111111111111111111111111111"].concat(),
+    );
+}
+
+#[test]
+fn find_value() {
+    golden(
+        message::<20>(Body::Request(Request::FindValue { key: key(0x22) })),
+        &[HEAD_20, " 02 142222222222222222222222222222222222222222"].concat(),
+    );
+}
+
+#[test]
+fn store() {
+    golden(
+        message::<20>(Body::Request(Request::Store {
+            key: key(0x33),
+            value: b"hello".to_vec(),
+            ttl_secs: 3600,
+        })),
+        &[
+            HEAD_20,
+            " 03 143333333333333333333333333333333333333333",
+            " 0568656c6c6f",
+            " fb100e",
+        ]
+        .concat(),
+    );
+}
+
+#[test]
+fn pong() {
+    golden(
+        message::<20>(Body::Response(Response::Pong)),
+        &[HEAD_20, " 04"].concat(),
+    );
+}
+
+#[test]
+fn nodes() {
+    golden(
+        message::<20>(Body::Response(Response::Nodes {
+            contacts: vec![
+                Contact::new(key(0x44), addr("/ip4/192.0.2.1/udp/4000")),
+                Contact::new(key(0x55), addr("/ip6/2001:db8::1/udp/4001")),
+            ],
+        })),
+        &[
+            HEAD_20,
+            " 05 02",
+            " 144444444444444444444444444444444444444444 09 04c0000201 91020fa0",
+            " 145555555555555555555555555555555555555555 15 2920010db8000000000000000000000001 91020fa1"
+        ]
+        .concat(),
+    );
+}
+
+#[test]
+fn empty_nodes() {
+    golden(
+        message::<20>(Body::Response(Response::Nodes { contacts: vec![] })),
+        &[HEAD_20, " 05 00"].concat(),
+    );
+}
+
+#[test]
+fn value() {
+    golden(
+        message::<20>(Body::Response(Response::Value {
+            value: vec![0xde, 0xad, 0xbe, 0xef],
+            ttl_secs: 70_000,
+        })),
+        &[HEAD_20, " 06 04deadbeef fc70110100"].concat(),
+    );
+}
+
+#[test]
+fn stored() {
+    golden(
+        message::<20>(Body::Response(Response::Stored { accepted: true })),
+        &[HEAD_20, " 07 01"].concat(),
+    );
+}
+
+#[test]
+fn nodes_of_32_byte_keys() {
+    golden(
+        message::<32>(Body::Response(Response::Nodes {
+            contacts: vec![Contact::new(key(0x66), addr("/ip4/198.51.100.9/udp/65535"))],
+        })),
+        &[
+            "4b414401 0102030405060708",
+            " 20a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
+            " 05 01",
+            " 206666666666666666666666666666666666666666666666666666666666666666",
+            " 09 04c6336409 9102ffff",
+        ]
+        .concat(),
+    );
+}
