@@ -109,6 +109,12 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
             pinging: false,
         };
         if self.entries.len() < k {
+            // Grow 4, 8, 16, ..., k: a full bucket holds exactly k slots, not the next power
+            // of two (a simulator keeps a million of these tables).
+            if self.entries.len() == self.entries.capacity() {
+                let want = (self.entries.len() * 2).max(4).min(k);
+                self.entries.reserve_exact(want - self.entries.len());
+            }
             self.entries.push(entry);
             return Offer::Added;
         }
@@ -117,6 +123,9 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
         if cache_size > 0 {
             if self.replacements.len() >= cache_size {
                 self.replacements.remove(0);
+            } else if self.replacements.len() == self.replacements.capacity() {
+                let want = (self.replacements.len() * 2).max(2).min(cache_size);
+                self.replacements.reserve_exact(want - self.replacements.len());
             }
             self.replacements.push(entry);
         }

@@ -91,7 +91,16 @@ impl<A, K> PendingRequests<A, K> {
     }
 
     pub(crate) fn remove(&mut self, tx: &TxId) -> Option<Pending<A, K>> {
-        self.requests.remove(tx)
+        let removed = self.requests.remove(tx);
+        // Drop answered requests from the top of the heap, so that `next_deadline` names a
+        // request still waiting and an idle node does not wake for nothing.
+        while let Some(Reverse((_, top))) = self.deadlines.peek() {
+            if self.requests.contains_key(top) {
+                break;
+            }
+            self.deadlines.pop();
+        }
+        removed
     }
 
     /// The earliest deadline still in the heap (possibly of an answered request: a harmless
