@@ -1,0 +1,188 @@
+//! An interactive Kademlia node for a terminal.
+//!
+//! ```text
+//! # first node, on a fixed port
+//! cargo run --release --bin kad-node -- --listen 127.0.0.1:4000
+//! # second node, in another terminal, joining through the first
+//! cargo run --release --bin kad-node -- --bootstrap /ip4/127.0.0.1/udp/4000
+//! ```
+//!
+//! At the `kad>` prompt: `save <key> <value>`, `query <key>`, `connect <multiaddr>`,
+//! `status`, `help`, `quit`. Nodes must use the same `--hasher` to understand each other.
+
+use std::error::Error;
+use std::io::{self, BufRead, Write};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use kad_examples::{with_hasher, HasherName, Micros};
+use kad_runtime::hash::Hasher;
+use kad_runtime::{DHTService, DropCounters, Multiaddr, UdpGateway};
+
+/// An interactive Kademlia DHT node.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen at, `ip:port` or `[ip6]:port`; repeat for IPv4 and IPv6.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: Vec<String>,
+    /// Multiaddrs of nodes to join through, e.g. /ip4/127.0.0.1/udp/4000.
+    #[arg(long, num_args = 1..)]
+    bootstrap: Vec<Multiaddr>,
+    /// Hash function, and so key size, of the network.
+    #[arg(long, value_enum, default_value_t)]
+    hasher: HasherName,
+    /// Bucket size and copies of each value.
+    #[arg(long, default_value_t = 20)]
+    k: usize,
+    /// Requests in flight per lookup.
+    #[arg(long, default_value_t = 3)]
+    alpha: usize,
+    /// Request timeout, in milliseconds.
+    #[arg(long, default_value_t = 3000)]
+    request_timeout_ms: u64,
+}
+
+const HELP: &str = "\
+commands:
+  save <key> <value>     store a value (the rest of the line) under a key
+  query <key>            find the value stored under a key
+  connect <multiaddr>    join the network through a node, e.g. /ip4/127.0.0.1/udp/4000
+  status                 this node's id, addresses, peers, records and traffic
+  help                   this text
+  quit                   stop the node and leave (also Ctrl-D)";
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse();
+    with_hasher!(args.hasher, |hasher| run(hasher, &args))
+}
+
+fn run<H: Hasher>(hasher: H, args: &Args) -> Result<(), Box<dyn Error>> {
+    let mut service = DHTService::builder()
+        .hasher(hasher)
+        .k(args.k)
+        .alpha(args.alpha)
+        .request_timeout(Duration::from_millis(args.request_timeout_ms))
+        .build()?;
+    let mut drops = Vec::new();
+    for listen in &args.listen {
+        let gateway = UdpGateway::new(listen);
+        drops.push(gateway.drop_counters());
+        service.register_gateway(gateway);
+    }
+    service.start()?;
+    println!("kad-node ({}) listening at:", service.hasher().name());
+    for addr in service.local_addrs() {
+        println!("  {addr}");
+    }
+    for seed in &args.bootstrap {
+        match service.connect(seed.clone()) {
+            Ok(()) => println!("joining through {seed}"),
+            Err(error) => println!("cannot join through {seed}: {error}"),
+        }
+    }
+    println!("type `help` for the commands");
+
+    let stdin = io::stdin();
+    let mut lines = stdin.lock().lines();
+    loop {
+        print!("kad> ");
+        io::stdout().flush()?;
+        let Some(line) = lines.next() else {
+            println!();
+            break;
+        };
+        let line = line?;
+        if !command(&service, &drops, line.trim()) {
+            break;
+        }
+    }
+    service.stop();
+    Ok(())
+}
+
+/// Runs one command line; returns false to quit.
+fn command<H: Hasher>(service: &DHTService<H>, drops: &[DropCounters], line: &str) -> bool {
+    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let rest = rest.trim();
+    match word {
+        "" => {}
+        "help" | "?" => println!("{HELP}"),
+        "quit" | "exit" => return false,
+        "status" => status(service, drops),
+        "connect" => match rest.parse::<Multiaddr>() {
+            Ok(addr) => match service.connect(addr) {
+                Ok(()) => println!("joining; `status` shows the peers as they answer"),
+                Err(error) => println!("error: {error}"),
+            },
+            Err(error) => println!("error: {rest:?} is not a multiaddr ({error})"),
+        },
+        "save" => {
+            let (key, value) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            if key.is_empty() {
+                println!("usage: save <key> <value>");
+                return true;
+            }
+            let started = Instant::now();
+            match service.save(key, value.trim().as_bytes().to_vec()).wait() {
+                Ok(copies) => println!(
+                    "saved {key:?} here and on {copies} other node(s) in {}",
+                    Micros(started.elapsed())
+                ),
+                Err(error) => println!("error: {error}"),
+            }
+        }
+        "query" | "get" => {
+            if rest.is_empty() {
+                println!("usage: query <key>");
+                return true;
+            }
+            let started = Instant::now();
+            match service.try_query(rest) {
+                Ok(Some(value)) => println!(
+                    "{rest:?} = {:?} ({})",
+                    String::from_utf8_lossy(&value),
+                    Micros(started.elapsed())
+                ),
+                Ok(None) => println!("{rest:?} not found ({})", Micros(started.elapsed())),
+                Err(error) => println!("error: {error}"),
+            }
+        }
+        other => println!("unknown command {other:?}; type `help`"),
+    }
+    true
+}
+
+fn status<H: Hasher>(service: &DHTService<H>, drops: &[DropCounters]) {
+    let stats = service.stats();
+    if let Some(id) = service.local_id() {
+        println!("id        {id}");
+    }
+    for addr in service.local_addrs() {
+        println!("address   {addr}");
+    }
+    println!("peers     {}", stats.peers);
+    println!("records   {}", stats.records);
+    println!(
+        "requests  {} sent, {} answered, {} timed out",
+        stats.requests_sent, stats.requests_received, stats.timeouts
+    );
+    println!(
+        "datagrams {} received, {} sent",
+        stats.datagrams_received, stats.datagrams_sent
+    );
+    let d = stats.dropped;
+    println!(
+        "dropped   {} malformed, {} inbound queue full, {} outbound queue full, \
+         {} send errors, {} unreachable",
+        d.malformed, d.inbound_full, d.outbound_full, d.send_failed, d.unreachable
+    );
+    let total = |f: fn(&DropCounters) -> u64| drops.iter().map(f).sum::<u64>();
+    println!(
+        "          of the malformed: {} not kad, {} other version, {} over-size, {} bad body",
+        total(DropCounters::foreign),
+        total(DropCounters::other_version),
+        total(DropCounters::oversize),
+        total(DropCounters::malformed)
+    );
+}

@@ -1,0 +1,254 @@
+//! [`Builder`]: every setting of a [`DHTService`], for when the six arguments of
+//! [`DHTService::new`] are not enough.
+
+use std::time::Duration;
+
+use kad_core::{Config, ConfigError, Hasher};
+use kad_proto::{MAX_CONTACTS_PER_RESPONSE, MAX_VALUE_SIZE};
+
+use crate::error::Error;
+use crate::service::DHTService;
+
+/// Inbound messages that may wait for the management thread before new ones are dropped
+/// (default of [`Builder::inbound_queue`]).
+pub const DEFAULT_INBOUND_QUEUE: usize = 4096;
+
+/// How many request timeouts a [`query`](DHTService::query) waits, by default, before it
+/// gives up.
+pub const DEFAULT_QUERY_TIMEOUT_FACTOR: u32 = 4;
+
+/// Builds a [`DHTService`] with settings beyond those of [`DHTService::new`].
+///
+/// ```
+/// use std::time::Duration;
+/// use kad_runtime::{DHTService, UdpGateway};
+/// use kad_runtime::hash::Blake3Hasher;
+///
+/// let mut service = DHTService::builder()
+///     .hasher(Blake3Hasher::new())
+///     .k(16)
+///     .request_timeout(Duration::from_millis(500))
+///     .query_timeout(Duration::from_secs(2))
+///     .seed(42)
+///     .build()?;
+/// service.register_gateway(UdpGateway::new("127.0.0.1:0"));
+/// service.start()?;
+/// assert_eq!(service.local_addrs().len(), 1);
+/// # Ok::<(), kad_runtime::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Builder<H> {
+    hasher: H,
+    /// A whole kad-core configuration given with [`Builder::config`], if any.
+    given: Option<Config>,
+    set: Overrides,
+    query_timeout: Option<Duration>,
+    inbound_queue: usize,
+    seed: Option<u64>,
+}
+
+/// The kad-core settings given one by one.
+#[derive(Clone, Debug, Default)]
+struct Overrides {
+    k: Option<usize>,
+    alpha: Option<usize>,
+    peer_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    storage_timeout: Option<Duration>,
+    maintenance_interval: Option<Duration>,
+    max_records: Option<usize>,
+}
+
+/// Settings of a service besides its hasher and gateways.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) config: Result<Config, ConfigError>,
+    pub(crate) query_timeout: Duration,
+    pub(crate) inbound_queue: usize,
+    pub(crate) seed: Option<u64>,
+}
+
+impl<H: Hasher> Builder<H> {
+    /// A builder with kad-core's defaults (k = 20, alpha = 3, 3 s request timeout, 15 min
+    /// peer timeout, 1 h storage timeout) and hasher `hasher`.
+    pub fn new(hasher: H) -> Self {
+        Builder {
+            hasher,
+            given: None,
+            set: Overrides::default(),
+            query_timeout: None,
+            inbound_queue: DEFAULT_INBOUND_QUEUE,
+            seed: None,
+        }
+    }
+
+    /// Uses another hash function, and so another key size; the other settings are kept.
+    pub fn hasher<H2: Hasher>(self, hasher: H2) -> Builder<H2> {
+        Builder {
+            hasher,
+            given: self.given,
+            set: self.set,
+            query_timeout: self.query_timeout,
+            inbound_queue: self.inbound_queue,
+            seed: self.seed,
+        }
+    }
+
+    /// Bucket size and number of replicas per record (default 20).
+    pub fn k(mut self, k: usize) -> Self {
+        self.set.k = Some(k);
+        self
+    }
+
+    /// Requests in flight per lookup (default 3).
+    pub fn alpha(mut self, alpha: usize) -> Self {
+        self.set.alpha = Some(alpha);
+        self
+    }
+
+    /// How long a silent contact is trusted before it must answer a ping (default 15 min).
+    pub fn peer_timeout(mut self, timeout: Duration) -> Self {
+        self.set.peer_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one request may go unanswered (default 3 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.set.request_timeout = Some(timeout);
+        self
+    }
+
+    /// Lifetime of a record (default 1 h); the publisher re-puts it at half of it and holders
+    /// republish it at a quarter of it.
+    pub fn storage_timeout(mut self, timeout: Duration) -> Self {
+        self.set.storage_timeout = Some(timeout);
+        self
+    }
+
+    /// How often the node checks for expired records, republication, stale buckets and
+    /// silent contacts (default 10 s). An idle service wakes this often and no more.
+    pub fn maintenance_interval(mut self, interval: Duration) -> Self {
+        self.set.maintenance_interval = Some(interval);
+        self
+    }
+
+    /// Records held at most (default 65 536).
+    pub fn max_records(mut self, max: usize) -> Self {
+        self.set.max_records = Some(max);
+        self
+    }
+
+    /// Starts from this kad-core configuration instead of the defaults; the settings above
+    /// still apply on top of it. Its `max_value_size` and `max_response_contacts` are capped
+    /// to what one datagram carries.
+    pub fn config(mut self, config: Config) -> Self {
+        self.given = Some(config);
+        self
+    }
+
+    /// How long [`query`](DHTService::query) waits for a value before it returns `None`
+    /// (default four request timeouts).
+    pub fn query_timeout(mut self, timeout: Duration) -> Self {
+        self.query_timeout = Some(timeout);
+        self
+    }
+
+    /// Messages from the gateways that may wait for the management thread; more are dropped
+    /// and counted (default [`DEFAULT_INBOUND_QUEUE`]).
+    pub fn inbound_queue(mut self, capacity: usize) -> Self {
+        self.inbound_queue = capacity.max(1);
+        self
+    }
+
+    /// Seeds the node's randomness (its id, transaction ids, refresh targets), for
+    /// reproducible runs. By default the seed comes from the operating system.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The kad-core configuration the service will run with.
+    pub fn build_config(&self) -> Result<Config, ConfigError> {
+        let set = &self.set;
+        let mut config = match &self.given {
+            Some(given) => {
+                let mut config = given.clone();
+                config.k = set.k.unwrap_or(config.k);
+                config.alpha = set.alpha.unwrap_or(config.alpha);
+                config.peer_timeout = set.peer_timeout.unwrap_or(config.peer_timeout);
+                config.request_timeout = set.request_timeout.unwrap_or(config.request_timeout);
+                config.storage_timeout = set.storage_timeout.unwrap_or(config.storage_timeout);
+                config.maintenance_interval = set
+                    .maintenance_interval
+                    .unwrap_or(config.maintenance_interval);
+                config.max_records = set.max_records.unwrap_or(config.max_records);
+                config
+            }
+            None => {
+                let mut builder = Config::builder();
+                if let Some(k) = set.k {
+                    builder = builder.k(k);
+                }
+                if let Some(alpha) = set.alpha {
+                    builder = builder.alpha(alpha);
+                }
+                if let Some(timeout) = set.peer_timeout {
+                    builder = builder.peer_timeout(timeout);
+                }
+                if let Some(timeout) = set.request_timeout {
+                    builder = builder.request_timeout(timeout);
+                }
+                if let Some(timeout) = set.storage_timeout {
+                    builder = builder.storage_timeout(timeout);
+                }
+                if let Some(interval) = set.maintenance_interval {
+                    builder = builder.maintenance_interval(interval);
+                }
+                if let Some(max) = set.max_records {
+                    builder = builder.max_records(max);
+                }
+                builder.build()?
+            }
+        };
+        config.max_value_size = config.max_value_size.min(MAX_VALUE_SIZE);
+        config.max_response_contacts = config
+            .max_response_contacts
+            .min(MAX_CONTACTS_PER_RESPONSE)
+            .min(config.k.max(1));
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub(crate) fn settings(&self) -> Settings {
+        let config = self.build_config();
+        let query_timeout = self.query_timeout.unwrap_or_else(|| {
+            let request = config
+                .as_ref()
+                .map(|c| c.request_timeout)
+                .unwrap_or_else(|_| Config::default().request_timeout);
+            request * DEFAULT_QUERY_TIMEOUT_FACTOR
+        });
+        Settings {
+            config,
+            query_timeout,
+            inbound_queue: self.inbound_queue,
+            seed: self.seed,
+        }
+    }
+
+    /// Builds the service, not started yet; fails if the settings do not fit together.
+    pub fn build(self) -> Result<DHTService<H>, Error> {
+        let settings = self.settings();
+        if let Err(error) = &settings.config {
+            return Err(Error::Config(error.clone()));
+        }
+        Ok(DHTService::with_settings(self.hasher, settings))
+    }
+
+    /// Builds the service and leaves any error in the settings for
+    /// [`start`](DHTService::start) to report.
+    pub(crate) fn build_unchecked(self) -> DHTService<H> {
+        let settings = self.settings();
+        DHTService::with_settings(self.hasher, settings)
+    }
+}

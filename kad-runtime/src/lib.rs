@@ -1,0 +1,86 @@
+//! # kad-runtime
+//!
+//! A Kademlia distributed hash table as a service: [`DHTService`] runs a
+//! [kad-core](kad_core) node on a thread of its own and reaches other nodes over the
+//! registered [gateways](Gateway), usually one [`UdpGateway`] or two (IPv4 and IPv6).
+//!
+//! ```
+//! use std::time::Duration;
+//! use kad_runtime::{DHTService, UdpGateway, Multiaddr};
+//! use kad_runtime::hash::Sha1Hasher;
+//!
+//! let mut service = DHTService::new(Sha1Hasher::new(), 20, 3,
+//!     Duration::from_secs(900), Duration::from_secs(3), Duration::from_secs(3600));
+//! service.register_gateway(UdpGateway::new("127.0.0.1:0"));   // binds at start()
+//! service.start()?;
+//! let addrs: Vec<Multiaddr> = service.local_addrs();          // e.g. /ip4/127.0.0.1/udp/41234
+//!
+//! let mut other = DHTService::builder().build()?;             // SHA-1 and the defaults
+//! other.register_gateway(UdpGateway::new("127.0.0.1:0"));
+//! other.start()?;
+//! other.connect(addrs[0].clone())?;                           // does not block
+//!
+//! let handle = other.save(b"key", b"value".to_vec());         // does not block
+//! let replicas: usize = handle.wait()?;                       // optional: waits for the put
+//! assert_eq!(replicas, 1);
+//! let value: Option<Vec<u8>> = service.query(b"key");         // blocks, bounded in time
+//! assert_eq!(value.as_deref(), Some(&b"value"[..]));
+//! assert!(service.get_number_of_known_peers() >= 1);
+//! service.stop();                                             // joins every thread; also on drop
+//! # Ok::<(), kad_runtime::Error>(())
+//! ```
+//!
+//! ## Threads
+//!
+//! Each service has a management thread, which owns the node, and each UDP gateway a
+//! receiving thread. The management thread sleeps until a message, a command or the node's
+//! next deadline: an idle service wakes once per maintenance interval (10 s by default) and
+//! uses no CPU in between. Messages go out straight from the management thread through the
+//! gateways' non-blocking `send`. Many services can run in one process.
+//!
+//! Only [`query`](DHTService::query) blocks, for at most the query timeout;
+//! [`save`](DHTService::save) returns a [`SaveHandle`] that may be waited on.
+//! [`connect`](DHTService::connect) waits only for the management thread to send the first
+//! requests. A service that is not started or already stopped answers every call at once.
+//!
+//! ## Testing on a bad network
+//!
+//! [`FaultyGateway`] wraps any gateway and loses or delays a fraction of what it sends.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod builder;
+mod command;
+mod error;
+mod fault;
+mod handle;
+mod manager;
+mod service;
+mod stats;
+
+pub use builder::{Builder, DEFAULT_INBOUND_QUEUE, DEFAULT_QUERY_TIMEOUT_FACTOR};
+pub use error::Error;
+pub use fault::{FaultCounters, FaultyGateway};
+pub use handle::SaveHandle;
+pub use kad_core::{Config, NodeStats};
+pub use kad_proto::{Gateway, GatewayStatsSnapshot, Multiaddr, MAX_VALUE_SIZE};
+pub use kad_udp::{DropCounters, UdpGateway};
+pub use service::DHTService;
+pub use stats::{Dropped, Stats};
+
+/// What a custom transport needs: implement [`Gateway`] and register it
+/// with [`DHTService::register_gateway`]. See kad-proto for the contract.
+pub mod gateway {
+    pub use kad_proto::{
+        decode, encode, encode_into, DeliverError, Gateway, GatewayError, GatewayStats,
+        GatewayStatsSnapshot, Inbound, SendError, WireMessage, MAX_DATAGRAM_SIZE,
+    };
+}
+
+/// The hash functions that map user keys into the key space, and the trait to write your
+/// own. The hasher fixes the key size of the whole network: nodes with different hashers do
+/// not understand each other.
+pub mod hash {
+    pub use kad_core::{Blake3Hasher, Hasher, Key, KeyType, Sha1Hasher, Sha256Hasher};
+}

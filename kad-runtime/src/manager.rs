@@ -1,0 +1,236 @@
+//! The management thread: it owns the kad-core node and the gateways, and sleeps until a
+//! message, a command, or the node's next deadline (`poll_timeout`) wakes it. Everything
+//! waiting when it wakes is handled as one batch; the node's transmits then go straight out
+//! through the gateways' non-blocking `send`, and finished queries are answered.
+
+use std::collections::{HashMap, VecDeque};
+use std::mem;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Instant;
+
+use kad_core::{Body, CommandError, Event, KeyType, Node, QueryId, Response, Transmit};
+use kad_proto::{Gateway, Multiaddr, SendError, WireMessage};
+
+use crate::command::{Command, Input, Reply};
+use crate::error::Error;
+use crate::stats::Published;
+
+/// Inputs handled in one batch before the node's outputs are drained: bounds the delay that
+/// a burst of traffic adds to timers and answers.
+const BATCH: usize = 256;
+
+/// Times a bootstrap is tried when it reaches nobody, before the node stays alone.
+const BOOTSTRAP_ATTEMPTS: u32 = 3;
+
+/// The state owned by the management thread.
+pub(crate) struct Manager<K: KeyType> {
+    pub(crate) node: Node<Multiaddr, K>,
+    pub(crate) gateways: Vec<Box<dyn Gateway<K>>>,
+    pub(crate) input: Receiver<Input<K>>,
+    /// Gateway messages in `input`, shared with the gateways' sinks to bound the queue.
+    pub(crate) queued: Arc<AtomicUsize>,
+    pub(crate) published: Arc<Published>,
+    pub(crate) replies: HashMap<QueryId, Reply>,
+    /// Bootstraps running, with their seeds and how many times they were tried.
+    pub(crate) bootstraps: HashMap<QueryId, (Vec<Multiaddr>, u32)>,
+    /// Saves and queries given while the node knew no contact but was bootstrapping: they
+    /// run once the first contact answers (or the bootstrap ends), so that `connect` then
+    /// `save` stores the value on the network and not only here.
+    pub(crate) deferred: VecDeque<Command<K>>,
+}
+
+impl<K: KeyType> Manager<K> {
+    /// Runs until [`Input::Stop`] or until every sender is gone, then shuts the gateways
+    /// down. Never polls: between inputs it sleeps until the node's next deadline.
+    pub(crate) fn run(mut self) {
+        self.publish();
+        loop {
+            let deadline = self.node.poll_timeout();
+            let now = Instant::now();
+            let first = match deadline {
+                Some(deadline) if deadline <= now => Err(RecvTimeoutError::Timeout),
+                Some(deadline) => self.input.recv_timeout(deadline - now),
+                None => self
+                    .input
+                    .recv()
+                    .map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            let now = Instant::now();
+            let mut running = match first {
+                Ok(input) => self.handle(now, input),
+                Err(RecvTimeoutError::Timeout) => true,
+                Err(RecvTimeoutError::Disconnected) => false,
+            };
+            for _ in 1..BATCH {
+                if !running {
+                    break;
+                }
+                match self.input.try_recv() {
+                    Ok(input) => running = self.handle(now, input),
+                    Err(_) => break,
+                }
+            }
+            if !running {
+                break;
+            }
+            if self
+                .node
+                .poll_timeout()
+                .is_some_and(|deadline| deadline <= now)
+            {
+                self.node.handle_timeout(now);
+            }
+            self.flush(now);
+        }
+        self.shutdown();
+    }
+
+    /// Handles one input; returns false on [`Input::Stop`].
+    fn handle(&mut self, now: Instant, input: Input<K>) -> bool {
+        match input {
+            Input::Message { from, mut message } => {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                self.keep_reachable(&mut message);
+                self.node.handle_message(now, from, message);
+            }
+            Input::Command(command) => self.command(now, command),
+            Input::Stop => return false,
+        }
+        true
+    }
+
+    /// Whether a save or query now would find no contact to ask, though one is coming.
+    fn waiting_for_contacts(&self) -> bool {
+        !self.bootstraps.is_empty() && self.node.routing_table().is_empty()
+    }
+
+    fn command(&mut self, now: Instant, command: Command<K>) {
+        match command {
+            Command::Connect { seeds, ack } => {
+                let result = match seeds.iter().find(|seed| !self.reachable(seed)) {
+                    Some(seed) => Err(Error::UnreachableAddress(seed.clone())),
+                    None => self.bootstrap(now, seeds, 1).map_err(Error::from),
+                };
+                let _ = ack.try_send(result);
+            }
+            command if self.waiting_for_contacts() => self.deferred.push_back(command),
+            Command::Get { key, reply } => match self.node.get(now, key) {
+                Ok(id) => {
+                    self.replies.insert(id, Reply::Get(reply));
+                }
+                Err(_) => {
+                    let _ = reply.try_send(None);
+                }
+            },
+            Command::Put { key, value, reply } => match self.node.put(now, key, value) {
+                Ok(id) => {
+                    self.replies.insert(id, Reply::Put(reply));
+                }
+                Err(error) => {
+                    let _ = reply.try_send(Err(error.into()));
+                }
+            },
+        }
+    }
+
+    /// Starts a bootstrap, remembering its seeds to try again should it find nobody.
+    fn bootstrap(
+        &mut self,
+        now: Instant,
+        seeds: Vec<Multiaddr>,
+        attempt: u32,
+    ) -> Result<(), CommandError> {
+        let id = self.node.bootstrap(now, seeds.iter().cloned())?;
+        self.bootstraps.insert(id, (seeds, attempt));
+        Ok(())
+    }
+
+    /// A bootstrap ended: if it reached nobody and the node still knows no one, its seed
+    /// answer was probably lost; try again, up to [`BOOTSTRAP_ATTEMPTS`] times.
+    fn bootstrap_finished(&mut self, now: Instant, id: QueryId) {
+        let Some((seeds, attempt)) = self.bootstraps.remove(&id) else {
+            return;
+        };
+        if attempt < BOOTSTRAP_ATTEMPTS && self.node.routing_table().is_empty() {
+            // Refused only when the node is overloaded with queries; then it is not alone.
+            let _ = self.bootstrap(now, seeds, attempt + 1);
+        }
+    }
+
+    fn reachable(&self, addr: &Multiaddr) -> bool {
+        self.gateways.iter().any(|g| g.can_reach(addr))
+    }
+
+    /// Drops the contacts of a `Nodes` response that no gateway can reach: asking them would
+    /// only cost a lookup a timeout.
+    fn keep_reachable(&self, message: &mut WireMessage<K>) {
+        if let Body::Response(Response::Nodes { contacts }) = &mut message.body {
+            contacts.retain(|contact| self.reachable(&contact.addr));
+        }
+    }
+
+    /// Sends what the node has to send, answers finished queries, runs the commands that
+    /// waited for a contact if one is there, and publishes the stats.
+    fn flush(&mut self, now: Instant) {
+        // Answering an event can start a query (a bootstrap tried again, a deferred
+        // command), whose first requests go out in the same turn.
+        loop {
+            let mut busy = false;
+            while let Some(transmit) = self.node.poll_transmit() {
+                self.send(transmit);
+                busy = true;
+            }
+            while let Some(event) = self.node.poll_event() {
+                busy = true;
+                if let Event::QueryFinished { id, result, .. } = event {
+                    self.bootstrap_finished(now, id);
+                    if let Some(reply) = self.replies.remove(&id) {
+                        reply.send(result);
+                    }
+                }
+            }
+            if !self.deferred.is_empty() && !self.waiting_for_contacts() {
+                busy = true;
+                for command in mem::take(&mut self.deferred) {
+                    self.command(now, command);
+                }
+            }
+            if !busy {
+                break;
+            }
+        }
+        self.publish();
+    }
+
+    /// Hands a message to the first gateway that can reach its address. Gateways count their
+    /// own drops; only "no gateway at all" is counted here.
+    fn send(&mut self, Transmit { to, message }: Transmit<Multiaddr, K>) {
+        let gateway = match self.gateways.as_slice() {
+            [only] => Some(only),
+            many => many.iter().find(|g| g.can_reach(&to)),
+        };
+        let unreachable = match gateway {
+            Some(gateway) => matches!(gateway.send(&to, message), Err(SendError::Unreachable)),
+            None => true,
+        };
+        if unreachable {
+            self.published.unreachable.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn publish(&self) {
+        self.published.publish(self.node.stats());
+    }
+
+    fn shutdown(&mut self) {
+        // Callers still waiting see their channel close and return at once.
+        self.replies.clear();
+        self.deferred.clear();
+        for gateway in &mut self.gateways {
+            gateway.shutdown();
+        }
+        self.publish();
+    }
+}

@@ -1,0 +1,431 @@
+//! [`DHTService`]: a Kademlia node running on its own thread, behind a small API of which only
+//! [`query`](DHTService::query) blocks.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::mem;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use kad_core::{CommandError, Config, Hasher, Node, Sha1Hasher};
+use kad_proto::{DeliverError, Gateway, GatewayStats, Inbound, Multiaddr};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use crate::builder::{Builder, Settings};
+use crate::command::{Command, Input};
+use crate::error::Error;
+use crate::handle::SaveHandle;
+use crate::manager::Manager;
+use crate::stats::{Published, Stats};
+
+/// A Kademlia DHT node: a kad-core node on a management thread of its own, reached over the
+/// registered gateways.
+///
+/// ```
+/// use std::time::Duration;
+/// use kad_runtime::{DHTService, UdpGateway};
+/// use kad_runtime::hash::Sha1Hasher;
+///
+/// let new = || {
+///     let mut service = DHTService::new(Sha1Hasher::new(), 20, 3,
+///         Duration::from_secs(900), Duration::from_secs(3), Duration::from_secs(3600));
+///     service.register_gateway(UdpGateway::new("127.0.0.1:0"));
+///     service.start().map(|()| service)
+/// };
+/// let (a, b) = (new()?, new()?);
+/// b.connect(a.local_addrs()[0].clone())?;
+/// assert_eq!(b.save(b"key", b"value".to_vec()).wait()?, 1); // one copy, at a
+/// assert_eq!(a.query(b"key"), Some(b"value".to_vec()));
+/// b.stop();
+/// assert_eq!(b.query(b"key"), None);
+/// # Ok::<(), kad_runtime::Error>(())
+/// ```
+///
+/// The service is `Send + Sync`: share it between threads in an `Arc`. Every call on a service
+/// that is not started, or stopped, returns at once with an error (or `None`, or 0).
+pub struct DHTService<H: Hasher> {
+    hasher: H,
+    settings: Settings,
+    /// Registered, not yet started.
+    gateways: Mutex<Vec<Box<dyn Gateway<H::Key>>>>,
+    running: Option<Running<H::Key>>,
+}
+
+/// A started service.
+struct Running<K> {
+    input: Sender<Input<K>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    stopped: AtomicBool,
+    published: Arc<Published>,
+    gateway_stats: Vec<Arc<GatewayStats>>,
+    local_addrs: Vec<Multiaddr>,
+    id: K,
+    max_value_size: usize,
+}
+
+impl DHTService<Sha1Hasher> {
+    /// A [`Builder`] for the settings beyond those of [`new`](DHTService::new); it starts
+    /// with SHA-1, which [`Builder::hasher`] changes.
+    pub fn builder() -> Builder<Sha1Hasher> {
+        Builder::new(Sha1Hasher::new())
+    }
+}
+
+impl<H: Hasher> DHTService<H> {
+    /// A service, not started yet, with the paper's parameters:
+    ///
+    /// - `hasher` maps user keys into the key space and sets its size (160 bits for SHA-1,
+    ///   256 for SHA-256 and BLAKE3);
+    /// - `k`, the bucket size and number of copies of each record (20 is usual);
+    /// - `alpha`, the requests in flight per lookup (3 is usual);
+    /// - `peer_timeout`, how long a silent contact is trusted;
+    /// - `request_timeout`, how long one request may go unanswered;
+    /// - `storage_timeout`, the lifetime of a record.
+    ///
+    /// Settings that do not fit together (a k of 0, say) are reported by
+    /// [`start`](Self::start). Register at least one gateway, then start.
+    pub fn new(
+        hasher: H,
+        k: usize,
+        alpha: usize,
+        peer_timeout: Duration,
+        request_timeout: Duration,
+        storage_timeout: Duration,
+    ) -> Self {
+        Builder::new(hasher)
+            .k(k)
+            .alpha(alpha)
+            .peer_timeout(peer_timeout)
+            .request_timeout(request_timeout)
+            .storage_timeout(storage_timeout)
+            .build_unchecked()
+    }
+
+    pub(crate) fn with_settings(hasher: H, settings: Settings) -> Self {
+        DHTService {
+            hasher,
+            settings,
+            gateways: Mutex::new(Vec::new()),
+            running: None,
+        }
+    }
+
+    /// Adds a transport; call before [`start`](Self::start), which starts it (a
+    /// [`UdpGateway`](crate::UdpGateway) binds its socket then). Several may be registered:
+    /// each message goes out through the first that can reach its address. A gateway
+    /// registered after `start` is not used.
+    pub fn register_gateway<G: Gateway<H::Key>>(&mut self, gateway: G) -> &mut Self {
+        if self.running.is_none() {
+            self.gateways
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(Box::new(gateway));
+        }
+        self
+    }
+
+    /// Starts the gateways (binding their sockets) and the management thread.
+    ///
+    /// Fails with [`Error::NoGateway`] if none is registered, [`Error::Gateway`] if one
+    /// cannot start (a malformed address, a port in use), [`Error::Config`] for settings that
+    /// do not fit together, [`Error::AlreadyStarted`] or [`Error::Stopped`] if called twice.
+    /// On failure every gateway started so far is shut down again.
+    pub fn start(&mut self) -> Result<(), Error> {
+        if let Some(running) = &self.running {
+            return Err(if running.stopped.load(Ordering::Acquire) {
+                Error::Stopped
+            } else {
+                Error::AlreadyStarted
+            });
+        }
+        let config = self.settings.config.clone()?;
+        let gateways = self
+            .gateways
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        if gateways.is_empty() {
+            return Err(Error::NoGateway);
+        }
+        let max_value_size = config.max_value_size;
+        let seed = self
+            .settings
+            .seed
+            .unwrap_or_else(|| SmallRng::from_os_rng().random());
+        let node = Node::with_random_id(config, seed, Instant::now())?;
+        let id = *node.id();
+        let (input, receiver) = mpsc::channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let mut gateway_stats = Vec::with_capacity(gateways.len());
+        for index in 0..gateways.len() {
+            let stats = Arc::new(GatewayStats::new());
+            let inbound = inbound(
+                input.clone(),
+                Arc::clone(&queued),
+                self.settings.inbound_queue,
+                Arc::clone(&stats),
+            );
+            let started = match gateways.get_mut(index) {
+                Some(gateway) => gateway.start(inbound),
+                None => Ok(()),
+            };
+            if let Err(error) = started {
+                for gateway in gateways.iter_mut().take(index) {
+                    gateway.shutdown();
+                }
+                return Err(Error::Gateway(error));
+            }
+            gateway_stats.push(stats);
+        }
+        let gateways = mem::take(gateways);
+        let local_addrs = gateways.iter().flat_map(|g| g.local_addrs()).collect();
+        let published = Arc::new(Published::default());
+        let manager = Manager {
+            node,
+            gateways,
+            input: receiver,
+            queued,
+            published: Arc::clone(&published),
+            replies: HashMap::new(),
+            bootstraps: HashMap::new(),
+            deferred: VecDeque::new(),
+        };
+        // On failure the closure, and the gateways in it, are dropped: a dropped gateway
+        // stops its threads.
+        let thread = thread::Builder::new()
+            .name(format!("kad {}", id.to_string().get(..8).unwrap_or("node")))
+            .spawn(move || manager.run())
+            .map_err(Error::Thread)?;
+        self.running = Some(Running {
+            input,
+            thread: Mutex::new(Some(thread)),
+            stopped: AtomicBool::new(false),
+            published,
+            gateway_stats,
+            local_addrs,
+            id,
+            max_value_size,
+        });
+        Ok(())
+    }
+
+    /// The running service, or why there is none.
+    fn live(&self) -> Result<&Running<H::Key>, Error> {
+        match &self.running {
+            None => Err(Error::NotStarted),
+            Some(running) if running.stopped.load(Ordering::Acquire) => Err(Error::Stopped),
+            Some(running) => Ok(running),
+        }
+    }
+
+    /// Whether the service is started and not stopped.
+    pub fn is_running(&self) -> bool {
+        self.live().is_ok()
+    }
+
+    /// The addresses the gateways listen at, with the ports the system chose for port 0:
+    /// what other nodes [`connect`](Self::connect) to. Empty if not running.
+    pub fn local_addrs(&self) -> Vec<Multiaddr> {
+        self.live()
+            .map(|running| running.local_addrs.clone())
+            .unwrap_or_default()
+    }
+
+    /// This node's id, drawn at [`start`](Self::start); `None` if not running.
+    pub fn local_id(&self) -> Option<H::Key> {
+        self.live().ok().map(|running| running.id)
+    }
+
+    /// The hash function that maps user keys into the key space.
+    pub fn hasher(&self) -> &H {
+        &self.hasher
+    }
+
+    /// The kad-core configuration the service runs with (or would, once started).
+    pub fn config(&self) -> Result<&Config, Error> {
+        self.settings
+            .config
+            .as_ref()
+            .map_err(|e| Error::Config(e.clone()))
+    }
+
+    /// Joins the network through the node at `seed`: asks it for the contacts closest to
+    /// this node, then looks them up. Returns as soon as the first request is out, without
+    /// waiting for any answer; [`get_number_of_known_peers`](Self::get_number_of_known_peers)
+    /// grows as answers arrive. The seed's id is learned from its answer. If the seed does
+    /// not answer within the request timeout and no other node made contact meanwhile, the
+    /// request is sent again, three times in all.
+    ///
+    /// A [`save`](Self::save) or [`query`](Self::query) made while the node knows no contact
+    /// yet but is joining waits, inside the management thread, for the first answer (or for
+    /// the join to fail), so that `connect` then `save` stores the value on the network.
+    ///
+    /// Fails with [`Error::UnreachableAddress`] if no gateway can reach `seed`, and with
+    /// [`Error::Command`] if the node runs too many queries already.
+    pub fn connect(&self, seed: Multiaddr) -> Result<(), Error> {
+        let running = self.live()?;
+        let (ack, answer) = mpsc::sync_channel(1);
+        let seeds = vec![seed];
+        running.send(Command::Connect { seeds, ack })?;
+        // The management thread acknowledges right after handing the requests to the
+        // gateways; the bound only matters if it is swamped.
+        match answer.recv_timeout(self.settings.query_timeout) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::Stopped),
+        }
+    }
+
+    /// Contacts in the routing table; 0 if not running.
+    pub fn get_number_of_known_peers(&self) -> usize {
+        self.live()
+            .map(|running| running.published.peers.load(Ordering::Relaxed))
+            .unwrap_or(0)
+    }
+
+    /// Stores `value` under `key` (hashed with the service's hasher) here and at the k nodes
+    /// closest to the key, without blocking. The returned handle tells, if waited on, how
+    /// many nodes took a copy; dropping it does not cancel the save. This node re-puts the
+    /// value before it expires, for as long as it runs.
+    ///
+    /// A value over [`MAX_VALUE_SIZE`](kad_proto::MAX_VALUE_SIZE) (what fits one datagram)
+    /// is refused: the handle's [`wait`](SaveHandle::wait) returns [`Error::Command`].
+    pub fn save(&self, key: impl AsRef<[u8]>, value: Vec<u8>) -> SaveHandle {
+        let running = match self.live() {
+            Ok(running) => running,
+            Err(error) => return SaveHandle::failed(error),
+        };
+        if value.len() > running.max_value_size {
+            return SaveHandle::failed(Error::Command(CommandError::ValueTooLarge {
+                len: value.len(),
+                max: running.max_value_size,
+            }));
+        }
+        let key = self.hasher.hash(key.as_ref());
+        let (reply, result) = mpsc::sync_channel(1);
+        match running.send(Command::Put { key, value, reply }) {
+            Ok(()) => SaveHandle::pending(result),
+            Err(error) => SaveHandle::failed(error),
+        }
+    }
+
+    /// Finds the value stored under `key`: here first, then across the network. Blocks until
+    /// the lookup ends, at most the query timeout (four request timeouts unless set with
+    /// [`Builder::query_timeout`]). Returns `None` if no node has the value, on timeout, and
+    /// if the service is not running.
+    pub fn query(&self, key: impl AsRef<[u8]>) -> Option<Vec<u8>> {
+        self.try_query(key).ok().flatten()
+    }
+
+    /// Like [`query`](Self::query), telling "not found" (`Ok(None)`) apart from "not
+    /// running" and "timed out" (`Err`).
+    pub fn try_query(&self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, Error> {
+        self.query_within(key, self.settings.query_timeout)
+    }
+
+    /// Like [`try_query`](Self::try_query), waiting at most `timeout`.
+    pub fn query_within(
+        &self,
+        key: impl AsRef<[u8]>,
+        timeout: Duration,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let running = self.live()?;
+        let key = self.hasher.hash(key.as_ref());
+        let (reply, result) = mpsc::sync_channel(1);
+        running.send(Command::Get { key, reply })?;
+        match result.recv_timeout(timeout) {
+            Ok(value) => Ok(value),
+            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::Stopped),
+        }
+    }
+
+    /// A snapshot of the routing table, records and traffic; all zero if never started.
+    pub fn stats(&self) -> Stats {
+        match &self.running {
+            Some(running) => running.published.snapshot(&running.gateway_stats),
+            None => Stats::default(),
+        }
+    }
+
+    /// Stops the service: shuts the gateways down, ends the management thread and joins
+    /// every thread before returning. Calls waiting on the service return at once. Calling
+    /// it again, or on a service never started, does nothing. Also done on drop.
+    pub fn stop(&self) {
+        let Some(running) = &self.running else {
+            return;
+        };
+        // Held across the join, so that a concurrent `stop` returns only once all is down.
+        let mut thread = running
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        running.stopped.store(true, Ordering::Release);
+        if let Some(thread) = thread.take() {
+            let _ = running.input.send(Input::Stop);
+            // A panic on the management thread has already ended it; nothing is left to do.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl<K> Running<K> {
+    fn send(&self, command: Command<K>) -> Result<(), Error> {
+        self.input
+            .send(Input::Command(command))
+            .map_err(|_| Error::Stopped)
+    }
+}
+
+/// The handle through which a gateway hands messages to the management thread: a bounded
+/// share of its one queue.
+fn inbound<K: kad_core::KeyType>(
+    input: Sender<Input<K>>,
+    queued: Arc<AtomicUsize>,
+    capacity: usize,
+    stats: Arc<GatewayStats>,
+) -> Inbound<K> {
+    Inbound::with_stats(stats, move |from, message| {
+        if queued.fetch_add(1, Ordering::Relaxed) >= capacity {
+            queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(DeliverError::QueueFull);
+        }
+        input.send(Input::Message { from, message }).map_err(|_| {
+            queued.fetch_sub(1, Ordering::Relaxed);
+            DeliverError::Closed
+        })
+    })
+}
+
+impl<H: Hasher> Drop for DHTService<H> {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl<H: Hasher> fmt::Debug for DHTService<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DHTService")
+            .field("hasher", &self.hasher.name())
+            .field("running", &self.is_running())
+            .field("local_addrs", &self.local_addrs())
+            .field("peers", &self.get_number_of_known_peers())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn service_is_send_and_sync() {
+        assert_send_sync::<DHTService<Sha1Hasher>>();
+        assert_send_sync::<DHTService<kad_core::Blake3Hasher>>();
+    }
+}

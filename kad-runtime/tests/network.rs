@@ -1,0 +1,80 @@
+//! A 64-service network in one process, over real UDP on loopback: every value saved by any
+//! node is found by every other, and still found after a third of the nodes stopped.
+
+mod common;
+
+use std::thread;
+use std::time::Instant;
+
+use common::network;
+
+const NODES: usize = 64;
+
+fn key(i: usize) -> String {
+    format!("key-{i}")
+}
+
+fn value(i: usize) -> Vec<u8> {
+    format!("value saved by node {i}").into_bytes()
+}
+
+#[test]
+fn every_value_is_found_by_every_node_and_survives_a_third_stopped() {
+    let services = network(NODES, 64);
+    for (i, service) in services.iter().enumerate() {
+        assert!(
+            service.get_number_of_known_peers() >= 10,
+            "node {i} knows {} peers",
+            service.get_number_of_known_peers()
+        );
+    }
+
+    // Every node saves one value; the saves run at once.
+    let started = Instant::now();
+    let handles: Vec<_> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s.save(key(i), value(i)))
+        .collect();
+    for (i, handle) in handles.into_iter().enumerate() {
+        let replicas = handle.wait().expect("save");
+        assert!(replicas >= 10, "value {i} has {replicas} copies");
+    }
+    eprintln!("{NODES} saves in {:?}", started.elapsed());
+
+    // Every node finds every value: 4096 queries, one thread per node.
+    let started = Instant::now();
+    thread::scope(|scope| {
+        for (n, service) in services.iter().enumerate() {
+            scope.spawn(move || {
+                for i in 0..NODES {
+                    assert_eq!(service.query(key(i)), Some(value(i)), "node {n}, key {i}");
+                }
+            });
+        }
+    });
+    eprintln!("{} queries in {:?}", NODES * NODES, started.elapsed());
+
+    // A third of the nodes stop; the others still find every value.
+    let (stopped, alive): (Vec<_>, Vec<_>) =
+        services.iter().enumerate().partition(|(i, _)| i % 3 == 1);
+    for (_, service) in &stopped {
+        service.stop();
+    }
+    let started = Instant::now();
+    thread::scope(|scope| {
+        for (n, service) in &alive {
+            scope.spawn(move || {
+                for i in 0..NODES {
+                    assert_eq!(service.query(key(i)), Some(value(i)), "node {n}, key {i}");
+                }
+            });
+        }
+    });
+    eprintln!(
+        "{} live nodes found all {NODES} values after {} stopped, in {:?}",
+        alive.len(),
+        stopped.len(),
+        started.elapsed()
+    );
+}

@@ -1,0 +1,57 @@
+//! `stop` and drop leave no thread running. This file holds a single test, so that no other
+//! test starts or ends threads while it counts them.
+
+mod common;
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use common::{builder, quickly, start};
+
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|tasks| tasks.count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn stop_and_drop_join_every_thread() {
+    let before = thread_count();
+    if before == 0 {
+        eprintln!("skipped: /proc/self/task is not readable on this system");
+        return;
+    }
+    let services: Vec<_> = (0..8).map(|i| start(builder(10 + i))).collect();
+    let seed = services[0].local_addrs()[0].clone();
+    for service in &services[1..] {
+        service.connect(seed.clone()).expect("connect");
+    }
+    assert_eq!(thread_count(), before + 16, "two threads per service");
+    // Half are stopped, the other half dropped.
+    for service in &services[..4] {
+        quickly(Duration::from_secs(1), "stop", || service.stop());
+    }
+    assert_eq!(thread_count(), before + 8, "stopped services left threads");
+    quickly(Duration::from_secs(2), "drop", || drop(services));
+    assert_eq!(thread_count(), before, "dropped services left threads");
+
+    // Several threads stop one service at once: each returns only once it is down.
+    let service = Arc::new(start(builder(30)));
+    let stoppers: Vec<_> = (0..4)
+        .map(|_| {
+            let service = Arc::clone(&service);
+            thread::spawn(move || {
+                service.stop();
+                thread_count()
+            })
+        })
+        .collect();
+    for stopper in stoppers {
+        let after = stopper.join().expect("thread");
+        // The service's two threads are gone; at most the four stoppers remain.
+        assert!(after <= before + 4, "{after} threads, {before} before");
+    }
+    drop(service);
+    assert_eq!(thread_count(), before);
+}

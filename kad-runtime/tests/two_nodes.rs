@@ -1,0 +1,87 @@
+//! Two services over real UDP on loopback: they find each other and each other's values.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{builder, start};
+use kad_runtime::Error;
+
+#[test]
+fn two_nodes_save_and_query_both_ways() {
+    let a = start(builder(1));
+    let b = start(builder(2));
+    let a_addr = a.local_addrs()[0].clone();
+    assert!(a_addr.to_string().starts_with("/ip4/127.0.0.1/udp/"));
+    assert!(
+        !a_addr.to_string().ends_with("/udp/0"),
+        "port 0 is resolved"
+    );
+
+    b.connect(a_addr).expect("connect");
+    // Saved right after connect: waits for a's answer, then stores at a.
+    assert_eq!(b.save(b"from b", b"1".to_vec()).wait().expect("save"), 1);
+    assert_eq!(a.query(b"from b").as_deref(), Some(&b"1"[..]));
+
+    assert_eq!(a.save("from a", b"2".to_vec()).wait().expect("save"), 1);
+    assert_eq!(b.query("from a").as_deref(), Some(&b"2"[..]));
+
+    assert_eq!(a.get_number_of_known_peers(), 1);
+    assert_eq!(b.get_number_of_known_peers(), 1);
+    assert_eq!(b.try_query(b"nobody saved this").expect("query"), None);
+
+    let stats = a.stats();
+    assert_eq!(stats.peers, 1);
+    assert_eq!(stats.records, 2);
+    assert!(stats.requests_received > 0 && stats.requests_sent > 0);
+    assert!(stats.datagrams_received > 0 && stats.datagrams_sent > 0);
+    assert_eq!(stats.dropped.total(), 0, "{stats:?}");
+}
+
+#[test]
+fn values_are_overwritten_and_size_limited() {
+    let a = start(builder(3));
+    let b = start(builder(4));
+    b.connect(a.local_addrs()[0].clone()).expect("connect");
+    b.save(b"k", b"old".to_vec()).wait().expect("save");
+    b.save(b"k", b"new".to_vec()).wait().expect("save");
+    assert_eq!(a.query(b"k").as_deref(), Some(&b"new"[..]));
+
+    let max = kad_runtime::MAX_VALUE_SIZE;
+    assert_eq!(b.save(b"big", vec![7; max]).wait().expect("save"), 1);
+    assert_eq!(a.query(b"big").map(|v| v.len()), Some(max));
+    match b.save(b"too big", vec![7; max + 1]).wait() {
+        Err(Error::Command(kad_core::CommandError::ValueTooLarge { len, max: m })) => {
+            assert_eq!((len, m), (max + 1, max));
+        }
+        other => panic!("expected ValueTooLarge, got {other:?}"),
+    }
+    assert_eq!(a.query(b"too big"), None);
+}
+
+#[test]
+fn connect_to_a_silent_seed_does_not_block() {
+    let a = start(builder(5));
+    // A port nobody listens on: the bootstrap fails after the request timeout.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let addr = kad_udp::socket_to_multiaddr(silent.local_addr().expect("addr"));
+    common::quickly(Duration::from_secs(1), "connect", || {
+        a.connect(addr).expect("connect")
+    });
+    // A save given meanwhile ends, with the local copy only, once the bootstrap gives up.
+    let replicas = a
+        .save(b"alone", b"v".to_vec())
+        .wait_timeout(Duration::from_secs(5))
+        .expect("save ends");
+    assert_eq!(replicas, 0);
+    assert_eq!(a.query(b"alone").as_deref(), Some(&b"v"[..]));
+}
+
+#[test]
+fn unreachable_seed_is_refused() {
+    let a = start(builder(6));
+    let v6 = "/ip6/::1/udp/4000".parse().expect("multiaddr");
+    assert!(matches!(a.connect(v6), Err(Error::UnreachableAddress(_))));
+    let tcp = "/ip4/127.0.0.1/tcp/4000".parse().expect("multiaddr");
+    assert!(matches!(a.connect(tcp), Err(Error::UnreachableAddress(_))));
+}

@@ -1,0 +1,45 @@
+//! # kad-udp
+//!
+//! A UDP transport for the kad Kademlia DHT: [`UdpGateway`] implements kad-proto's
+//! [`Gateway`](kad_proto::Gateway) over one UDP socket, IPv4 or IPv6.
+//!
+//! - Receiving runs on a [mio](https://docs.rs/mio) event loop thread of its own, which
+//!   decodes each datagram with kad-proto and hands the message to the runtime. A datagram
+//!   that does not decode (random bytes, another protocol, another version of the format, over
+//!   [`MAX_DATAGRAM_SIZE`](kad_proto::MAX_DATAGRAM_SIZE)) is counted and dropped.
+//! - Sending happens on the caller's thread, straight onto a clone of the socket: one system
+//!   call, no thread hand-off. When the kernel's send buffer is full the datagram goes to a
+//!   bounded queue that the event loop drains as the socket becomes writable; when that queue
+//!   is full too, the datagram is dropped and counted. Sending never blocks.
+//! - [`shutdown`](kad_proto::Gateway::shutdown) wakes the event loop through a mio
+//!   [`Waker`](mio::Waker) and joins its thread.
+//!
+//! Contacts are addressed by multiaddrs; [`socket_to_multiaddr`] and [`multiaddr_to_socket`]
+//! convert `/ip4/…/udp/…` and `/ip6/…/udp/…` to and from socket addresses.
+//!
+//! ```
+//! use kad_core::Key;
+//! use kad_proto::{Gateway, Inbound};
+//! use kad_udp::UdpGateway;
+//!
+//! let mut gateway = UdpGateway::new("127.0.0.1:0");
+//! let (tx, _rx) = std::sync::mpsc::sync_channel(16);
+//! Gateway::<Key<20>>::start(&mut gateway, Inbound::from_sender(tx))?;
+//! let addr = Gateway::<Key<20>>::local_addrs(&gateway)[0].clone();
+//! assert!(addr.to_string().starts_with("/ip4/127.0.0.1/udp/"));
+//! Gateway::<Key<20>>::shutdown(&mut gateway);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod addr;
+mod drops;
+mod event_loop;
+mod gateway;
+mod send_queue;
+
+pub use addr::{multiaddr_to_socket, parse_listen_addr, socket_to_multiaddr, BadListenAddr};
+pub use drops::DropCounters;
+pub use gateway::{UdpGateway, DEFAULT_SEND_QUEUE};
