@@ -125,7 +125,8 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
                 self.replacements.remove(0);
             } else if self.replacements.len() == self.replacements.capacity() {
                 let want = (self.replacements.len() * 2).max(2).min(cache_size);
-                self.replacements.reserve_exact(want - self.replacements.len());
+                self.replacements
+                    .reserve_exact(want - self.replacements.len());
             }
             self.replacements.push(entry);
         }
