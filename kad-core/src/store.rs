@@ -146,7 +146,8 @@ impl<K: KeyType> RecordStore<K> {
             if out.len() >= max {
                 break;
             }
-            if r.republish_at <= now && r.expires > now {
+            // The publisher's own records are re-put instead (`due_reput`).
+            if r.reput_at.is_none() && r.republish_at <= now && r.expires > now {
                 r.republish_at = now + interval;
                 out.push((*key, r.value.clone(), r.expires));
             }

@@ -249,3 +249,32 @@ fn dead_nodes_leave_the_routing_tables() {
         .sum();
     assert!(alive_contacts > 79 * 20);
 }
+
+#[test]
+fn lookups_finish_in_few_round_trips() {
+    // Virtual time: 10 ms each way, so one round trip is 20 ms.
+    let mut net = Net::build(21, Config::default(), 500);
+    let mut durations = Vec::new();
+    let mut requests = 0;
+    for _ in 0..100 {
+        let from = net.random_live();
+        let target = net.random_key();
+        let found = net.find_node(from, target);
+        durations.push(found.stats.duration);
+        requests += found.stats.requests;
+    }
+    durations.sort();
+    let round_trip = net.latency * 2;
+    // Once answers stop bringing closer contacts, the rest of the k closest are asked at once
+    // instead of alpha at a time: about 3 round trips instead of 8.
+    assert!(
+        durations[50] <= round_trip * 4,
+        "median lookup took {:?}",
+        durations[50]
+    );
+    assert!(
+        requests / 100 <= 30,
+        "{} requests per lookup",
+        requests / 100
+    );
+}
