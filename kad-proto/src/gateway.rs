@@ -11,6 +11,7 @@ use multiaddr::Multiaddr;
 
 use crate::datagram::{decode, WireMessage};
 use crate::error::{DecodeError, EncodeError};
+use crate::polled::PolledGateway;
 use crate::stats::GatewayStats;
 
 /// A transport: something that moves [`WireMessage`]s between nodes, for the multiaddrs it can
@@ -137,6 +138,14 @@ pub trait Gateway<K: KeyType>: Send + 'static {
     /// Stops the gateway: no message is delivered after it returns, and its threads are
     /// joined. Calling it again does nothing.
     fn shutdown(&mut self);
+
+    /// The event-driven side of this gateway, if it has one: a runtime with an event loop of
+    /// its own then starts it with [`PolledGateway::start_polled`] instead of
+    /// [`start`](Gateway::start), and a received datagram costs no thread hand-off. `None`
+    /// (the default) for a gateway that only runs on threads of its own.
+    fn as_polled(&mut self) -> Option<&mut dyn PolledGateway<K>> {
+        None
+    }
 }
 
 type Sink<K> = dyn Fn(Multiaddr, WireMessage<K>) -> Result<(), DeliverError> + Send + Sync;

@@ -50,6 +50,7 @@ mod error;
 mod gateway;
 mod header;
 mod limits;
+mod polled;
 mod stats;
 mod wire;
 
@@ -60,5 +61,7 @@ pub use header::{HEADER_LEN, MAGIC, VERSION};
 pub use limits::{
     MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_KEY_LEN, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE,
 };
+pub use mio;
 pub use multiaddr::{self, Multiaddr, Protocol};
+pub use polled::PolledGateway;
 pub use stats::{GatewayStats, GatewayStatsSnapshot};

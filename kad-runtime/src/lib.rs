@@ -55,6 +55,7 @@ mod command;
 mod error;
 mod fault;
 mod handle;
+mod mailbox;
 mod manager;
 mod service;
 mod stats;

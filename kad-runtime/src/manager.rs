@@ -1,20 +1,24 @@
-//! The management thread: it owns the kad-core node and the gateways, and sleeps until a
-//! message, a command, or the node's next deadline (`poll_timeout`) wakes it. Everything
-//! waiting when it wakes is handled as one batch; the node's transmits then go straight out
-//! through the gateways' non-blocking `send`, and finished queries are answered.
+//! The management thread: it owns the kad-core node and the gateways, and sleeps in one mio
+//! poll until a datagram on a polled gateway's socket, an input in its mailbox (a command, a
+//! message from a threaded gateway, the order to stop), or the node's next deadline
+//! (`poll_timeout`) wakes it. Everything waiting when it wakes is handled as one batch; the
+//! node's transmits then go straight out through the gateways' non-blocking `send`, and
+//! finished queries are answered.
 
 use std::collections::{HashMap, VecDeque};
+use std::io;
 use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kad_core::{Body, CommandError, Event, KeyType, Node, QueryId, Response, Transmit};
+use kad_proto::mio::{Events, Poll, Token};
 use kad_proto::{Gateway, Multiaddr, SendError, WireMessage};
 
 use crate::command::{Command, Input, Reply};
 use crate::error::Error;
+use crate::mailbox::Inbox;
 use crate::stats::Published;
 
 /// Inputs handled in one batch before the node's outputs are drained: bounds the delay that
@@ -24,12 +28,25 @@ const BATCH: usize = 256;
 /// Times a bootstrap is tried when it reaches nobody, before the node stays alone.
 const BOOTSTRAP_ATTEMPTS: u32 = 3;
 
+/// The token of the mailbox's waker in the poll; gateway `i` has token `i`.
+pub(crate) const WAKER: Token = Token(usize::MAX);
+
+/// A registered gateway, as the management thread drives it.
+pub(crate) struct Slot<K: KeyType> {
+    pub(crate) gateway: Box<dyn Gateway<K>>,
+    /// Whether it was started on this thread's poll (else it runs threads of its own).
+    pub(crate) polled: bool,
+    /// Whether datagrams may be waiting in its socket after a full batch.
+    pub(crate) unread: bool,
+}
+
 /// The state owned by the management thread.
 pub(crate) struct Manager<K: KeyType> {
     pub(crate) node: Node<Multiaddr, K>,
-    pub(crate) gateways: Vec<Box<dyn Gateway<K>>>,
-    pub(crate) input: Receiver<Input<K>>,
-    /// Gateway messages in `input`, shared with the gateways' sinks to bound the queue.
+    pub(crate) poll: Poll,
+    pub(crate) gateways: Vec<Slot<K>>,
+    pub(crate) inbox: Inbox<K>,
+    /// Gateway messages in the inbox, shared with the gateways' sinks to bound the queue.
     pub(crate) queued: Arc<AtomicUsize>,
     pub(crate) published: Arc<Published>,
     pub(crate) replies: HashMap<QueryId, Reply>,
@@ -42,39 +59,55 @@ pub(crate) struct Manager<K: KeyType> {
 }
 
 impl<K: KeyType> Manager<K> {
-    /// Runs until [`Input::Stop`] or until every sender is gone, then shuts the gateways
-    /// down. Never polls: between inputs it sleeps until the node's next deadline.
+    /// Runs until [`Input::Stop`] or until every mailbox is gone, then shuts the gateways
+    /// down. Never spins: between inputs it sleeps until the node's next deadline.
     pub(crate) fn run(mut self) {
         self.publish();
+        let mut events = Events::with_capacity(64);
+        // Whether the last turn left inputs in the inbox.
+        let mut backlog = false;
         loop {
-            let deadline = self.node.poll_timeout();
-            let now = Instant::now();
-            let first = match deadline {
-                Some(deadline) if deadline <= now => Err(RecvTimeoutError::Timeout),
-                Some(deadline) => self.input.recv_timeout(deadline - now),
-                None => self
-                    .input
-                    .recv()
-                    .map_err(|_| RecvTimeoutError::Disconnected),
+            let busy = backlog || self.gateways.iter().any(|slot| slot.unread);
+            let timeout = if busy {
+                Some(Duration::ZERO)
+            } else {
+                let now = Instant::now();
+                self.node
+                    .poll_timeout()
+                    .map(|deadline| deadline.saturating_duration_since(now))
             };
-            let now = Instant::now();
-            let mut running = match first {
-                Ok(input) => self.handle(now, input),
-                Err(RecvTimeoutError::Timeout) => true,
-                Err(RecvTimeoutError::Disconnected) => false,
-            };
-            for _ in 1..BATCH {
-                if !running {
-                    break;
+            if let Err(error) = self.poll.poll(&mut events, timeout) {
+                if error.kind() == io::ErrorKind::Interrupted {
+                    continue;
                 }
-                match self.input.try_recv() {
-                    Ok(input) => running = self.handle(now, input),
-                    Err(_) => break,
-                }
-            }
-            if !running {
+                // The poll itself is broken: nothing more can arrive.
                 break;
             }
+            let now = Instant::now();
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => self.inbox.answer_bell(),
+                    Token(index) => {
+                        if let Some(slot) = self.gateways.get_mut(index) {
+                            slot.unread |= event.is_readable();
+                            if event.is_writable() {
+                                if let Some(polled) = slot.gateway.as_polled() {
+                                    polled.flush(self.poll.registry());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for slot in &mut self.gateways {
+                if slot.unread {
+                    slot.unread = slot.gateway.as_polled().is_some_and(|g| g.receive());
+                }
+            }
+            let Some(left) = self.take_inputs(now) else {
+                break;
+            };
+            backlog = left;
             if self
                 .node
                 .poll_timeout()
@@ -85,6 +118,23 @@ impl<K: KeyType> Manager<K> {
             self.flush(now);
         }
         self.shutdown();
+    }
+
+    /// Handles up to [`BATCH`] waiting inputs; returns whether some are left, or `None` on
+    /// [`Input::Stop`] (or once every mailbox is gone).
+    fn take_inputs(&mut self, now: Instant) -> Option<bool> {
+        for _ in 0..BATCH {
+            match self.inbox.try_recv() {
+                Ok(Some(input)) => {
+                    if !self.handle(now, input) {
+                        return None;
+                    }
+                }
+                Ok(None) => return Some(false),
+                Err(_) => return None,
+            }
+        }
+        Some(true)
     }
 
     /// Handles one input; returns false on [`Input::Stop`].
@@ -160,7 +210,9 @@ impl<K: KeyType> Manager<K> {
     }
 
     fn reachable(&self, addr: &Multiaddr) -> bool {
-        self.gateways.iter().any(|g| g.can_reach(addr))
+        self.gateways
+            .iter()
+            .any(|slot| slot.gateway.can_reach(addr))
     }
 
     /// Drops the contacts of a `Nodes` response that no gateway can reach: asking them would
@@ -201,6 +253,12 @@ impl<K: KeyType> Manager<K> {
                 break;
             }
         }
+        let registry = self.poll.registry();
+        for slot in self.gateways.iter_mut().filter(|slot| slot.polled) {
+            if let Some(polled) = slot.gateway.as_polled() {
+                polled.flush(registry);
+            }
+        }
         self.publish();
     }
 
@@ -208,8 +266,11 @@ impl<K: KeyType> Manager<K> {
     /// own drops; only "no gateway at all" is counted here.
     fn send(&mut self, Transmit { to, message }: Transmit<Multiaddr, K>) {
         let gateway = match self.gateways.as_slice() {
-            [only] => Some(only),
-            many => many.iter().find(|g| g.can_reach(&to)),
+            [only] => Some(&only.gateway),
+            many => many
+                .iter()
+                .map(|slot| &slot.gateway)
+                .find(|g| g.can_reach(&to)),
         };
         let unreachable = match gateway {
             Some(gateway) => matches!(gateway.send(&to, message), Err(SendError::Unreachable)),
@@ -228,8 +289,8 @@ impl<K: KeyType> Manager<K> {
         // Callers still waiting see their channel close and return at once.
         self.replies.clear();
         self.deferred.clear();
-        for gateway in &mut self.gateways {
-            gateway.shutdown();
+        for slot in &mut self.gateways {
+            slot.gateway.shutdown();
         }
         self.publish();
     }

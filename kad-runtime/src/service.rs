@@ -5,12 +5,13 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::mem;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use kad_core::{CommandError, Config, Hasher, Node, Sha1Hasher};
+use kad_proto::mio::{Poll, Token, Waker};
 use kad_proto::{DeliverError, Gateway, GatewayStats, Inbound, Multiaddr};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -19,7 +20,8 @@ use crate::builder::{Builder, Settings};
 use crate::command::{Command, Input};
 use crate::error::Error;
 use crate::handle::SaveHandle;
-use crate::manager::Manager;
+use crate::mailbox::{mailbox, Mailbox};
+use crate::manager::{Manager, Slot, WAKER};
 use crate::stats::{Published, Stats};
 
 /// A Kademlia DHT node: a kad-core node on a management thread of its own, reached over the
@@ -57,7 +59,7 @@ pub struct DHTService<H: Hasher> {
 
 /// A started service.
 struct Running<K> {
-    input: Sender<Input<K>>,
+    mailbox: Mailbox<K>,
     thread: Mutex<Option<JoinHandle<()>>>,
     stopped: AtomicBool,
     published: Arc<Published>,
@@ -157,36 +159,63 @@ impl<H: Hasher> DHTService<H> {
             .unwrap_or_else(|| SmallRng::from_os_rng().random());
         let node = Node::with_random_id(config, seed, Instant::now())?;
         let id = *node.id();
-        let (input, receiver) = mpsc::channel();
+        let poll = Poll::new().map_err(Error::Thread)?;
+        let waker = Waker::new(poll.registry(), WAKER).map_err(Error::Thread)?;
+        let (mailbox, inbox) = mailbox(waker);
         let queued = Arc::new(AtomicUsize::new(0));
         let mut gateway_stats = Vec::with_capacity(gateways.len());
-        for index in 0..gateways.len() {
+        let mut polled = Vec::with_capacity(gateways.len());
+        for (index, gateway) in gateways.iter_mut().enumerate() {
             let stats = Arc::new(GatewayStats::new());
-            let inbound = inbound(
-                input.clone(),
-                Arc::clone(&queued),
-                self.settings.inbound_queue,
-                Arc::clone(&stats),
-            );
-            let started = match gateways.get_mut(index) {
-                Some(gateway) => gateway.start(inbound),
-                None => Ok(()),
+            let sink = Sink {
+                mailbox: mailbox.clone(),
+                queued: Arc::clone(&queued),
+                capacity: self.settings.inbound_queue,
             };
-            if let Err(error) = started {
-                for gateway in gateways.iter_mut().take(index) {
-                    gateway.shutdown();
+            // A gateway that the management thread's poll can drive delivers on that thread,
+            // which reads its inbox before sleeping again: no wake-up needed.
+            let started = match gateway.as_polled() {
+                Some(gateway) => gateway
+                    .start_polled(
+                        poll.registry(),
+                        Token(index),
+                        sink.inbound(stats.clone(), false),
+                    )
+                    .map(|()| true),
+                None => gateway
+                    .start(sink.inbound(stats.clone(), true))
+                    .map(|()| false),
+            };
+            match started {
+                Ok(is_polled) => polled.push(is_polled),
+                Err(error) => {
+                    for gateway in gateways.iter_mut().take(index) {
+                        gateway.shutdown();
+                    }
+                    return Err(Error::Gateway(error));
                 }
-                return Err(Error::Gateway(error));
             }
             gateway_stats.push(stats);
         }
-        let gateways = mem::take(gateways);
-        let local_addrs = gateways.iter().flat_map(|g| g.local_addrs()).collect();
+        let gateways: Vec<Slot<H::Key>> = mem::take(gateways)
+            .into_iter()
+            .zip(polled)
+            .map(|(gateway, polled)| Slot {
+                gateway,
+                polled,
+                unread: false,
+            })
+            .collect();
+        let local_addrs = gateways
+            .iter()
+            .flat_map(|slot| slot.gateway.local_addrs())
+            .collect();
         let published = Arc::new(Published::default());
         let manager = Manager {
             node,
+            poll,
             gateways,
-            input: receiver,
+            inbox,
             queued,
             published: Arc::clone(&published),
             replies: HashMap::new(),
@@ -200,7 +229,7 @@ impl<H: Hasher> DHTService<H> {
             .spawn(move || manager.run())
             .map_err(Error::Thread)?;
         self.running = Some(Running {
-            input,
+            mailbox,
             thread: Mutex::new(Some(thread)),
             stopped: AtomicBool::new(false),
             published,
@@ -365,7 +394,7 @@ impl<H: Hasher> DHTService<H> {
             .unwrap_or_else(PoisonError::into_inner);
         running.stopped.store(true, Ordering::Release);
         if let Some(thread) = thread.take() {
-            let _ = running.input.send(Input::Stop);
+            let _ = running.mailbox.send(Input::Stop);
             // A panic on the management thread has already ended it; nothing is left to do.
             let _ = thread.join();
         }
@@ -374,30 +403,44 @@ impl<H: Hasher> DHTService<H> {
 
 impl<K> Running<K> {
     fn send(&self, command: Command<K>) -> Result<(), Error> {
-        self.input
+        self.mailbox
             .send(Input::Command(command))
             .map_err(|_| Error::Stopped)
     }
 }
 
-/// The handle through which a gateway hands messages to the management thread: a bounded
-/// share of its one queue.
-fn inbound<K: kad_core::KeyType>(
-    input: Sender<Input<K>>,
+/// What the gateways' [`Inbound`]s deliver to: a bounded share of the management thread's
+/// inbox.
+struct Sink<K> {
+    mailbox: Mailbox<K>,
     queued: Arc<AtomicUsize>,
     capacity: usize,
-    stats: Arc<GatewayStats>,
-) -> Inbound<K> {
-    Inbound::with_stats(stats, move |from, message| {
-        if queued.fetch_add(1, Ordering::Relaxed) >= capacity {
-            queued.fetch_sub(1, Ordering::Relaxed);
-            return Err(DeliverError::QueueFull);
-        }
-        input.send(Input::Message { from, message }).map_err(|_| {
-            queued.fetch_sub(1, Ordering::Relaxed);
-            DeliverError::Closed
+}
+
+impl<K: kad_core::KeyType> Sink<K> {
+    /// The handle for one gateway, counting in `stats`; `wake` for a gateway that delivers
+    /// from threads of its own, while the management thread may be asleep.
+    fn inbound(&self, stats: Arc<GatewayStats>, wake: bool) -> Inbound<K> {
+        let mailbox = self.mailbox.clone();
+        let queued = Arc::clone(&self.queued);
+        let capacity = self.capacity;
+        Inbound::with_stats(stats, move |from, message| {
+            if queued.fetch_add(1, Ordering::Relaxed) >= capacity {
+                queued.fetch_sub(1, Ordering::Relaxed);
+                return Err(DeliverError::QueueFull);
+            }
+            let input = Input::Message { from, message };
+            let sent = if wake {
+                mailbox.send(input)
+            } else {
+                mailbox.send_quietly(input)
+            };
+            sent.map_err(|_| {
+                queued.fetch_sub(1, Ordering::Relaxed);
+                DeliverError::Closed
+            })
         })
-    })
+    }
 }
 
 impl<H: Hasher> Drop for DHTService<H> {

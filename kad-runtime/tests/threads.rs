@@ -27,12 +27,12 @@ fn stop_and_drop_join_every_thread() {
     for service in &services[1..] {
         service.connect(seed.clone()).expect("connect");
     }
-    assert_eq!(thread_count(), before + 16, "two threads per service");
+    assert_eq!(thread_count(), before + 8, "one thread per service");
     // Half are stopped, the other half dropped.
     for service in &services[..4] {
         quickly(Duration::from_secs(1), "stop", || service.stop());
     }
-    assert_eq!(thread_count(), before + 8, "stopped services left threads");
+    assert_eq!(thread_count(), before + 4, "stopped services left threads");
     quickly(Duration::from_secs(2), "drop", || drop(services));
     assert_eq!(thread_count(), before, "dropped services left threads");
 
@@ -49,7 +49,7 @@ fn stop_and_drop_join_every_thread() {
         .collect();
     for stopper in stoppers {
         let after = stopper.join().expect("thread");
-        // The service's two threads are gone; at most the four stoppers remain.
+        // The service's thread is gone; at most the four stoppers remain.
         assert!(after <= before + 4, "{after} threads, {before} before");
     }
     drop(service);

@@ -1,4 +1,4 @@
-//! [`UdpGateway`]: kad-proto's [`Gateway`] over one UDP socket.
+//! [`UdpGateway`]: kad-proto's [`Gateway`] over one UDP socket, in threaded or polled mode.
 
 use std::fmt;
 use std::io;
@@ -7,19 +7,23 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use kad_core::KeyType;
+use kad_proto::mio::{Registry, Token};
 use kad_proto::{
     encode_into, fit_contacts, EncodeError, Gateway, GatewayError, GatewayStats, Inbound,
-    Multiaddr, SendError, WireMessage, MAX_DATAGRAM_SIZE,
+    Multiaddr, PolledGateway, SendError, WireMessage, MAX_DATAGRAM_SIZE,
 };
 
 use crate::addr::{multiaddr_to_socket, parse_listen_addr, socket_to_multiaddr, BadListenAddr};
 use crate::drops::DropCounters;
-use crate::event_loop::{EventLoop, Shared};
+use crate::event_loop::{EventLoop, Shared, SOCKET};
+use crate::send_queue::SendQueue;
+use crate::socket::{Deliver, Socket};
 
 /// Datagrams queued for a full socket send buffer before new ones are dropped: 1024.
 pub const DEFAULT_SEND_QUEUE: usize = 1024;
 
-/// A UDP transport: one socket, IPv4 or IPv6, bound at [`start`](Gateway::start).
+/// A UDP transport: one socket, IPv4 or IPv6, bound at [`start`](Gateway::start) (or
+/// [`start_polled`](PolledGateway::start_polled)).
 ///
 /// It reaches every `/ip4/…/udp/…` address if bound to an IPv4 address, every
 /// `/ip6/…/udp/…` address if bound to an IPv6 one. See the [crate documentation](crate) for how
@@ -42,12 +46,28 @@ pub struct UdpGateway {
 struct Running {
     local: SocketAddr,
     local_multiaddr: Multiaddr,
-    /// A clone of the event loop's socket, for sending from the caller's thread.
+    /// A clone of the receiving socket, for sending from the caller's thread.
     socket: UdpSocket,
-    shared: Arc<Shared>,
+    queue: Arc<SendQueue>,
     stats: Arc<GatewayStats>,
-    thread: Option<JoinHandle<()>>,
-    is_v4: bool,
+    receiving: Receiving,
+}
+
+/// Who reads the socket.
+enum Receiving {
+    /// An event loop on a thread of its own ([`Gateway::start`]).
+    Threaded {
+        shared: Arc<Shared>,
+        thread: Option<JoinHandle<()>>,
+    },
+    /// The caller's event loop ([`PolledGateway::start_polled`]).
+    Polled(Socket),
+}
+
+/// A bound socket's sending side, while its receiving side is set up.
+struct Bound {
+    local: SocketAddr,
+    sender: UdpSocket,
 }
 
 impl UdpGateway {
@@ -56,18 +76,17 @@ impl UdpGateway {
     /// the chosen port with [`local_addrs`](Gateway::local_addrs) after starting. A malformed
     /// address is reported by [`start`](Gateway::start).
     pub fn new(addr: impl AsRef<str>) -> Self {
-        UdpGateway {
-            listen: parse_listen_addr(addr.as_ref()),
-            send_queue: DEFAULT_SEND_QUEUE,
-            drops: DropCounters::default(),
-            running: None,
-        }
+        Self::with_listen(parse_listen_addr(addr.as_ref()))
     }
 
     /// A gateway that will listen at a socket address.
     pub fn bind(addr: SocketAddr) -> Self {
+        Self::with_listen(Ok(addr))
+    }
+
+    fn with_listen(listen: Result<SocketAddr, BadListenAddr>) -> Self {
         UdpGateway {
-            listen: Ok(addr),
+            listen,
             send_queue: DEFAULT_SEND_QUEUE,
             drops: DropCounters::default(),
             running: None,
@@ -100,42 +119,75 @@ impl UdpGateway {
         self.running.as_ref().map(|r| r.local)
     }
 
+    /// Whether the gateway sends to IPv4 addresses (else IPv6); `None` if its listen address
+    /// is malformed.
     fn is_v4(&self) -> Option<bool> {
         match (&self.running, &self.listen) {
-            (Some(running), _) => Some(running.is_v4),
+            (Some(running), _) => Some(running.local.is_ipv4()),
             (None, Ok(listen)) => Some(listen.is_ipv4()),
             (None, Err(_)) => None,
         }
     }
 
-    fn bind_and_spawn<K: KeyType>(&mut self, inbound: Inbound<K>) -> Result<(), GatewayError> {
+    /// Binds the socket (non-blocking): the first half of both ways of starting.
+    fn bind_socket(&self) -> Result<(UdpSocket, Bound), GatewayError> {
+        if self.running.is_some() {
+            return Err(GatewayError::AlreadyStarted);
+        }
         let listen = self
             .listen
             .clone()
             .map_err(|e| GatewayError::Io(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
-        let with_addr = |e: io::Error| io::Error::new(e.kind(), format!("UDP {listen}: {e}"));
-        let socket = UdpSocket::bind(listen).map_err(with_addr)?;
-        socket.set_nonblocking(true).map_err(with_addr)?;
-        let local = socket.local_addr().map_err(with_addr)?;
-        let sender = socket.try_clone().map_err(with_addr)?;
-        let stats = Arc::clone(inbound.stats());
-        let (event_loop, shared) =
-            EventLoop::new(socket, inbound, self.send_queue, self.drops.clone())
-                .map_err(with_addr)?;
-        let thread = thread::Builder::new()
-            .name(format!("kad-udp {local}"))
-            .spawn(move || event_loop.run())
-            .map_err(with_addr)?;
+        let bound = UdpSocket::bind(listen)
+            .and_then(|socket| {
+                socket.set_nonblocking(true)?;
+                let local = socket.local_addr()?;
+                let sender = socket.try_clone()?;
+                Ok((socket, Bound { local, sender }))
+            })
+            .map_err(|e| io::Error::new(e.kind(), format!("UDP {listen}: {e}")))?;
+        Ok(bound)
+    }
+
+    /// The receiving side of `socket`, registered with `registry` under `token`.
+    fn receiving_side<K: KeyType>(
+        &self,
+        socket: UdpSocket,
+        registry: &Registry,
+        token: Token,
+        inbound: &Inbound<K>,
+        queue: &Arc<SendQueue>,
+    ) -> io::Result<Socket> {
+        let delivering = inbound.clone();
+        let deliver: Deliver =
+            Box::new(move |from, datagram| delivering.deliver_datagram(from, datagram));
+        Socket::register(
+            socket,
+            registry,
+            token,
+            deliver,
+            Arc::clone(queue),
+            Arc::clone(inbound.stats()),
+            self.drops.clone(),
+        )
+    }
+
+    /// Records the gateway as started.
+    fn run<K: KeyType>(
+        &mut self,
+        bound: Bound,
+        inbound: &Inbound<K>,
+        queue: Arc<SendQueue>,
+        receiving: Receiving,
+    ) {
         self.running = Some(Running {
-            local,
-            local_multiaddr: socket_to_multiaddr(local),
-            socket: sender,
-            shared,
-            stats,
-            thread: Some(thread),
-            is_v4: local.is_ipv4(),
+            local: bound.local,
+            local_multiaddr: socket_to_multiaddr(bound.local),
+            socket: bound.sender,
+            queue,
+            stats: Arc::clone(inbound.stats()),
+            receiving,
         });
-        Ok(())
     }
 }
 
@@ -152,7 +204,7 @@ impl fmt::Debug for UdpGateway {
 impl Running {
     /// Sends at once if nothing is queued and the socket takes it, else queues it.
     fn transmit(&self, to: SocketAddr, datagram: &[u8]) -> Result<(), SendError> {
-        if self.shared.queue.is_empty() {
+        if self.queue.is_empty() {
             match self.socket.send_to(datagram, to) {
                 Ok(_) => {
                     self.stats.record_sent(datagram.len());
@@ -165,12 +217,12 @@ impl Running {
                 }
             }
         }
-        match self.shared.queue.push(to, datagram) {
+        match self.queue.push(to, datagram) {
             Ok(was_empty) => {
-                if was_empty {
-                    // The event loop flushes on this wake-up, or on the socket's next
-                    // writable edge; if waking fails the loop is gone, and the queue with it.
-                    let _ = self.shared.waker.wake();
+                // A polled gateway is flushed by its caller after every round of sends; a
+                // threaded one's loop is told.
+                if let (true, Receiving::Threaded { shared, .. }) = (was_empty, &self.receiving) {
+                    shared.wake();
                 }
                 Ok(())
             }
@@ -182,10 +234,15 @@ impl Running {
     }
 
     fn stop(&mut self) {
-        self.shared.request_stop();
-        if let Some(thread) = self.thread.take() {
-            // A panic of the event loop thread has nothing left to clean up.
-            let _ = thread.join();
+        match &mut self.receiving {
+            Receiving::Threaded { shared, thread } => {
+                shared.request_stop();
+                if let Some(thread) = thread.take() {
+                    // A panic of the event loop thread has nothing left to clean up.
+                    let _ = thread.join();
+                }
+            }
+            Receiving::Polled(socket) => socket.close(),
         }
     }
 }
@@ -199,10 +256,24 @@ impl<K: KeyType> Gateway<K> for UdpGateway {
     }
 
     fn start(&mut self, inbound: Inbound<K>) -> Result<(), GatewayError> {
-        if self.running.is_some() {
-            return Err(GatewayError::AlreadyStarted);
-        }
-        self.bind_and_spawn(inbound)
+        let (socket, bound) = self.bind_socket()?;
+        let queue = Arc::new(SendQueue::new(self.send_queue));
+        let local = bound.local;
+        let with_addr = |e: io::Error| io::Error::new(e.kind(), format!("UDP {local}: {e}"));
+        let (event_loop, shared) = EventLoop::new(|poll| {
+            self.receiving_side(socket, poll.registry(), SOCKET, &inbound, &queue)
+        })
+        .map_err(with_addr)?;
+        let thread = thread::Builder::new()
+            .name(format!("kad-udp {local}"))
+            .spawn(move || event_loop.run())
+            .map_err(with_addr)?;
+        let receiving = Receiving::Threaded {
+            shared,
+            thread: Some(thread),
+        };
+        self.run(bound, &inbound, queue, receiving);
+        Ok(())
     }
 
     fn local_addrs(&self) -> Vec<Multiaddr> {
@@ -215,7 +286,7 @@ impl<K: KeyType> Gateway<K> for UdpGateway {
     fn send(&self, to: &Multiaddr, mut message: WireMessage<K>) -> Result<(), SendError> {
         let running = self.running.as_ref().ok_or(SendError::NotRunning)?;
         let dest = multiaddr_to_socket(to)
-            .filter(|dest| dest.is_ipv4() == running.is_v4)
+            .filter(|dest| dest.is_ipv4() == running.local.is_ipv4())
             .ok_or(SendError::Unreachable)?;
         let mut buf = [0u8; MAX_DATAGRAM_SIZE];
         let len = match encode_into(&message, &mut buf) {
@@ -237,6 +308,47 @@ impl<K: KeyType> Gateway<K> for UdpGateway {
     fn shutdown(&mut self) {
         if let Some(mut running) = self.running.take() {
             running.stop();
+        }
+    }
+
+    fn as_polled(&mut self) -> Option<&mut dyn PolledGateway<K>> {
+        Some(self)
+    }
+}
+
+impl<K: KeyType> PolledGateway<K> for UdpGateway {
+    fn start_polled(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        inbound: Inbound<K>,
+    ) -> Result<(), GatewayError> {
+        let (socket, bound) = self.bind_socket()?;
+        let queue = Arc::new(SendQueue::new(self.send_queue));
+        let socket = self
+            .receiving_side(socket, registry, token, &inbound, &queue)
+            .map_err(|e| io::Error::new(e.kind(), format!("UDP {}: {e}", bound.local)))?;
+        self.run(bound, &inbound, queue, Receiving::Polled(socket));
+        Ok(())
+    }
+
+    fn receive(&mut self) -> bool {
+        match &mut self.running {
+            Some(Running {
+                receiving: Receiving::Polled(socket),
+                ..
+            }) => socket.receive(),
+            _ => false,
+        }
+    }
+
+    fn flush(&mut self, registry: &Registry) {
+        if let Some(Running {
+            receiving: Receiving::Polled(socket),
+            ..
+        }) = &mut self.running
+        {
+            socket.flush(registry);
         }
     }
 }

@@ -39,6 +39,7 @@ mod drops;
 mod event_loop;
 mod gateway;
 mod send_queue;
+mod socket;
 
 pub use addr::{multiaddr_to_socket, parse_listen_addr, socket_to_multiaddr, BadListenAddr};
 pub use drops::DropCounters;

@@ -1,0 +1,49 @@
+//! The event-driven side of the gateway contract: [`PolledGateway`], for a transport whose
+//! sockets the runtime's own event loop can wait on, so that a received datagram wakes the
+//! thread that handles it and no other.
+
+use kad_core::KeyType;
+use mio::{Registry, Token};
+
+use crate::gateway::{GatewayError, Inbound};
+
+/// A [`Gateway`](crate::Gateway) that can run without threads of its own, driven by the
+/// caller's [mio](https://docs.rs/mio) event loop: it registers its sockets with the caller's
+/// [`Registry`] and reads them when the caller sees them ready.
+///
+/// A runtime that waits on a [`mio::Poll`] asks each gateway for this side with
+/// [`Gateway::as_polled`](crate::Gateway::as_polled) and, when there is one, calls:
+///
+/// 1. [`start_polled`](PolledGateway::start_polled) once, instead of
+///    [`Gateway::start`](crate::Gateway::start);
+/// 2. [`receive`](PolledGateway::receive) when an event for the gateway's token is readable,
+///    and again without waiting for as long as it returns `true`;
+/// 3. [`flush`](PolledGateway::flush) when an event for the token is writable, and after each
+///    round of [`Gateway::send`](crate::Gateway::send)s, so that datagrams queued while the
+///    socket's buffer was full go out as soon as there is room;
+/// 4. [`Gateway::shutdown`](crate::Gateway::shutdown) at the end, as in threaded mode.
+///
+/// The other methods of [`Gateway`](crate::Gateway) keep their meaning. Everything is called
+/// from the thread that runs the event loop.
+pub trait PolledGateway<K: KeyType> {
+    /// Binds the gateway's sockets and registers them with `registry` under `token`, without
+    /// starting any thread. From then on, [`receive`](PolledGateway::receive) hands every
+    /// message that arrived to `inbound`, as a threaded gateway would. Called once.
+    fn start_polled(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        inbound: Inbound<K>,
+    ) -> Result<(), GatewayError>;
+
+    /// Reads what has arrived, at most a bounded batch, and delivers it to the
+    /// [`Inbound`] given at start; never blocks. Returns `true` if the batch was full, so
+    /// that more may be waiting: the caller then calls again before it next sleeps (mio
+    /// reports readiness once per edge, not while data is left).
+    fn receive(&mut self) -> bool;
+
+    /// Sends what was queued for lack of room in the socket's buffer, as far as it goes
+    /// now, and keeps the registration watching for room while anything is left. Cheap when
+    /// nothing is queued.
+    fn flush(&mut self, registry: &Registry);
+}
