@@ -1,7 +1,7 @@
 //! One k-bucket: up to k contacts that share the same prefix length with the local id, ordered
 //! from least to most recently seen, plus a small cache of replacements.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::contact::Contact;
 use crate::key::KeyType;
@@ -42,7 +42,8 @@ pub(crate) enum Offer<A, K> {
     /// Its id is known at another address; nothing changed.
     Conflict,
     /// The bucket is full; the contact waits in the replacement cache. `Some(lru)` asks the
-    /// caller to ping the least-recently-seen contact, which is removed if it does not answer.
+    /// caller to ping the least-recently-seen contact, which is removed if it does not answer;
+    /// `None` when a ping is already out or the contact was heard from too recently to doubt.
     Cached(Option<Contact<A, K>>),
 }
 
@@ -80,13 +81,16 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
         self.entries.iter().find(|e| e.contact.id == *id)
     }
 
-    /// A message arrived from `contact`: refresh it, add it, or cache it.
+    /// A message arrived from `contact`: refresh it, add it, or cache it. A full bucket asks
+    /// for a check of its least-recently-seen contact only if that one has been silent for
+    /// `ping_after`.
     pub(crate) fn offer(
         &mut self,
         contact: Contact<A, K>,
         now: Instant,
         k: usize,
         cache_size: usize,
+        ping_after: Duration,
     ) -> Offer<A, K> {
         if let Some(i) = self.position(&contact.id) {
             if self.entries[i].contact.addr != contact.addr {
@@ -131,7 +135,7 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
             self.replacements.push(entry);
         }
         let lru = &mut self.entries[0];
-        if lru.pinging {
+        if lru.pinging || now.saturating_duration_since(lru.last_seen) < ping_after {
             Offer::Cached(None)
         } else {
             lru.pinging = true;

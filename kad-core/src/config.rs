@@ -38,6 +38,12 @@ pub struct Config {
     /// How often periodic work (expiry, republish, refresh, liveness pings) is checked
     /// (default 10 s).
     pub maintenance_interval: Duration,
+    /// How long the least-recently-seen contact of a full bucket must have been silent before a
+    /// newcomer to that bucket makes the node ping it (default 60 s). A contact heard from more
+    /// recently is kept without a check, and the newcomer waits in the replacement cache until
+    /// a failed request or a later check frees a slot (paper, section 4.1: probes are delayed
+    /// until they are useful). Zero checks on every newcomer, as in section 2.2.
+    pub lru_ping_after: Duration,
     /// Consecutive failed requests after which a contact is removed (default 3).
     pub max_failures: u8,
     /// Replacement contacts kept per bucket (default 8).
@@ -74,6 +80,7 @@ impl Default for Config {
             republish_interval: Duration::from_secs(15 * 60),
             reput_interval: Duration::from_secs(30 * 60),
             maintenance_interval: Duration::from_secs(10),
+            lru_ping_after: Duration::from_secs(60),
             max_failures: 3,
             replacement_cache_size: 8,
             max_pending_requests: 1024,
@@ -115,7 +122,11 @@ impl Config {
             self.reput_interval,
             self.maintenance_interval,
         ];
-        if durations.iter().any(|d| *d > Self::MAX_DURATION) {
+        if durations
+            .iter()
+            .chain([&self.lru_ping_after])
+            .any(|d| *d > Self::MAX_DURATION)
+        {
             return fail("durations must not exceed Config::MAX_DURATION");
         }
         if durations.iter().any(Duration::is_zero) {
@@ -201,6 +212,8 @@ setters! {
     refresh_interval: Duration,
     /// Sets [`Config::maintenance_interval`].
     maintenance_interval: Duration,
+    /// Sets [`Config::lru_ping_after`].
+    lru_ping_after: Duration,
     /// Sets [`Config::max_failures`].
     max_failures: u8,
     /// Sets [`Config::replacement_cache_size`].

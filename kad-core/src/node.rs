@@ -466,7 +466,10 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
 
     /// A message came from `contact`: update the routing table accordingly.
     fn observe(&mut self, now: Instant, contact: Contact<A, K>) {
-        match self.routing.offer(contact.clone(), now) {
+        match self
+            .routing
+            .offer(contact.clone(), now, self.config.lru_ping_after)
+        {
             Update::Added { bucket } => {
                 self.replicate_to(now, &contact);
                 self.push_routing_event(Event::ContactAdded { contact, bucket });

@@ -18,7 +18,7 @@ pub(crate) enum Update<A, K> {
     /// Added to bucket `bucket`.
     Added { bucket: usize },
     /// Its bucket is full; cached as a replacement. `ping` is the least-recently-seen contact
-    /// to check, if no check is already running.
+    /// to check, if no check is already running and it has been silent long enough to doubt.
     Cached { ping: Option<Contact<A, K>> },
     /// The local id: never stored.
     Local,
@@ -107,13 +107,22 @@ impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
         &mut self.buckets[index]
     }
 
-    /// A message arrived from `contact` at `now`.
-    pub(crate) fn offer(&mut self, contact: Contact<A, K>, now: Instant) -> Update<A, K> {
+    /// A message arrived from `contact` at `now`. If its bucket is full, the least-recently-seen
+    /// contact is to be checked only if it has been silent for `ping_after`.
+    pub(crate) fn offer(
+        &mut self,
+        contact: Contact<A, K>,
+        now: Instant,
+        ping_after: Duration,
+    ) -> Update<A, K> {
         let Some(index) = self.bucket_index(&contact.id) else {
             return Update::Local;
         };
         let (k, cache) = (self.k, self.cache_size);
-        match self.bucket_mut(index, now).offer(contact, now, k, cache) {
+        match self
+            .bucket_mut(index, now)
+            .offer(contact, now, k, cache, ping_after)
+        {
             Offer::Refreshed | Offer::Conflict => Update::Refreshed,
             Offer::Added => {
                 self.len += 1;

@@ -1,4 +1,5 @@
-//! A full k-bucket keeps a live old contact and replaces a dead one (paper, section 2.2).
+//! A full k-bucket keeps a live old contact and replaces a dead one (paper, section 2.2), and
+//! does not ping a contact it heard from recently (section 4.1).
 
 use std::time::{Duration, Instant};
 
@@ -22,15 +23,23 @@ fn ping_from(id: Id) -> Message<u32, Id> {
     }
 }
 
+/// The silence after which a full bucket checks its oldest contact, in these tests.
+const PING_AFTER: Duration = Duration::from_secs(60);
+
 /// A node with k = 2 whose bucket 0 holds `far(1)` (least recently seen) and `far(2)`, and to
-/// which `far(3)` just wrote. Returns the node and the transaction id of the ping it sent to
-/// `far(1)`.
-fn full_bucket(now: Instant) -> (Node<u32, Id>, TxId) {
-    let config = Config::builder().k(2).build().unwrap();
+/// which `far(3)` writes `silence` later. Returns the node and the transaction id of the ping
+/// it sent to `far(1)`, if any.
+fn bucket_after(now: Instant, silence: Duration) -> (Node<u32, Id>, Option<TxId>) {
+    let config = Config::builder()
+        .k(2)
+        .lru_ping_after(PING_AFTER)
+        .build()
+        .unwrap();
     let mut node = Node::new(Id::new([0; 20]), config, 1, now).unwrap();
-    for n in 1..=3u8 {
+    for n in 1..=2u8 {
         node.handle_message(now, u32::from(n), ping_from(far(n)));
     }
+    node.handle_message(now + silence, 3, ping_from(far(3)));
     let mut probe = None;
     while let Some(t) = node.poll_transmit() {
         if let Body::Request(Request::Ping) = t.message.body {
@@ -51,13 +60,52 @@ fn full_bucket(now: Instant) -> (Node<u32, Id>, TxId) {
         vec![far(1), far(2)],
         "the newcomer waits outside a full bucket"
     );
-    (node, probe.expect("a full bucket pings its oldest contact"))
+    (node, probe)
+}
+
+/// [`bucket_after`] a silence long enough for the oldest contact to be checked.
+fn full_bucket(now: Instant) -> (Node<u32, Id>, TxId, Instant) {
+    let later = now + PING_AFTER;
+    let (node, probe) = bucket_after(now, PING_AFTER);
+    (node, probe.expect("a full bucket pings its oldest contact"), later)
+}
+
+#[test]
+fn a_recently_heard_contact_is_not_pinged() {
+    let now = Instant::now();
+    let (mut node, probe) = bucket_after(now, PING_AFTER / 2);
+    assert_eq!(probe, None, "a contact heard 30 s ago is trusted");
+    assert_eq!(node.routing_table().replacements_in(0), 1);
+    // Once it has been silent long enough, the next newcomer has it checked.
+    let later = now + PING_AFTER;
+    node.handle_message(later, 4, ping_from(far(4)));
+    let pinged: Vec<u32> = std::iter::from_fn(|| node.poll_transmit())
+        .filter(|t| matches!(t.message.body, Body::Request(Request::Ping)))
+        .map(|t| t.to)
+        .collect();
+    assert_eq!(pinged, vec![1]);
+}
+
+#[test]
+fn a_zero_window_checks_on_every_newcomer() {
+    let now = Instant::now();
+    let config = Config::builder()
+        .k(1)
+        .lru_ping_after(Duration::ZERO)
+        .build()
+        .unwrap();
+    let mut node: Node<u32, Id> = Node::new(Id::new([0; 20]), config, 1, now).unwrap();
+    node.handle_message(now, 1, ping_from(far(1)));
+    node.handle_message(now, 2, ping_from(far(2)));
+    let pinged = std::iter::from_fn(|| node.poll_transmit())
+        .any(|t| t.to == 1 && matches!(t.message.body, Body::Request(Request::Ping)));
+    assert!(pinged, "the paper's rule: ping the oldest on every newcomer");
 }
 
 #[test]
 fn a_live_old_contact_is_kept() {
     let now = Instant::now();
-    let (mut node, tx) = full_bucket(now);
+    let (mut node, tx, now) = full_bucket(now);
     let pong = Message {
         tx,
         sender: far(1),
@@ -81,7 +129,7 @@ fn a_live_old_contact_is_kept() {
 #[test]
 fn a_dead_old_contact_is_replaced() {
     let now = Instant::now();
-    let (mut node, _) = full_bucket(now);
+    let (mut node, _, now) = full_bucket(now);
     node.handle_timeout(now + Duration::from_secs(5));
     let ids: Vec<Id> = node
         .routing_table()
@@ -98,7 +146,7 @@ fn a_dead_old_contact_is_replaced() {
 #[test]
 fn a_pong_from_the_wrong_address_or_id_is_ignored() {
     let now = Instant::now();
-    let (mut node, tx) = full_bucket(now);
+    let (mut node, tx, now) = full_bucket(now);
     let pong = |sender| Message {
         tx,
         sender,

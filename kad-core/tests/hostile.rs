@@ -139,7 +139,12 @@ fn a_stale_republish_does_not_shorten_a_fresh_record() {
 #[test]
 fn a_message_from_another_address_does_not_keep_a_dead_contact() {
     let now = Instant::now();
-    let config = Config::builder().k(2).build().unwrap();
+    // Every newcomer to a full bucket has its oldest contact checked.
+    let config = Config::builder()
+        .k(2)
+        .lru_ping_after(Duration::ZERO)
+        .build()
+        .unwrap();
     let mut node: Node<u32, Id> = Node::new(Id::new([0; 20]), config, 1, now).unwrap();
     for n in 1..=3u8 {
         node.handle_message(now, u32::from(n), req(id(0x80, n), n as u64, Request::Ping));
