@@ -67,7 +67,11 @@ fn bucket_after(now: Instant, silence: Duration) -> (Node<u32, Id>, Option<TxId>
 fn full_bucket(now: Instant) -> (Node<u32, Id>, TxId, Instant) {
     let later = now + PING_AFTER;
     let (node, probe) = bucket_after(now, PING_AFTER);
-    (node, probe.expect("a full bucket pings its oldest contact"), later)
+    (
+        node,
+        probe.expect("a full bucket pings its oldest contact"),
+        later,
+    )
 }
 
 #[test]
@@ -99,7 +103,10 @@ fn a_zero_window_checks_on_every_newcomer() {
     node.handle_message(now, 2, ping_from(far(2)));
     let pinged = std::iter::from_fn(|| node.poll_transmit())
         .any(|t| t.to == 1 && matches!(t.message.body, Body::Request(Request::Ping)));
-    assert!(pinged, "the paper's rule: ping the oldest on every newcomer");
+    assert!(
+        pinged,
+        "the paper's rule: ping the oldest on every newcomer"
+    );
 }
 
 #[test]

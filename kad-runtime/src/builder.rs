@@ -7,6 +7,7 @@ use kad_core::{Config, ConfigError, Hasher};
 use kad_proto::{MAX_CONTACTS_PER_RESPONSE, MAX_VALUE_SIZE};
 
 use crate::error::Error;
+use crate::reactor::Reactor;
 use crate::service::DHTService;
 
 /// Inbound messages that may wait for the management thread before new ones are dropped
@@ -45,6 +46,7 @@ pub struct Builder<H> {
     query_timeout: Option<Duration>,
     inbound_queue: usize,
     seed: Option<u64>,
+    reactor: Option<Reactor>,
 }
 
 /// The kad-core settings given one by one.
@@ -66,6 +68,7 @@ pub(crate) struct Settings {
     pub(crate) query_timeout: Duration,
     pub(crate) inbound_queue: usize,
     pub(crate) seed: Option<u64>,
+    pub(crate) reactor: Option<Reactor>,
 }
 
 impl<H: Hasher> Builder<H> {
@@ -79,6 +82,7 @@ impl<H: Hasher> Builder<H> {
             query_timeout: None,
             inbound_queue: DEFAULT_INBOUND_QUEUE,
             seed: None,
+            reactor: None,
         }
     }
 
@@ -91,6 +95,7 @@ impl<H: Hasher> Builder<H> {
             query_timeout: self.query_timeout,
             inbound_queue: self.inbound_queue,
             seed: self.seed,
+            reactor: self.reactor,
         }
     }
 
@@ -167,6 +172,13 @@ impl<H: Hasher> Builder<H> {
         self
     }
 
+    /// Runs the service on `reactor`, shared with other services, instead of on a thread of
+    /// its own.
+    pub fn reactor(mut self, reactor: &Reactor) -> Self {
+        self.reactor = Some(reactor.clone());
+        self
+    }
+
     /// The kad-core configuration the service will run with.
     pub fn build_config(&self) -> Result<Config, ConfigError> {
         let set = &self.set;
@@ -233,6 +245,7 @@ impl<H: Hasher> Builder<H> {
             query_timeout,
             inbound_queue: self.inbound_queue,
             seed: self.seed,
+            reactor: self.reactor.clone(),
         }
     }
 

@@ -57,8 +57,10 @@ mod fault;
 mod handle;
 mod mailbox;
 mod manager;
+mod reactor;
 mod service;
 mod stats;
+mod task;
 
 pub use builder::{Builder, DEFAULT_INBOUND_QUEUE, DEFAULT_QUERY_TIMEOUT_FACTOR};
 pub use error::Error;
@@ -67,6 +69,7 @@ pub use handle::SaveHandle;
 pub use kad_core::{Config, NodeStats};
 pub use kad_proto::{Gateway, GatewayStatsSnapshot, Multiaddr, MAX_VALUE_SIZE};
 pub use kad_udp::{DropCounters, UdpGateway};
+pub use reactor::Reactor;
 pub use service::DHTService;
 pub use stats::{Dropped, Stats};
 

@@ -1,6 +1,7 @@
-//! How inputs reach the management thread while it sleeps in its poll: a channel, and a mio
-//! [`Waker`] rung when the first input of a batch arrives. Wakes are coalesced: a burst of
-//! commands costs one wake-up of the thread, not one per command.
+//! How inputs reach a service asleep on its reactor thread: each service has a channel of
+//! its own, and each reactor thread a doorbell (a channel of controls and a mio [`Waker`]).
+//! Both levels coalesce: a burst of commands to one service costs one `Ready` on the
+//! doorbell, and a burst of `Ready`s one wake-up of the thread.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
@@ -9,41 +10,121 @@ use std::sync::Arc;
 use kad_proto::mio::Waker;
 
 use crate::command::Input;
+use crate::task::{Slot, Task};
 
-/// The sending side, cheap to clone, usable from any thread.
+/// The receiver is gone: the service, or its reactor thread, has stopped.
+#[derive(Debug)]
+pub(crate) struct Closed;
+
+/// A flag set by the first sender of a batch and cleared by the reader before it reads.
+#[derive(Debug, Default)]
+struct Bell(AtomicBool);
+
+impl Bell {
+    /// Rings; returns whether it was silent, in which case the caller must wake the reader.
+    fn ring(&self) -> bool {
+        !self.0.swap(true, Ordering::AcqRel)
+    }
+
+    /// Clears, before the reader reads. A read-modify-write, so that it sees the ring of any
+    /// sender that found the bell rung and did not wake the reader: that sender's input is
+    /// then visible to the reads that follow.
+    fn answer(&self) {
+        self.0.swap(false, Ordering::AcqRel);
+    }
+}
+
+/// What a reactor thread is told.
+pub(crate) enum Control {
+    /// Host this task from now on.
+    Add(Slot, Box<dyn Task>),
+    /// The service in this slot has inputs waiting.
+    Ready(Slot),
+    /// Shut every task down and end the thread.
+    Exit,
+}
+
+/// The way into one reactor thread, shared by every service it hosts.
+pub(crate) struct Doorbell {
+    sender: Sender<Control>,
+    bell: Bell,
+    waker: Waker,
+}
+
+/// The reactor thread's side of its doorbell.
+pub(crate) struct Controls {
+    receiver: Receiver<Control>,
+    doorbell: Arc<Doorbell>,
+}
+
+impl Doorbell {
+    /// A doorbell that wakes a poll through `waker`, and the receiving side.
+    pub(crate) fn new(waker: Waker) -> (Arc<Doorbell>, Controls) {
+        let (sender, receiver) = mpsc::channel();
+        let doorbell = Arc::new(Doorbell {
+            sender,
+            bell: Bell::default(),
+            waker,
+        });
+        let controls = Controls {
+            receiver,
+            doorbell: Arc::clone(&doorbell),
+        };
+        (doorbell, controls)
+    }
+
+    /// Queues `control` and wakes the thread unless a wake is already on its way.
+    pub(crate) fn send(&self, control: Control) -> Result<(), Closed> {
+        self.sender.send(control).map_err(|_| Closed)?;
+        if self.bell.ring() {
+            // Fails only if the poll is gone, and the thread with it.
+            self.waker.wake().map_err(|_| Closed)?;
+        }
+        Ok(())
+    }
+}
+
+impl Controls {
+    /// Called when the waker's event is seen, before reading: later controls ring again.
+    pub(crate) fn answer(&self) {
+        self.doorbell.bell.answer();
+    }
+
+    /// The next control, if one is waiting (never `Err`: the reactor holds a sender).
+    pub(crate) fn try_recv(&self) -> Option<Control> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+/// The sending side of one service's inputs, cheap to clone, usable from any thread.
 pub(crate) struct Mailbox<K> {
     sender: Sender<Input<K>>,
     bell: Arc<Bell>,
+    slot: Slot,
+    doorbell: Arc<Doorbell>,
 }
 
-/// The management thread's side.
+/// The service's side, read on its reactor thread.
 pub(crate) struct Inbox<K> {
     receiver: Receiver<Input<K>>,
     bell: Arc<Bell>,
 }
 
-/// The waker, and whether it has been rung since the management thread last looked.
-struct Bell {
-    waker: Waker,
-    rung: AtomicBool,
-}
-
-/// The management thread is gone.
-#[derive(Debug)]
-pub(crate) struct Closed;
-
-/// A connected mailbox and inbox; `waker` wakes the inbox's poll.
-pub(crate) fn mailbox<K>(waker: Waker) -> (Mailbox<K>, Inbox<K>) {
+/// A connected mailbox and inbox for the service in `slot` of the thread behind `doorbell`.
+pub(crate) fn mailbox<K>(slot: Slot, doorbell: Arc<Doorbell>) -> (Mailbox<K>, Inbox<K>) {
     let (sender, receiver) = mpsc::channel();
-    let bell = Arc::new(Bell {
-        waker,
-        rung: AtomicBool::new(false),
-    });
+    let bell = Arc::new(Bell::default());
     let inbox = Inbox {
         receiver,
         bell: Arc::clone(&bell),
     };
-    (Mailbox { sender, bell }, inbox)
+    let mailbox = Mailbox {
+        sender,
+        bell,
+        slot,
+        doorbell,
+    };
+    (mailbox, inbox)
 }
 
 impl<K> Clone for Mailbox<K> {
@@ -51,36 +132,34 @@ impl<K> Clone for Mailbox<K> {
         Mailbox {
             sender: self.sender.clone(),
             bell: Arc::clone(&self.bell),
+            slot: self.slot,
+            doorbell: Arc::clone(&self.doorbell),
         }
     }
 }
 
 impl<K> Mailbox<K> {
-    /// Queues `input` and wakes the management thread unless a wake is already on its way.
+    /// Queues `input` and, unless the service already has inputs waiting to be read, tells
+    /// its reactor thread.
     pub(crate) fn send(&self, input: Input<K>) -> Result<(), Closed> {
         self.sender.send(input).map_err(|_| Closed)?;
-        // Set after the send and cleared by the thread before it reads the channel: an input
-        // queued after the thread's last read always finds the bell unrung and rings it.
-        if !self.bell.rung.swap(true, Ordering::AcqRel) {
-            // Fails only if the poll is gone, and the thread with it.
-            self.bell.waker.wake().map_err(|_| Closed)?;
+        if self.bell.ring() {
+            self.doorbell.send(Control::Ready(self.slot))?;
         }
         Ok(())
     }
 
-    /// Queues `input` without waking: for inputs produced on the management thread itself,
-    /// which reads the channel before it next sleeps.
+    /// Queues `input` without telling anyone: for inputs produced on the service's reactor
+    /// thread while it runs the service, which reads its inbox before that run ends.
     pub(crate) fn send_quietly(&self, input: Input<K>) -> Result<(), Closed> {
         self.sender.send(input).map_err(|_| Closed)
     }
 }
 
 impl<K> Inbox<K> {
-    /// Called when the waker's event is seen, before reading: later inputs ring again.
+    /// Called before reading: inputs queued from now on ring again.
     pub(crate) fn answer_bell(&self) {
-        // A read-modify-write, so that it reads the ring of any sender that saw the bell
-        // rung and did not wake: that sender's input is then visible to the reads after.
-        self.bell.rung.swap(false, Ordering::AcqRel);
+        self.bell.answer();
     }
 
     /// The next input, if one is waiting; `Err` once every mailbox is gone.

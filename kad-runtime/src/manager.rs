@@ -1,50 +1,48 @@
-//! The management thread: it owns the kad-core node and the gateways, and sleeps in one mio
-//! poll until a datagram on a polled gateway's socket, an input in its mailbox (a command, a
-//! message from a threaded gateway, the order to stop), or the node's next deadline
-//! (`poll_timeout`) wakes it. Everything waiting when it wakes is handled as one batch; the
-//! node's transmits then go straight out through the gateways' non-blocking `send`, and
-//! finished queries are answered.
+//! [`Manager`]: one service as its reactor thread runs it. It owns the kad-core node and the
+//! gateways; each run reads the sockets that the poll reported readable, handles the inputs
+//! waiting in the service's inbox (commands, messages of threaded gateways, the order to
+//! stop) and the node's expired timers as one batch, then sends the node's transmits
+//! straight out through the gateways' non-blocking `send` and answers finished queries.
 
 use std::collections::{HashMap, VecDeque};
-use std::io;
 use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use kad_core::{Body, CommandError, Event, KeyType, Node, QueryId, Response, Transmit};
-use kad_proto::mio::{Events, Poll, Token};
+use kad_proto::mio::Registry;
 use kad_proto::{Gateway, Multiaddr, SendError, WireMessage};
 
 use crate::command::{Command, Input, Reply};
 use crate::error::Error;
 use crate::mailbox::Inbox;
 use crate::stats::Published;
+use crate::task::{Task, Turn};
 
-/// Inputs handled in one batch before the node's outputs are drained: bounds the delay that
-/// a burst of traffic adds to timers and answers.
+/// Inputs handled in one run before the node's outputs are drained: bounds the delay that
+/// a burst of traffic adds to timers and answers, and what one service takes of its thread
+/// before the others' turn.
 const BATCH: usize = 256;
 
 /// Times a bootstrap is tried when it reaches nobody, before the node stays alone.
 const BOOTSTRAP_ATTEMPTS: u32 = 3;
 
-/// The token of the mailbox's waker in the poll; gateway `i` has token `i`.
-pub(crate) const WAKER: Token = Token(usize::MAX);
-
-/// A registered gateway, as the management thread drives it.
-pub(crate) struct Slot<K: KeyType> {
+/// A registered gateway, as the manager drives it.
+pub(crate) struct Registered<K: KeyType> {
     pub(crate) gateway: Box<dyn Gateway<K>>,
-    /// Whether it was started on this thread's poll (else it runs threads of its own).
+    /// Whether it was started on the reactor's poll (else it runs threads of its own).
     pub(crate) polled: bool,
-    /// Whether datagrams may be waiting in its socket after a full batch.
+    /// Whether datagrams may be waiting in its socket: reported readable, or left after a
+    /// full batch.
     pub(crate) unread: bool,
 }
 
-/// The state owned by the management thread.
+/// The state of one running service, owned by its reactor thread.
 pub(crate) struct Manager<K: KeyType> {
     pub(crate) node: Node<Multiaddr, K>,
-    pub(crate) poll: Poll,
-    pub(crate) gateways: Vec<Slot<K>>,
+    pub(crate) gateways: Vec<Registered<K>>,
     pub(crate) inbox: Inbox<K>,
     /// Gateway messages in the inbox, shared with the gateways' sinks to bound the queue.
     pub(crate) queued: Arc<AtomicUsize>,
@@ -56,70 +54,60 @@ pub(crate) struct Manager<K: KeyType> {
     /// run once the first contact answers (or the bootstrap ends), so that `connect` then
     /// `save` stores the value on the network and not only here.
     pub(crate) deferred: VecDeque<Command<K>>,
+    /// Dropped with the manager: tells `stop` that the service is down.
+    pub(crate) _down: Sender<()>,
+}
+
+impl<K: KeyType> Task for Manager<K> {
+    fn ready(&mut self, gateway: usize, readable: bool, writable: bool, registry: &Registry) {
+        let Some(slot) = self.gateways.get_mut(gateway) else {
+            return;
+        };
+        slot.unread |= readable;
+        if writable {
+            if let Some(polled) = slot.gateway.as_polled() {
+                polled.flush(registry);
+            }
+        }
+    }
+
+    fn run(&mut self, now: Instant, registry: &Registry) -> Turn {
+        self.inbox.answer_bell();
+        for slot in &mut self.gateways {
+            if slot.unread {
+                slot.unread = slot.gateway.as_polled().is_some_and(|g| g.receive());
+            }
+        }
+        let Some(backlog) = self.take_inputs(now) else {
+            return Turn::Done;
+        };
+        if self
+            .node
+            .poll_timeout()
+            .is_some_and(|deadline| deadline <= now)
+        {
+            self.node.handle_timeout(now);
+        }
+        self.flush(now, registry);
+        if backlog || self.gateways.iter().any(|slot| slot.unread) {
+            Turn::Again
+        } else {
+            Turn::Wait(self.node.poll_timeout())
+        }
+    }
+
+    fn shutdown(&mut self) {
+        // Callers still waiting see their channel close and return at once.
+        self.replies.clear();
+        self.deferred.clear();
+        for slot in &mut self.gateways {
+            slot.gateway.shutdown();
+        }
+        self.publish();
+    }
 }
 
 impl<K: KeyType> Manager<K> {
-    /// Runs until [`Input::Stop`] or until every mailbox is gone, then shuts the gateways
-    /// down. Never spins: between inputs it sleeps until the node's next deadline.
-    pub(crate) fn run(mut self) {
-        self.publish();
-        let mut events = Events::with_capacity(64);
-        // Whether the last turn left inputs in the inbox.
-        let mut backlog = false;
-        loop {
-            let busy = backlog || self.gateways.iter().any(|slot| slot.unread);
-            let timeout = if busy {
-                Some(Duration::ZERO)
-            } else {
-                let now = Instant::now();
-                self.node
-                    .poll_timeout()
-                    .map(|deadline| deadline.saturating_duration_since(now))
-            };
-            if let Err(error) = self.poll.poll(&mut events, timeout) {
-                if error.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                // The poll itself is broken: nothing more can arrive.
-                break;
-            }
-            let now = Instant::now();
-            for event in events.iter() {
-                match event.token() {
-                    WAKER => self.inbox.answer_bell(),
-                    Token(index) => {
-                        if let Some(slot) = self.gateways.get_mut(index) {
-                            slot.unread |= event.is_readable();
-                            if event.is_writable() {
-                                if let Some(polled) = slot.gateway.as_polled() {
-                                    polled.flush(self.poll.registry());
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            for slot in &mut self.gateways {
-                if slot.unread {
-                    slot.unread = slot.gateway.as_polled().is_some_and(|g| g.receive());
-                }
-            }
-            let Some(left) = self.take_inputs(now) else {
-                break;
-            };
-            backlog = left;
-            if self
-                .node
-                .poll_timeout()
-                .is_some_and(|deadline| deadline <= now)
-            {
-                self.node.handle_timeout(now);
-            }
-            self.flush(now);
-        }
-        self.shutdown();
-    }
-
     /// Handles up to [`BATCH`] waiting inputs; returns whether some are left, or `None` on
     /// [`Input::Stop`] (or once every mailbox is gone).
     fn take_inputs(&mut self, now: Instant) -> Option<bool> {
@@ -225,7 +213,7 @@ impl<K: KeyType> Manager<K> {
 
     /// Sends what the node has to send, answers finished queries, runs the commands that
     /// waited for a contact if one is there, and publishes the stats.
-    fn flush(&mut self, now: Instant) {
+    fn flush(&mut self, now: Instant, registry: &Registry) {
         // Answering an event can start a query (a bootstrap tried again, a deferred
         // command), whose first requests go out in the same turn.
         loop {
@@ -253,7 +241,6 @@ impl<K: KeyType> Manager<K> {
                 break;
             }
         }
-        let registry = self.poll.registry();
         for slot in self.gateways.iter_mut().filter(|slot| slot.polled) {
             if let Some(polled) = slot.gateway.as_polled() {
                 polled.flush(registry);
@@ -283,15 +270,5 @@ impl<K: KeyType> Manager<K> {
 
     fn publish(&self) {
         self.published.publish(self.node.stats());
-    }
-
-    fn shutdown(&mut self) {
-        // Callers still waiting see their channel close and return at once.
-        self.replies.clear();
-        self.deferred.clear();
-        for slot in &mut self.gateways {
-            slot.gateway.shutdown();
-        }
-        self.publish();
     }
 }

@@ -5,14 +5,12 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::mem;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use kad_core::{CommandError, Config, Hasher, Node, Sha1Hasher};
-use kad_proto::mio::{Poll, Token, Waker};
-use kad_proto::{DeliverError, Gateway, GatewayStats, Inbound, Multiaddr};
+use kad_proto::{DeliverError, Gateway, GatewayError, GatewayStats, Inbound, Multiaddr};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -20,9 +18,11 @@ use crate::builder::{Builder, Settings};
 use crate::command::{Command, Input};
 use crate::error::Error;
 use crate::handle::SaveHandle;
-use crate::mailbox::{mailbox, Mailbox};
-use crate::manager::{Manager, Slot, WAKER};
+use crate::mailbox::{mailbox, Control, Mailbox};
+use crate::manager::{Manager, Registered};
+use crate::reactor::Reactor;
 use crate::stats::{Published, Stats};
+use crate::task::{token, MAX_GATEWAYS};
 
 /// A Kademlia DHT node: a kad-core node on a management thread of its own, reached over the
 /// registered gateways.
@@ -60,7 +60,9 @@ pub struct DHTService<H: Hasher> {
 /// A started service.
 struct Running<K> {
     mailbox: Mailbox<K>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// Until `stop`: what tells that the service is down, and the reactor it runs on (the
+    /// last clone of a service's own reactor joins its thread when dropped).
+    lifetime: Mutex<Option<(Receiver<()>, Reactor)>>,
     stopped: AtomicBool,
     published: Arc<Published>,
     gateway_stats: Vec<Arc<GatewayStats>>,
@@ -157,11 +159,20 @@ impl<H: Hasher> DHTService<H> {
             .settings
             .seed
             .unwrap_or_else(|| SmallRng::from_os_rng().random());
-        let node = Node::with_random_id(config, seed, Instant::now())?;
+        let node: Node<Multiaddr, H::Key> = Node::with_random_id(config, seed, Instant::now())?;
         let id = *node.id();
-        let poll = Poll::new().map_err(Error::Thread)?;
-        let waker = Waker::new(poll.registry(), WAKER).map_err(Error::Thread)?;
-        let (mailbox, inbox) = mailbox(waker);
+        if gateways.len() > MAX_GATEWAYS {
+            return Err(Error::Gateway(GatewayError::other(format!(
+                "{} gateways registered, at most {MAX_GATEWAYS} allowed",
+                gateways.len()
+            ))));
+        }
+        let reactor = match &self.settings.reactor {
+            Some(shared) => shared.clone(),
+            None => Reactor::private(format!("kad {}", id.to_string().get(..8).unwrap_or("node")))?,
+        };
+        let (worker, slot) = reactor.assign();
+        let (mailbox, inbox) = mailbox(slot, Arc::clone(&worker.doorbell));
         let queued = Arc::new(AtomicUsize::new(0));
         let mut gateway_stats = Vec::with_capacity(gateways.len());
         let mut polled = Vec::with_capacity(gateways.len());
@@ -172,18 +183,18 @@ impl<H: Hasher> DHTService<H> {
                 queued: Arc::clone(&queued),
                 capacity: self.settings.inbound_queue,
             };
-            // A gateway that the management thread's poll can drive delivers on that thread,
-            // which reads its inbox before sleeping again: no wake-up needed.
+            // A gateway that the reactor's poll can drive delivers on the reactor thread,
+            // which reads the service's inbox before that run ends: no wake-up needed.
             let started = match gateway.as_polled() {
                 Some(gateway) => gateway
                     .start_polled(
-                        poll.registry(),
-                        Token(index),
-                        sink.inbound(stats.clone(), false),
+                        &worker.registry,
+                        token(slot, index),
+                        sink.inbound(Arc::clone(&stats), false),
                     )
                     .map(|()| true),
                 None => gateway
-                    .start(sink.inbound(stats.clone(), true))
+                    .start(sink.inbound(Arc::clone(&stats), true))
                     .map(|()| false),
             };
             match started {
@@ -197,23 +208,24 @@ impl<H: Hasher> DHTService<H> {
             }
             gateway_stats.push(stats);
         }
-        let gateways: Vec<Slot<H::Key>> = mem::take(gateways)
+        let gateways: Vec<Registered<H::Key>> = mem::take(gateways)
             .into_iter()
             .zip(polled)
-            .map(|(gateway, polled)| Slot {
+            .map(|(gateway, polled)| Registered {
                 gateway,
                 polled,
-                unread: false,
+                // What arrived before the reactor took the service is read at its first run.
+                unread: polled,
             })
             .collect();
         let local_addrs = gateways
             .iter()
-            .flat_map(|slot| slot.gateway.local_addrs())
+            .flat_map(|registered| registered.gateway.local_addrs())
             .collect();
         let published = Arc::new(Published::default());
+        let (down, is_down) = mpsc::channel();
         let manager = Manager {
             node,
-            poll,
             gateways,
             inbox,
             queued,
@@ -221,16 +233,17 @@ impl<H: Hasher> DHTService<H> {
             replies: HashMap::new(),
             bootstraps: HashMap::new(),
             deferred: VecDeque::new(),
+            _down: down,
         };
-        // On failure the closure, and the gateways in it, are dropped: a dropped gateway
-        // stops its threads.
-        let thread = thread::Builder::new()
-            .name(format!("kad {}", id.to_string().get(..8).unwrap_or("node")))
-            .spawn(move || manager.run())
-            .map_err(Error::Thread)?;
+        // If the reactor thread is gone, the manager (and its gateways, which stop their
+        // threads when dropped) goes with the failed control.
+        worker
+            .doorbell
+            .send(Control::Add(slot, Box::new(manager)))
+            .map_err(|_| Error::Stopped)?;
         self.running = Some(Running {
             mailbox,
-            thread: Mutex::new(Some(thread)),
+            lifetime: Mutex::new(Some((is_down, reactor))),
             stopped: AtomicBool::new(false),
             published,
             gateway_stats,
@@ -387,16 +400,19 @@ impl<H: Hasher> DHTService<H> {
         let Some(running) = &self.running else {
             return;
         };
-        // Held across the join, so that a concurrent `stop` returns only once all is down.
-        let mut thread = running
-            .thread
+        // Held until the service is down, so that a concurrent `stop` returns only then too.
+        let mut lifetime = running
+            .lifetime
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         running.stopped.store(true, Ordering::Release);
-        if let Some(thread) = thread.take() {
-            let _ = running.mailbox.send(Input::Stop);
-            // A panic on the management thread has already ended it; nothing is left to do.
-            let _ = thread.join();
+        if let Some((is_down, reactor)) = lifetime.take() {
+            if running.mailbox.send(Input::Stop).is_ok() {
+                // Returns once the manager is dropped: after its gateways are shut down, or
+                // when its reactor thread ends any other way.
+                let _ = is_down.recv();
+            }
+            drop(reactor);
         }
     }
 }

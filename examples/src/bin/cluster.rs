@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use kad_examples::{with_hasher, HasherName, Latencies, Micros, Rng};
 use kad_runtime::hash::Hasher;
-use kad_runtime::{DHTService, UdpGateway};
+use kad_runtime::{DHTService, Reactor, UdpGateway};
 
 /// Runs a local Kademlia network and measures it.
 #[derive(Debug, Parser)]
@@ -59,6 +59,10 @@ struct Args {
     /// Seed for the choice of nodes and keys (and the nodes' ids).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Threads of the reactor that all nodes share (default: one per core); 0 runs each
+    /// node on a thread of its own, as separate processes would.
+    #[arg(long)]
+    reactor_threads: Option<usize>,
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -85,9 +89,21 @@ fn run<H: Hasher>(hasher: H, args: &Args) -> Result<(), Box<dyn Error>> {
 
     // Start.
     let started = Instant::now();
+    let threads = args
+        .reactor_threads
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()));
+    let reactor = if threads > 0 {
+        Some(Reactor::new(threads)?)
+    } else {
+        None
+    };
     let mut services = Vec::with_capacity(args.nodes);
     for i in 0..args.nodes {
-        let mut service = DHTService::builder()
+        let mut builder = DHTService::builder();
+        if let Some(reactor) = &reactor {
+            builder = builder.reactor(reactor);
+        }
+        let mut service = builder
             .hasher(hasher.clone())
             .k(args.k)
             .alpha(args.alpha)
@@ -99,9 +115,13 @@ fn run<H: Hasher>(hasher: H, args: &Args) -> Result<(), Box<dyn Error>> {
         services.push(service);
     }
     println!(
-        "started {} nodes in {}",
+        "started {} nodes in {} on {}",
         args.nodes,
-        Micros(started.elapsed())
+        Micros(started.elapsed()),
+        match &reactor {
+            Some(reactor) => format!("a shared reactor of {} thread(s)", reactor.threads()),
+            None => "a thread each".to_string(),
+        }
     );
 
     // Join: each node through a random node started before it. The first nodes join a

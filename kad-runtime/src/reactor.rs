@@ -1,0 +1,339 @@
+//! [`Reactor`]: the threads that run services. Each thread waits in one mio poll on the
+//! sockets of every service it hosts, on its doorbell and on the earliest deadline of their
+//! nodes, and runs the services that have something to do.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use kad_proto::mio::{Events, Poll, Registry, Token, Waker};
+
+use crate::error::Error;
+use crate::mailbox::{Control, Controls, Doorbell};
+use crate::task::{untoken, Slot, Task, Turn};
+
+/// The token of a reactor thread's doorbell in its poll.
+const DOORBELL: Token = Token(usize::MAX);
+
+/// Poll events read in one go.
+const EVENTS: usize = 256;
+
+/// Threads that run [`DHTService`](crate::DHTService)s.
+///
+/// By default each service starts a reactor of one thread for itself. Services that share a
+/// process can share one instead, with [`Builder::reactor`](crate::Builder::reactor): a
+/// datagram from one of them to another then often reaches a thread that is awake already,
+/// where one thread per service would have had to wake a sleeping one. A network of many
+/// services in one process (a test, a local cluster) runs several times faster on a
+/// reactor with a thread per core.
+///
+/// Services are spread over the threads in turn, and each stays on its thread. The threads
+/// end, and are joined, when the last clone of the reactor and the last service on it are
+/// dropped.
+///
+/// ```
+/// use kad_runtime::{DHTService, Reactor, UdpGateway};
+///
+/// let reactor = Reactor::new(2)?;
+/// let mut services = Vec::new();
+/// for _ in 0..4 {
+///     let mut service = DHTService::builder().reactor(&reactor).build()?;
+///     service.register_gateway(UdpGateway::new("127.0.0.1:0"));
+///     service.start()?;
+///     services.push(service);
+/// }
+/// services[1].connect(services[0].local_addrs()[0].clone())?;
+/// # Ok::<(), kad_runtime::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Reactor {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    workers: Vec<Handle>,
+    next_worker: AtomicUsize,
+    next_slot: AtomicU64,
+}
+
+/// A reactor thread, as services see it.
+pub(crate) struct Handle {
+    pub(crate) doorbell: Arc<Doorbell>,
+    pub(crate) registry: Registry,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Reactor {
+    /// A reactor of `threads` threads (at least one), named `kad-reactor <n>`.
+    ///
+    /// Fails with [`Error::Thread`] if the system refuses a thread or a poll.
+    pub fn new(threads: usize) -> Result<Self, Error> {
+        Self::named(threads.max(1), |n| format!("kad-reactor {n}"))
+    }
+
+    /// A reactor of one thread for one service, named after it.
+    pub(crate) fn private(name: String) -> Result<Self, Error> {
+        Self::named(1, |_| name.clone())
+    }
+
+    fn named(threads: usize, name: impl Fn(usize) -> String) -> Result<Self, Error> {
+        let mut workers = Vec::with_capacity(threads);
+        for n in 0..threads {
+            // On failure, the workers started so far are stopped by `Inner`'s drop.
+            let started = Worker::spawn(name(n)).map_err(Error::Thread);
+            match started {
+                Ok(handle) => workers.push(handle),
+                Err(error) => {
+                    drop(Inner {
+                        workers,
+                        next_worker: AtomicUsize::new(0),
+                        next_slot: AtomicU64::new(0),
+                    });
+                    return Err(error);
+                }
+            }
+        }
+        Ok(Reactor {
+            inner: Arc::new(Inner {
+                workers,
+                next_worker: AtomicUsize::new(0),
+                next_slot: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// Number of threads.
+    pub fn threads(&self) -> usize {
+        self.inner.workers.len()
+    }
+
+    /// The thread for the next service, in turn, and a slot number for it.
+    pub(crate) fn assign(&self) -> (&Handle, Slot) {
+        let workers = &self.inner.workers;
+        let n = self.inner.next_worker.fetch_add(1, Ordering::Relaxed);
+        let slot = Slot(self.inner.next_slot.fetch_add(1, Ordering::Relaxed));
+        // `named` makes at least one worker.
+        (&workers[n % workers.len()], slot)
+    }
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor")
+            .field("threads", &self.threads())
+            .finish()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for worker in &self.workers {
+            // A thread already gone has nothing to stop.
+            let _ = worker.doorbell.send(Control::Exit);
+        }
+        for worker in &self.workers {
+            let thread = worker
+                .thread
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(thread) = thread {
+                // A panic on the thread has already ended it and dropped its tasks.
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+/// A hosted task and its timer.
+struct Hosted {
+    task: Box<dyn Task>,
+    /// The deadline it last asked for.
+    deadline: Option<Instant>,
+    /// The earliest entry of this task in the timer heap that is still to fire.
+    scheduled: Option<Instant>,
+    /// Whether it is in this turn's list of tasks to run.
+    touched: bool,
+}
+
+/// The loop of one reactor thread.
+struct Worker {
+    poll: Poll,
+    controls: Controls,
+    tasks: HashMap<Slot, Hosted>,
+    /// Deadlines of tasks, earliest first; an entry that no longer matches its task's
+    /// `scheduled` is stale and skipped.
+    timers: BinaryHeap<Reverse<(Instant, Slot)>>,
+    /// Tasks to run this turn.
+    touched: Vec<Slot>,
+    /// Tasks that asked to run again before the thread sleeps.
+    again: Vec<Slot>,
+}
+
+impl Worker {
+    /// Builds the poll and doorbell here, so that errors surface to the caller, and starts
+    /// the thread.
+    fn spawn(name: String) -> io::Result<Handle> {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), DOORBELL)?;
+        let registry = poll.registry().try_clone()?;
+        let (doorbell, controls) = Doorbell::new(waker);
+        let worker = Worker {
+            poll,
+            controls,
+            tasks: HashMap::new(),
+            timers: BinaryHeap::new(),
+            touched: Vec::new(),
+            again: Vec::new(),
+        };
+        let thread = thread::Builder::new()
+            .name(name)
+            .spawn(move || worker.run())?;
+        Ok(Handle {
+            doorbell,
+            registry,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Runs until [`Control::Exit`]; sleeps in the poll whenever no task has work.
+    fn run(mut self) {
+        let mut events = Events::with_capacity(EVENTS);
+        let mut exit = false;
+        while !exit {
+            let timeout = if self.again.is_empty() {
+                let now = Instant::now();
+                self.timers
+                    .peek()
+                    .map(|Reverse((deadline, _))| deadline.saturating_duration_since(now))
+            } else {
+                Some(Duration::ZERO)
+            };
+            if let Err(error) = self.poll.poll(&mut events, timeout) {
+                if error.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                // The poll itself is broken: nothing more can arrive.
+                break;
+            }
+            let now = Instant::now();
+            for event in events.iter() {
+                if event.token() == DOORBELL {
+                    exit |= self.take_controls();
+                    continue;
+                }
+                let (slot, gateway) = untoken(event.token());
+                if let Some(hosted) = self.tasks.get_mut(&slot) {
+                    let registry = self.poll.registry();
+                    hosted
+                        .task
+                        .ready(gateway, event.is_readable(), event.is_writable(), registry);
+                    touch(&mut self.touched, slot, hosted);
+                }
+            }
+            for slot in std::mem::take(&mut self.again) {
+                self.touch(slot);
+            }
+            self.fire_timers(now);
+            self.run_touched(now);
+        }
+        for (_, mut hosted) in self.tasks.drain() {
+            hosted.task.shutdown();
+        }
+    }
+
+    /// Reads the doorbell's controls; returns whether one was [`Control::Exit`].
+    fn take_controls(&mut self) -> bool {
+        self.controls.answer();
+        let mut exit = false;
+        while let Some(control) = self.controls.try_recv() {
+            match control {
+                Control::Add(slot, task) => {
+                    let hosted = Hosted {
+                        task,
+                        deadline: None,
+                        scheduled: None,
+                        touched: false,
+                    };
+                    self.tasks.insert(slot, hosted);
+                    // Its first run reads what arrived before it was added.
+                    self.touch(slot);
+                }
+                Control::Ready(slot) => self.touch(slot),
+                Control::Exit => exit = true,
+            }
+        }
+        exit
+    }
+
+    fn touch(&mut self, slot: Slot) {
+        if let Some(hosted) = self.tasks.get_mut(&slot) {
+            touch(&mut self.touched, slot, hosted);
+        }
+    }
+
+    /// Touches the tasks whose deadline has come; skips stale timer entries.
+    fn fire_timers(&mut self, now: Instant) {
+        while let Some(&Reverse((at, slot))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(hosted) = self.tasks.get_mut(&slot) else {
+                continue;
+            };
+            if hosted.scheduled != Some(at) {
+                continue;
+            }
+            hosted.scheduled = None;
+            match hosted.deadline {
+                Some(deadline) if deadline > now => {
+                    // The deadline moved later since this entry was made.
+                    hosted.scheduled = Some(deadline);
+                    self.timers.push(Reverse((deadline, slot)));
+                }
+                Some(_) => touch(&mut self.touched, slot, hosted),
+                None => {}
+            }
+        }
+    }
+
+    fn run_touched(&mut self, now: Instant) {
+        let registry = self.poll.registry();
+        for slot in self.touched.drain(..) {
+            let Some(hosted) = self.tasks.get_mut(&slot) else {
+                continue;
+            };
+            hosted.touched = false;
+            match hosted.task.run(now, registry) {
+                Turn::Done => {
+                    if let Some(mut hosted) = self.tasks.remove(&slot) {
+                        hosted.task.shutdown();
+                    }
+                }
+                Turn::Again => self.again.push(slot),
+                Turn::Wait(deadline) => {
+                    hosted.deadline = deadline;
+                    if let Some(deadline) = deadline {
+                        if hosted.scheduled.is_none_or(|at| deadline < at) {
+                            hosted.scheduled = Some(deadline);
+                            self.timers.push(Reverse((deadline, slot)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn touch(touched: &mut Vec<Slot>, slot: Slot, hosted: &mut Hosted) {
+    if !hosted.touched {
+        hosted.touched = true;
+        touched.push(slot);
+    }
+}
