@@ -171,3 +171,86 @@ impl<K> Inbox<K> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::thread;
+    use std::time::Duration;
+
+    use kad_proto::mio::{Events, Poll, Token};
+
+    use super::*;
+
+    /// Senders on several threads race the reader: every input is read, and none waits for
+    /// a wake that never comes.
+    #[test]
+    fn no_input_is_stranded() {
+        const SENDERS: usize = 4;
+        const EACH: usize = 20_000;
+        let mut poll = Poll::new().unwrap();
+        let waker = Waker::new(poll.registry(), Token(0)).unwrap();
+        let (doorbell, controls) = Doorbell::new(waker);
+        let (mailbox, inbox) = mailbox::<u8>(Slot(7), doorbell);
+        let senders: Vec<_> = (0..SENDERS)
+            .map(|_| {
+                let mailbox = mailbox.clone();
+                thread::spawn(move || {
+                    for _ in 0..EACH {
+                        mailbox.send(Input::Stop).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let mut events = Events::with_capacity(8);
+        let mut read = 0;
+        while read < SENDERS * EACH {
+            poll.poll(&mut events, Some(Duration::from_secs(5)))
+                .unwrap();
+            assert!(!events.is_empty(), "stranded after {read} inputs");
+            controls.answer();
+            while let Some(control) = controls.try_recv() {
+                assert!(matches!(control, Control::Ready(Slot(7))));
+                inbox.answer_bell();
+                while let Ok(Some(_)) = inbox.try_recv() {
+                    read += 1;
+                }
+            }
+        }
+        for sender in senders {
+            sender.join().unwrap();
+        }
+    }
+
+    /// Inputs sent while the reader is busy cost one `Ready` and one wake-up in all.
+    #[test]
+    fn a_burst_rings_once() {
+        let mut poll = Poll::new().unwrap();
+        let waker = Waker::new(poll.registry(), Token(0)).unwrap();
+        let (doorbell, controls) = Doorbell::new(waker);
+        let (first, inbox) = mailbox::<u8>(Slot(1), Arc::clone(&doorbell));
+        let (second, _other) = mailbox::<u8>(Slot(2), doorbell);
+        for _ in 0..100 {
+            first.send(Input::Stop).unwrap();
+            second.send(Input::Stop).unwrap();
+        }
+        let mut events = Events::with_capacity(8);
+        poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+        assert_eq!(events.iter().count(), 1);
+        controls.answer();
+        let readies: Vec<Slot> = std::iter::from_fn(|| controls.try_recv())
+            .map(|control| match control {
+                Control::Ready(slot) => slot,
+                _ => panic!("only readies were sent"),
+            })
+            .collect();
+        assert_eq!(readies, vec![Slot(1), Slot(2)]);
+        inbox.answer_bell();
+        assert_eq!(
+            std::iter::from_fn(|| inbox.try_recv().unwrap()).count(),
+            100
+        );
+        // Read and answered: the next input rings again.
+        first.send(Input::Stop).unwrap();
+        assert!(matches!(controls.try_recv(), Some(Control::Ready(Slot(1)))));
+    }
+}

@@ -1,12 +1,15 @@
 //! A 64-service network in one process, over real UDP on loopback: every value saved by any
-//! node is found by every other, and still found after a third of the nodes stopped.
+//! node is found by every other, and still found after a third of the nodes stopped; once
+//! with a thread per service, once with all of them on a shared reactor.
 
 mod common;
 
 use std::thread;
 use std::time::Instant;
 
-use common::network;
+use common::{builder, network, network_with};
+use kad_runtime::hash::Sha1Hasher;
+use kad_runtime::{DHTService, Reactor};
 
 const NODES: usize = 64;
 
@@ -20,7 +23,17 @@ fn value(i: usize) -> Vec<u8> {
 
 #[test]
 fn every_value_is_found_by_every_node_and_survives_a_third_stopped() {
-    let services = network(NODES, 64);
+    every_value_found(&network(NODES, 64));
+}
+
+#[test]
+fn the_same_on_a_shared_reactor() {
+    let reactor = Reactor::new(2).expect("reactor");
+    let services = network_with(NODES, |i| builder(6400 + i as u64).reactor(&reactor));
+    every_value_found(&services);
+}
+
+fn every_value_found(services: &[DHTService<Sha1Hasher>]) {
     for (i, service) in services.iter().enumerate() {
         assert!(
             service.get_number_of_known_peers() >= 10,

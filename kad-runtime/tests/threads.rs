@@ -1,5 +1,6 @@
-//! `stop` and drop leave no thread running. This file holds a single test, so that no other
-//! test starts or ends threads while it counts them.
+//! `stop` and drop leave no thread running, and a shared reactor keeps its thread count
+//! whatever the number of services. This file holds a single test, so that no other test
+//! starts or ends threads while it counts them.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::{builder, quickly, start};
+use kad_runtime::Reactor;
 
 fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task")
@@ -54,4 +56,24 @@ fn stop_and_drop_join_every_thread() {
     }
     drop(service);
     assert_eq!(thread_count(), before);
+
+    // Sixteen services on a reactor of two threads: two threads in all, joined once the
+    // reactor and the last service are gone.
+    let reactor = Reactor::new(2).expect("reactor");
+    let shared: Vec<_> = (0..16)
+        .map(|i| start(builder(40 + i).reactor(&reactor)))
+        .collect();
+    for service in &shared[1..] {
+        service
+            .connect(shared[0].local_addrs()[0].clone())
+            .expect("connect");
+    }
+    assert_eq!(thread_count(), before + 2, "the reactor's two threads");
+    for service in &shared[..8] {
+        quickly(Duration::from_secs(1), "stop", || service.stop());
+    }
+    drop(reactor);
+    assert_eq!(thread_count(), before + 2, "services still use the reactor");
+    quickly(Duration::from_secs(2), "drop", || drop(shared));
+    assert_eq!(thread_count(), before, "the reactor's threads are joined");
 }
