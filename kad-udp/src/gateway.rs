@@ -8,6 +8,7 @@ use std::thread::{self, JoinHandle};
 
 use kad_core::KeyType;
 use kad_proto::mio::{Registry, Token};
+use socket2::SockRef;
 use kad_proto::{
     encode_into, fit_contacts, EncodeError, Gateway, GatewayError, GatewayStats, Inbound,
     Multiaddr, PolledGateway, SendError, WireMessage, MAX_DATAGRAM_SIZE,
@@ -21,6 +22,11 @@ use crate::socket::{Deliver, Socket};
 
 /// Datagrams queued for a full socket send buffer before new ones are dropped: 1024.
 pub const DEFAULT_SEND_QUEUE: usize = 1024;
+
+/// Bytes asked of the system for the socket's receive buffer: 1 MiB, room for about 450
+/// datagrams that arrive faster than they are read (the kernel counts some 2 KiB per small
+/// datagram). The system may grant less (Linux caps it at `net.core.rmem_max`).
+pub const DEFAULT_RECV_BUFFER: usize = 1 << 20;
 
 /// A UDP transport: one socket, IPv4 or IPv6, bound at [`start`](Gateway::start) (or
 /// [`start_polled`](PolledGateway::start_polled)).
@@ -38,6 +44,7 @@ pub const DEFAULT_SEND_QUEUE: usize = 1024;
 pub struct UdpGateway {
     listen: Result<SocketAddr, BadListenAddr>,
     send_queue: usize,
+    recv_buffer: usize,
     drops: DropCounters,
     running: Option<Running>,
 }
@@ -88,6 +95,7 @@ impl UdpGateway {
         UdpGateway {
             listen,
             send_queue: DEFAULT_SEND_QUEUE,
+            recv_buffer: DEFAULT_RECV_BUFFER,
             drops: DropCounters::default(),
             running: None,
         }
@@ -97,6 +105,14 @@ impl UdpGateway {
     /// are dropped (default [`DEFAULT_SEND_QUEUE`]).
     pub fn send_queue(mut self, capacity: usize) -> Self {
         self.send_queue = capacity;
+        self
+    }
+
+    /// Sets how many bytes to ask of the system for the socket's receive buffer, which holds
+    /// datagrams that arrive while the gateway is busy (default [`DEFAULT_RECV_BUFFER`]).
+    /// A burst larger than the buffer is dropped by the kernel, uncounted here.
+    pub fn recv_buffer(mut self, bytes: usize) -> Self {
+        self.recv_buffer = bytes;
         self
     }
 
@@ -141,6 +157,9 @@ impl UdpGateway {
         let bound = UdpSocket::bind(listen)
             .and_then(|socket| {
                 socket.set_nonblocking(true)?;
+                // Best effort: a system that grants a smaller buffer still works, with less
+                // room for bursts.
+                let _ = SockRef::from(&socket).set_recv_buffer_size(self.recv_buffer);
                 let local = socket.local_addr()?;
                 let sender = socket.try_clone()?;
                 Ok((socket, Bound { local, sender }))
@@ -197,6 +216,7 @@ impl fmt::Debug for UdpGateway {
             .field("listen", &self.listen)
             .field("local", &self.local_socket_addr())
             .field("send_queue", &self.send_queue)
+            .field("recv_buffer", &self.recv_buffer)
             .finish()
     }
 }

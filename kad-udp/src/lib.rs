@@ -43,4 +43,4 @@ mod socket;
 
 pub use addr::{multiaddr_to_socket, parse_listen_addr, socket_to_multiaddr, BadListenAddr};
 pub use drops::DropCounters;
-pub use gateway::{UdpGateway, DEFAULT_SEND_QUEUE};
+pub use gateway::{UdpGateway, DEFAULT_RECV_BUFFER, DEFAULT_SEND_QUEUE};
