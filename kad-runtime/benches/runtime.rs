@@ -5,6 +5,9 @@
 //! 3. FIND_NODE requests per second one node answers on loopback, beside the rate of a bare
 //!    UDP echo loop measured the same way (same client, same request datagrams).
 //!
+//! 1 and 2 are measured twice: with a thread per service (the default), and with every
+//! service on one shared reactor of a thread per core.
+//!
 //! ```text
 //! cargo bench -p kad-runtime --bench runtime
 //! cargo bench -p kad-runtime --bench runtime -- --nodes 100 --idle-secs 10 --load-secs 5
@@ -22,7 +25,7 @@ use std::time::{Duration, Instant};
 use kad_core::{Body, Key, Message, Request, TxId};
 use kad_proto::WireMessage;
 use kad_runtime::hash::Sha1Hasher;
-use kad_runtime::{DHTService, UdpGateway};
+use kad_runtime::{DHTService, Reactor, UdpGateway};
 
 struct Options {
     nodes: usize,
@@ -68,14 +71,12 @@ fn resident() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
-/// CPU time (ns) and voluntary context switches of the process's threads, summed by kind:
-/// management threads, gateway threads, others.
+/// CPU time (ns) of the process's threads, and voluntary context switches (wake-ups) of the
+/// threads that run services.
 #[derive(Clone, Copy, Debug, Default)]
 struct Usage {
     cpu: u64,
-    management: u64,
-    gateway: u64,
-    other: u64,
+    wakeups: u64,
 }
 
 fn usage() -> Usage {
@@ -99,25 +100,23 @@ fn usage() -> Usage {
                 .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .unwrap_or(0);
-            if name.starts_with("kad-udp") {
-                usage.gateway += switches;
-            } else if name.starts_with("kad ") {
-                usage.management += switches;
-            } else {
-                usage.other += switches;
+            // "kad <id>" for a service's own thread, "kad-reactor <n>" for a shared one.
+            if name.starts_with("kad") {
+                usage.wakeups += switches;
             }
         }
     }
     usage
 }
 
-fn start_network(n: usize) -> Vec<DHTService<Sha1Hasher>> {
+fn start_network(n: usize, reactor: Option<&Reactor>) -> Vec<DHTService<Sha1Hasher>> {
     let services: Vec<_> = (0..n)
         .map(|i| {
-            let mut service = DHTService::builder()
-                .seed(i as u64)
-                .build()
-                .expect("settings");
+            let mut builder = DHTService::builder().seed(i as u64);
+            if let Some(reactor) = reactor {
+                builder = builder.reactor(reactor);
+            }
+            let mut service = builder.build().expect("settings");
             service.register_gateway(UdpGateway::new("127.0.0.1:0"));
             service.start().expect("start");
             service
@@ -220,30 +219,28 @@ fn echo_server(stop: &'static AtomicBool) -> (SocketAddr, thread::JoinHandle<()>
     (addr, thread)
 }
 
-fn main() {
-    let options = options();
+/// Starts `n` services, joins them, and prints their memory and idle CPU; returns them.
+fn idle_cost(
+    options: &Options,
+    what: &str,
+    reactor: Option<&Reactor>,
+) -> Vec<DHTService<Sha1Hasher>> {
     let n = options.nodes;
-    println!(
-        "kad-runtime benchmark: {n} services, {} cores",
-        thread::available_parallelism().map_or(1, |p| p.get())
-    );
-
-    // 1. Memory per idle node.
     let before = resident();
-    let services = start_network(n);
+    let services = start_network(n, reactor);
     thread::sleep(Duration::from_millis(500));
     let after = resident();
     let peers: usize = services.iter().map(|s| s.get_number_of_known_peers()).sum();
     println!(
-        "memory: {:.1} MiB resident for {n} joined services ({} peers each on average): \
-         {:.0} KiB per idle node",
+        "{what}: memory {:.1} MiB resident for {n} joined services ({} peers each on \
+         average): {:.0} KiB per idle node",
         (after.saturating_sub(before)) as f64 / (1 << 20) as f64,
         peers / n,
         (after.saturating_sub(before)) as f64 / 1024.0 / n as f64
     );
 
-    // 2. Idle CPU, once the last request of the joins is past its timeout (kad-core keeps
-    // the deadlines of answered requests and wakes once at each, for a request timeout).
+    // Once the last request of the joins is past its timeout (kad-core keeps the deadlines
+    // of answered requests and wakes once at each, for a request timeout).
     thread::sleep(Duration::from_secs(4));
     let u0 = usage();
     let started = Instant::now();
@@ -251,16 +248,30 @@ fn main() {
     let u1 = usage();
     let secs = started.elapsed().as_secs_f64();
     let cpu_ms = (u1.cpu.saturating_sub(u0.cpu)) as f64 / 1e6;
-    let per_node = |a: u64, b: u64| a.saturating_sub(b) as f64 / n as f64;
     println!(
-        "idle: {cpu_ms:.1} ms of CPU for {n} services over {secs:.1} s: {:.3} ms per node \
-         ({:.4}% of a core each); wake-ups per node: {:.1} management thread, {:.1} gateway \
-         thread",
+        "{what}: idle {cpu_ms:.1} ms of CPU for {n} services over {secs:.1} s: {:.3} ms per \
+         node ({:.4}% of a core each); {:.1} wake-ups per node",
         cpu_ms / n as f64,
         100.0 * cpu_ms / 1e3 / secs / n as f64,
-        per_node(u1.management, u0.management),
-        per_node(u1.gateway, u0.gateway),
+        u1.wakeups.saturating_sub(u0.wakeups) as f64 / n as f64,
     );
+    services
+}
+
+fn main() {
+    let options = options();
+    let n = options.nodes;
+    let cores = thread::available_parallelism().map_or(1, |p| p.get());
+    println!("kad-runtime benchmark: {n} services, {cores} cores");
+
+    // 1 and 2, on a shared reactor.
+    let reactor = Reactor::new(cores).expect("reactor");
+    let shared = idle_cost(&options, "shared reactor", Some(&reactor));
+    drop(shared);
+    drop(reactor);
+
+    // 1 and 2, a thread per service.
+    let services = idle_cost(&options, "thread per service", None);
 
     // 3. FIND_NODE answered per second, beside a bare UDP echo loop.
     let requests = find_node_requests();

@@ -1,9 +1,10 @@
 //! Services of different key sizes share one reactor; one of them stopping leaves the others
-//! running on the same threads.
+//! running on the same threads; their timers fire.
 
 mod common;
 
-use std::time::Duration;
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
 
 use common::{quickly, REQUEST_TIMEOUT};
 use kad_runtime::hash::{Blake3Hasher, Hasher};
@@ -67,4 +68,38 @@ fn services_of_any_hasher_share_a_reactor() {
     drop(reactor);
     assert!(blake3[1].save(b"k2", b"v2".to_vec()).wait().expect("save") >= 1);
     assert_eq!(blake3[2].query(b"k2").as_deref(), Some(&b"v2"[..]));
+}
+
+#[test]
+fn timers_fire_on_a_shared_reactor() {
+    let reactor = Reactor::new(1).expect("reactor");
+    // A busy neighbour on the same thread, and a node whose seed never answers.
+    let _neighbours = trio(kad_runtime::hash::Sha1Hasher::new(), &reactor, 21);
+    let lonely = start(kad_runtime::hash::Sha1Hasher::new(), &reactor, 31);
+    let silent = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    silent
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    lonely
+        .connect(kad_udp::socket_to_multiaddr(
+            silent.local_addr().expect("addr"),
+        ))
+        .expect("connect");
+    // The bootstrap is tried again each time its request times out: three requests in all,
+    // a request timeout apart, and then the save waiting for it ends.
+    let started = Instant::now();
+    let mut buf = [0; 2048];
+    for _ in 0..3 {
+        silent.recv_from(&mut buf).expect("a bootstrap request");
+    }
+    assert!(
+        started.elapsed() >= REQUEST_TIMEOUT * 2,
+        "{:?}",
+        started.elapsed()
+    );
+    let replicas = lonely
+        .save(b"alone", b"v".to_vec())
+        .wait_timeout(Duration::from_secs(5))
+        .expect("save ends");
+    assert_eq!(replicas, 0);
 }

@@ -8,11 +8,11 @@ use std::thread::{self, JoinHandle};
 
 use kad_core::KeyType;
 use kad_proto::mio::{Registry, Token};
-use socket2::SockRef;
 use kad_proto::{
     encode_into, fit_contacts, EncodeError, Gateway, GatewayError, GatewayStats, Inbound,
     Multiaddr, PolledGateway, SendError, WireMessage, MAX_DATAGRAM_SIZE,
 };
+use socket2::SockRef;
 
 use crate::addr::{multiaddr_to_socket, parse_listen_addr, socket_to_multiaddr, BadListenAddr};
 use crate::drops::DropCounters;
