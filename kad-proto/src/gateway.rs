@@ -17,8 +17,10 @@ use crate::stats::GatewayStats;
 /// A transport: something that moves [`WireMessage`]s between nodes, for the multiaddrs it can
 /// reach.
 ///
-/// The runtime owns its gateways on its management thread, the thread that owns the kad-core
-/// node; a gateway receives on threads of its own. The runtime calls:
+/// The runtime owns its gateways on the thread that owns the kad-core node; a gateway
+/// receives on threads of its own, unless it also offers [`PolledGateway`] (see
+/// [`as_polled`](Gateway::as_polled)) and the runtime drives it on its own poll. The runtime
+/// calls:
 ///
 /// 1. [`can_reach`](Gateway::can_reach) at any time, to pick the gateway for an address;
 /// 2. [`start`](Gateway::start) once, handing over the [`Inbound`] through which every message
@@ -131,7 +133,7 @@ pub trait Gateway<K: KeyType>: Send + 'static {
     /// full, the message is dropped, counted with
     /// [`GatewayStats::record_dropped_outbound_full`], and [`SendError::QueueFull`] returned.
     ///
-    /// Called from the runtime's management thread. Delivery is not guaranteed: the protocol
+    /// Called from the thread that owns the node. Delivery is not guaranteed: the protocol
     /// treats a lost message as a request that timed out.
     fn send(&self, to: &Multiaddr, message: WireMessage<K>) -> Result<(), SendError>;
 

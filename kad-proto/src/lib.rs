@@ -1,7 +1,9 @@
 //! # kad-proto
 //!
 //! The wire of the kad Kademlia DHT: kad-core's [`Message`](kad_core::Message)s as datagrams
-//! and back, and the [`Gateway`] trait that every transport implements.
+//! and back, and the [`Gateway`] trait that every transport implements (with
+//! [`PolledGateway`], its optional event-driven side, for transports that a runtime's own
+//! [mio](https://docs.rs/mio) poll can drive).
 //!
 //! A datagram holds one message: a four-byte header ([`MAGIC`], then [`VERSION`]) and a
 //! bincode body. Contacts carry their address as a binary [`Multiaddr`]. Keys are generic:

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::reactor::Reactor;
 use crate::service::DHTService;
 
-/// Inbound messages that may wait for the management thread before new ones are dropped
+/// Inbound messages that may wait for the reactor thread before new ones are dropped
 /// (default of [`Builder::inbound_queue`]).
 pub const DEFAULT_INBOUND_QUEUE: usize = 4096;
 
@@ -158,7 +158,7 @@ impl<H: Hasher> Builder<H> {
         self
     }
 
-    /// Messages from the gateways that may wait for the management thread; more are dropped
+    /// Messages from the gateways that may wait for the reactor thread; more are dropped
     /// and counted (default [`DEFAULT_INBOUND_QUEUE`]).
     pub fn inbound_queue(mut self, capacity: usize) -> Self {
         self.inbound_queue = capacity.max(1);

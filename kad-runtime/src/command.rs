@@ -1,6 +1,6 @@
-//! What reaches the management thread through its one channel: messages from the gateways,
-//! commands from the service's callers (each with the channel its answer goes back on), and
-//! the order to stop.
+//! What reaches a service's manager through its inbox: messages from the gateways, commands
+//! from the service's callers (each with the channel its answer goes back on), and the order
+//! to stop.
 
 use std::sync::mpsc::SyncSender;
 
@@ -9,7 +9,7 @@ use kad_proto::{Multiaddr, WireMessage};
 
 use crate::error::Error;
 
-/// One item of the management thread's queue.
+/// One item of a service's inbox.
 pub(crate) enum Input<K> {
     /// A message a gateway received.
     Message {
@@ -18,7 +18,7 @@ pub(crate) enum Input<K> {
     },
     /// A call on the service.
     Command(Command<K>),
-    /// Shut the gateways down and end the thread.
+    /// Shut the gateways down and leave the reactor.
     Stop,
 }
 

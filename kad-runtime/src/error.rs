@@ -13,7 +13,7 @@ pub enum Error {
     NotStarted,
     /// [`start`](crate::DHTService::start) was called on a running service.
     AlreadyStarted,
-    /// The service has been stopped (or its management thread is gone).
+    /// The service has been stopped (or its reactor thread is gone).
     Stopped,
     /// [`start`](crate::DHTService::start) was called with no gateway registered.
     NoGateway,
@@ -30,7 +30,7 @@ pub enum Error {
     /// No registered gateway can reach this address (an `/ip6/…` seed with only an IPv4
     /// gateway, say).
     UnreachableAddress(Multiaddr),
-    /// The operating system refused to start the management thread.
+    /// The operating system refused a thread or a poll for a [`Reactor`](crate::Reactor).
     Thread(std::io::Error),
 }
 
@@ -48,7 +48,7 @@ impl fmt::Display for Error {
             Error::UnreachableAddress(addr) => {
                 write!(f, "no registered gateway can reach {addr}")
             }
-            Error::Thread(error) => write!(f, "could not start the management thread: {error}"),
+            Error::Thread(error) => write!(f, "could not start a reactor thread: {error}"),
         }
     }
 }

@@ -32,16 +32,22 @@
 //!
 //! ## Threads
 //!
-//! Each service has a management thread, which owns the node, and each UDP gateway a
-//! receiving thread. The management thread sleeps until a message, a command or the node's
-//! next deadline: an idle service wakes once per maintenance interval (10 s by default) and
-//! uses no CPU in between. Messages go out straight from the management thread through the
-//! gateways' non-blocking `send`. Many services can run in one process.
+//! A service runs on a [`Reactor`] thread, which owns its node and its gateways: by default
+//! a reactor of one thread of its own, or one shared with other services
+//! ([`Builder::reactor`]). The thread waits in one mio poll on the sockets of its UDP
+//! gateways (read on that thread, so a datagram costs one wake-up at most), on a doorbell for
+//! commands, and on the node's next deadline. Everything waiting when it wakes is handled as
+//! one batch, and the node's messages go straight out through the gateways' non-blocking
+//! `send`. An idle service wakes once per maintenance interval (10 s by default) and uses no
+//! CPU in between. Gateways that cannot be polled (other transports, a [`FaultyGateway`])
+//! receive on threads of their own and hand messages over through the doorbell.
 //!
 //! Only [`query`](DHTService::query) blocks, for at most the query timeout;
 //! [`save`](DHTService::save) returns a [`SaveHandle`] that may be waited on.
-//! [`connect`](DHTService::connect) waits only for the management thread to send the first
-//! requests. A service that is not started or already stopped answers every call at once.
+//! [`connect`](DHTService::connect) waits only for the reactor thread to send the first
+//! requests. A service that is not started or already stopped answers every call at once;
+//! [`stop`](DHTService::stop) returns once the service's gateways are shut down and, for a
+//! service with its own reactor, its thread joined.
 //!
 //! ## Testing on a bad network
 //!

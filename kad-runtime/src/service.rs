@@ -24,8 +24,9 @@ use crate::reactor::Reactor;
 use crate::stats::{Published, Stats};
 use crate::task::{token, MAX_GATEWAYS};
 
-/// A Kademlia DHT node: a kad-core node on a management thread of its own, reached over the
-/// registered gateways.
+/// A Kademlia DHT node: a kad-core node run by a [`Reactor`] thread (one of its own unless
+/// [`Builder::reactor`](crate::Builder::reactor) shares one), reached over the registered
+/// gateways.
 ///
 /// ```
 /// use std::time::Duration;
@@ -132,7 +133,8 @@ impl<H: Hasher> DHTService<H> {
         self
     }
 
-    /// Starts the gateways (binding their sockets) and the management thread.
+    /// Starts the gateways (binding their sockets) and hands the node to its reactor thread
+    /// (starting a reactor of its own unless one is shared).
     ///
     /// Fails with [`Error::NoGateway`] if none is registered, [`Error::Gateway`] if one
     /// cannot start (a malformed address, a port in use), [`Error::Config`] for settings that
@@ -302,7 +304,7 @@ impl<H: Hasher> DHTService<H> {
     /// request is sent again, three times in all.
     ///
     /// A [`save`](Self::save) or [`query`](Self::query) made while the node knows no contact
-    /// yet but is joining waits, inside the management thread, for the first answer (or for
+    /// yet but is joining waits, inside the service, for the first answer (or for
     /// the join to fail), so that `connect` then `save` stores the value on the network.
     ///
     /// Fails with [`Error::UnreachableAddress`] if no gateway can reach `seed`, and with
@@ -312,7 +314,7 @@ impl<H: Hasher> DHTService<H> {
         let (ack, answer) = mpsc::sync_channel(1);
         let seeds = vec![seed];
         running.send(Command::Connect { seeds, ack })?;
-        // The management thread acknowledges right after handing the requests to the
+        // The reactor thread acknowledges right after handing the requests to the
         // gateways; the bound only matters if it is swamped.
         match answer.recv_timeout(self.settings.query_timeout) {
             Ok(result) => result,
@@ -393,9 +395,11 @@ impl<H: Hasher> DHTService<H> {
         }
     }
 
-    /// Stops the service: shuts the gateways down, ends the management thread and joins
-    /// every thread before returning. Calls waiting on the service return at once. Calling
-    /// it again, or on a service never started, does nothing. Also done on drop.
+    /// Stops the service: takes it off its reactor thread, shuts the gateways down and, for a
+    /// service with a reactor of its own, joins its thread, before returning (a shared
+    /// reactor's threads end with the last service and clone of it). Calls waiting on the
+    /// service return at once. Calling it again, or on a service never started, does nothing.
+    /// Also done on drop.
     pub fn stop(&self) {
         let Some(running) = &self.running else {
             return;
@@ -425,8 +429,7 @@ impl<K> Running<K> {
     }
 }
 
-/// What the gateways' [`Inbound`]s deliver to: a bounded share of the management thread's
-/// inbox.
+/// What the gateways' [`Inbound`]s deliver to: a bounded share of the service's inbox.
 struct Sink<K> {
     mailbox: Mailbox<K>,
     queued: Arc<AtomicUsize>,
@@ -435,7 +438,7 @@ struct Sink<K> {
 
 impl<K: kad_core::KeyType> Sink<K> {
     /// The handle for one gateway, counting in `stats`; `wake` for a gateway that delivers
-    /// from threads of its own, while the management thread may be asleep.
+    /// from threads of its own, while the reactor thread may be asleep.
     fn inbound(&self, stats: Arc<GatewayStats>, wake: bool) -> Inbound<K> {
         let mailbox = self.mailbox.clone();
         let queued = Arc::clone(&self.queued);

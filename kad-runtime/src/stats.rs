@@ -1,5 +1,5 @@
 //! [`Stats`]: a snapshot of what a service knows and what its traffic has been, and the
-//! state the management thread publishes for it.
+//! state the service's reactor thread publishes for it.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -10,7 +10,7 @@ use kad_proto::{GatewayStats, GatewayStatsSnapshot};
 /// A snapshot of a [`DHTService`](crate::DHTService): its routing table and records, the
 /// requests it sent and answered, and the datagrams its gateways moved or dropped.
 ///
-/// Node figures are as of the last time the management thread finished a batch of work
+/// Node figures are as of the last time the reactor thread finished a batch of work
 /// (within microseconds of the call on a busy service); gateway figures are live.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -47,7 +47,7 @@ pub struct Dropped {
     /// Datagrams that did not decode: random bytes, another protocol (bad magic), another
     /// version of the wire format, truncated or over-size messages.
     pub malformed: u64,
-    /// Messages that arrived while the management thread's inbound queue was full.
+    /// Messages that arrived while the service's inbound queue was full.
     pub inbound_full: u64,
     /// Messages not sent because a gateway's outbound queue was full.
     pub outbound_full: u64,
@@ -68,7 +68,7 @@ impl Dropped {
     }
 }
 
-/// What the management thread publishes for readers on other threads.
+/// What the reactor thread publishes for readers on other threads.
 #[derive(Debug, Default)]
 pub(crate) struct Published {
     pub(crate) peers: AtomicUsize,

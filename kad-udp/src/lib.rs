@@ -3,16 +3,22 @@
 //! A UDP transport for the kad Kademlia DHT: [`UdpGateway`] implements kad-proto's
 //! [`Gateway`](kad_proto::Gateway) over one UDP socket, IPv4 or IPv6.
 //!
-//! - Receiving runs on a [mio](https://docs.rs/mio) event loop thread of its own, which
-//!   decodes each datagram with kad-proto and hands the message to the runtime. A datagram
-//!   that does not decode (random bytes, another protocol, another version of the format, over
+//! - Receiving reads the socket in batches into one reused buffer, decodes each datagram with
+//!   kad-proto and hands the message to the runtime. A datagram that does not decode (random
+//!   bytes, another protocol, another version of the format, over
 //!   [`MAX_DATAGRAM_SIZE`](kad_proto::MAX_DATAGRAM_SIZE)) is counted and dropped.
-//! - Sending happens on the caller's thread, straight onto a clone of the socket: one system
-//!   call, no thread hand-off. When the kernel's send buffer is full the datagram goes to a
-//!   bounded queue that the event loop drains as the socket becomes writable; when that queue
-//!   is full too, the datagram is dropped and counted. Sending never blocks.
+//! - It runs in one of two modes. Started with [`Gateway::start`](kad_proto::Gateway::start),
+//!   it receives on a [mio](https://docs.rs/mio) event loop thread of its own. Started with
+//!   [`PolledGateway::start_polled`](kad_proto::PolledGateway::start_polled), it registers its
+//!   socket with the caller's mio poll and is read on the caller's thread, with no thread of
+//!   its own: kad-runtime runs it so, and a datagram then wakes only the thread that handles
+//!   it.
+//! - Sending happens on the caller's thread, straight onto the socket: one system call, no
+//!   thread hand-off. When the kernel's send buffer is full the datagram goes to a bounded
+//!   queue, drained as the socket becomes writable; when that queue is full too, the datagram
+//!   is dropped and counted. Sending never blocks.
 //! - [`shutdown`](kad_proto::Gateway::shutdown) wakes the event loop through a mio
-//!   [`Waker`](mio::Waker) and joins its thread.
+//!   [`Waker`](mio::Waker) and joins its thread (threaded mode).
 //!
 //! Contacts are addressed by multiaddrs; [`socket_to_multiaddr`] and [`multiaddr_to_socket`]
 //! convert `/ip4/…/udp/…` and `/ip6/…/udp/…` to and from socket addresses.
