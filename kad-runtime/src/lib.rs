@@ -75,7 +75,7 @@ pub use handle::SaveHandle;
 pub use kad_core::{Config, NodeStats};
 pub use kad_proto::{Gateway, GatewayStatsSnapshot, Multiaddr, MAX_VALUE_SIZE};
 pub use kad_udp::{DropCounters, UdpGateway};
-pub use reactor::Reactor;
+pub use reactor::{Reactor, DEFAULT_BUSY_POLL};
 pub use service::DHTService;
 pub use stats::{Dropped, Stats};
 
