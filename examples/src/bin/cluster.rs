@@ -6,11 +6,14 @@
 //! cargo run --release --bin cluster                    # 50 nodes, sensible defaults
 //! cargo run --release --bin cluster -- --nodes 100 --values 2000 --queries 20000
 //! cargo run --release --bin cluster -- --nodes 64 --stop 0.33   # a third stop first
+//! cargo run --release --bin cluster -- --reactor-threads 0       # a thread per node
 //! cargo run --release --bin cluster -- --help
 //! ```
 //!
 //! Saves and queries run one at a time (or on `--threads` threads), so their latency is the
-//! latency of one operation on an otherwise quiet network.
+//! latency of one operation on an otherwise quiet network. The nodes share a reactor of a
+//! thread per core, as services in one process best do; `--reactor-threads 0` gives each node
+//! a thread of its own instead, as if each ran in a process of its own.
 
 use std::error::Error;
 use std::sync::Mutex;
