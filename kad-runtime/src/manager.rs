@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use kad_core::{Body, CommandError, Event, KeyType, Node, QueryId, Response, Transmit};
 use kad_proto::mio::Registry;
-use kad_proto::{Gateway, Multiaddr, SendError, WireMessage};
+use kad_proto::{Gateway, Multiaddr, PolledGateway, SendError, WireMessage};
 
 use crate::command::{Command, Input, Reply};
 use crate::error::Error;
@@ -39,6 +39,17 @@ pub(crate) struct Registered<K: KeyType> {
     pub(crate) unread: bool,
 }
 
+impl<K: KeyType> Registered<K> {
+    /// The gateway's event-driven side, if it was started on the reactor's poll.
+    fn polled(&mut self) -> Option<&mut dyn PolledGateway<K>> {
+        if self.polled {
+            self.gateway.as_polled()
+        } else {
+            None
+        }
+    }
+}
+
 /// The state of one running service, owned by its reactor thread.
 pub(crate) struct Manager<K: KeyType> {
     pub(crate) node: Node<Multiaddr, K>,
@@ -60,12 +71,12 @@ pub(crate) struct Manager<K: KeyType> {
 
 impl<K: KeyType> Task for Manager<K> {
     fn ready(&mut self, gateway: usize, readable: bool, writable: bool, registry: &Registry) {
-        let Some(slot) = self.gateways.get_mut(gateway) else {
+        let Some(registered) = self.gateways.get_mut(gateway) else {
             return;
         };
-        slot.unread |= readable;
+        registered.unread |= readable;
         if writable {
-            if let Some(polled) = slot.gateway.as_polled() {
+            if let Some(polled) = registered.polled() {
                 polled.flush(registry);
             }
         }
@@ -73,9 +84,9 @@ impl<K: KeyType> Task for Manager<K> {
 
     fn run(&mut self, now: Instant, registry: &Registry) -> Turn {
         self.inbox.answer_bell();
-        for slot in &mut self.gateways {
-            if slot.unread {
-                slot.unread = slot.gateway.as_polled().is_some_and(|g| g.receive());
+        for registered in &mut self.gateways {
+            if registered.unread {
+                registered.unread = registered.polled().is_some_and(|g| g.receive());
             }
         }
         let Some(backlog) = self.take_inputs(now) else {
@@ -89,7 +100,7 @@ impl<K: KeyType> Task for Manager<K> {
             self.node.handle_timeout(now);
         }
         self.flush(now, registry);
-        if backlog || self.gateways.iter().any(|slot| slot.unread) {
+        if backlog || self.gateways.iter().any(|registered| registered.unread) {
             Turn::Again
         } else {
             Turn::Wait(self.node.poll_timeout())
@@ -100,8 +111,8 @@ impl<K: KeyType> Task for Manager<K> {
         // Callers still waiting see their channel close and return at once.
         self.replies.clear();
         self.deferred.clear();
-        for slot in &mut self.gateways {
-            slot.gateway.shutdown();
+        for registered in &mut self.gateways {
+            registered.gateway.shutdown();
         }
         self.publish();
     }
@@ -200,7 +211,7 @@ impl<K: KeyType> Manager<K> {
     fn reachable(&self, addr: &Multiaddr) -> bool {
         self.gateways
             .iter()
-            .any(|slot| slot.gateway.can_reach(addr))
+            .any(|registered| registered.gateway.can_reach(addr))
     }
 
     /// Drops the contacts of a `Nodes` response that no gateway can reach: asking them would
@@ -241,8 +252,8 @@ impl<K: KeyType> Manager<K> {
                 break;
             }
         }
-        for slot in self.gateways.iter_mut().filter(|slot| slot.polled) {
-            if let Some(polled) = slot.gateway.as_polled() {
+        for registered in &mut self.gateways {
+            if let Some(polled) = registered.polled() {
                 polled.flush(registry);
             }
         }
@@ -256,7 +267,7 @@ impl<K: KeyType> Manager<K> {
             [only] => Some(&only.gateway),
             many => many
                 .iter()
-                .map(|slot| &slot.gateway)
+                .map(|registered| &registered.gateway)
                 .find(|g| g.can_reach(&to)),
         };
         let unreachable = match gateway {
