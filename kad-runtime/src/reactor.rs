@@ -272,7 +272,7 @@ impl Worker {
                     touch(&mut self.touched, slot, hosted);
                 }
             }
-            for slot in std::mem::take(&mut self.again) {
+            while let Some(slot) = self.again.pop() {
                 self.touch(slot);
             }
             self.fire_timers(now);
