@@ -33,23 +33,28 @@ fn quickstart_finds_the_value_everywhere() {
 
 #[test]
 fn cluster_reports_full_success() {
-    let out = run(
-        env!("CARGO_BIN_EXE_cluster"),
-        &[
-            "--nodes",
-            "12",
-            "--values",
-            "30",
-            "--queries",
-            "200",
-            "--threads",
-            "2",
-        ],
-        None,
-    );
-    assert!(out.contains("save : 30/30 succeeded (100.00%)"), "{out}");
-    assert!(out.contains("query: 200/200 succeeded (100.00%)"), "{out}");
-    assert!(out.contains("p50") && out.contains("p99"), "{out}");
+    // On a shared reactor (the default), then with a thread per node.
+    for reactor_threads in ["2", "0"] {
+        let out = run(
+            env!("CARGO_BIN_EXE_cluster"),
+            &[
+                "--nodes",
+                "12",
+                "--values",
+                "30",
+                "--queries",
+                "200",
+                "--threads",
+                "2",
+                "--reactor-threads",
+                reactor_threads,
+            ],
+            None,
+        );
+        assert!(out.contains("save : 30/30 succeeded (100.00%)"), "{out}");
+        assert!(out.contains("query: 200/200 succeeded (100.00%)"), "{out}");
+        assert!(out.contains("p50") && out.contains("p99"), "{out}");
+    }
 }
 
 #[test]
