@@ -23,8 +23,8 @@ use crate::stats::GatewayStats;
 /// calls:
 ///
 /// 1. [`can_reach`](Gateway::can_reach) at any time, to pick the gateway for an address;
-/// 2. [`start`](Gateway::start) once, handing over the [`Inbound`] through which every message
-///    received from then on is delivered;
+/// 2. [`start`](Gateway::start) once (or [`PolledGateway::start_polled`] instead), handing
+///    over the [`Inbound`] through which every message received from then on is delivered;
 /// 3. [`local_addrs`](Gateway::local_addrs) and [`send`](Gateway::send) while the gateway runs;
 /// 4. [`shutdown`](Gateway::shutdown) once at the end (also when the runtime is dropped).
 ///
@@ -99,7 +99,7 @@ use crate::stats::GatewayStats;
 /// let memory = |n| MemoryGateway { hub: hub.clone(), addr: Protocol::Memory(n).into(), inbound: None };
 /// let (mut a, mut b) = (memory(1), memory(2));
 ///
-/// // What a runtime does: one bounded queue per node, read by its management thread.
+/// // What a runtime does: one bounded queue per node, read by the thread that runs the node.
 /// let (a_tx, _a_rx) = mpsc::sync_channel(64);
 /// let (b_tx, b_rx) = mpsc::sync_channel(64);
 /// a.start(Inbound::from_sender(a_tx))?;

@@ -28,7 +28,10 @@ use crate::gateway::{GatewayError, Inbound};
 pub trait PolledGateway<K: KeyType> {
     /// Binds the gateway's sockets and registers them with `registry` under `token`, without
     /// starting any thread. From then on, [`receive`](PolledGateway::receive) hands every
-    /// message that arrived to `inbound`, as a threaded gateway would. Called once.
+    /// message that arrived to `inbound`, as a threaded gateway would; the gateway may also
+    /// deliver to it from anywhere else (its `send`, a thread of its own), which costs the
+    /// runtime a wake-up. Called once; [`Gateway::shutdown`](crate::Gateway::shutdown) must
+    /// deregister or close every source registered here.
     fn start_polled(
         &mut self,
         registry: &Registry,

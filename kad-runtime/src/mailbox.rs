@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kad_proto::mio::Waker;
 
 use crate::command::Input;
-use crate::task::{Slot, Task};
+use crate::task::{Receiving, Slot, Task};
 
 /// The receiver is gone: the service, or its reactor thread, has stopped.
 #[derive(Debug)]
@@ -149,10 +149,15 @@ impl<K> Mailbox<K> {
         Ok(())
     }
 
-    /// Queues `input` without telling anyone: for inputs produced on the service's reactor
-    /// thread while it runs the service, which reads its inbox before that run ends.
-    pub(crate) fn send_quietly(&self, input: Input<K>) -> Result<(), Closed> {
-        self.sender.send(input).map_err(|_| Closed)
+    /// Queues a message from a gateway: without telling anyone if the current thread is
+    /// reading this service's sockets (the service reads its inbox right after), else as
+    /// [`send`](Self::send) does.
+    pub(crate) fn deliver(&self, input: Input<K>) -> Result<(), Closed> {
+        if Receiving::is(self.slot) {
+            self.sender.send(input).map_err(|_| Closed)
+        } else {
+            self.send(input)
+        }
     }
 }
 
@@ -190,7 +195,8 @@ mod tests {
         let mut poll = Poll::new().unwrap();
         let waker = Waker::new(poll.registry(), Token(0)).unwrap();
         let (doorbell, controls) = Doorbell::new(waker);
-        let (mailbox, inbox) = mailbox::<u8>(Slot(7), doorbell);
+        let slot = Slot::next();
+        let (mailbox, inbox) = mailbox::<u8>(slot, doorbell);
         let senders: Vec<_> = (0..SENDERS)
             .map(|_| {
                 let mailbox = mailbox.clone();
@@ -209,7 +215,7 @@ mod tests {
             assert!(!events.is_empty(), "stranded after {read} inputs");
             controls.answer();
             while let Some(control) = controls.try_recv() {
-                assert!(matches!(control, Control::Ready(Slot(7))));
+                assert!(matches!(control, Control::Ready(ready) if ready == slot));
                 inbox.answer_bell();
                 while let Ok(Some(_)) = inbox.try_recv() {
                     read += 1;
@@ -227,8 +233,9 @@ mod tests {
         let mut poll = Poll::new().unwrap();
         let waker = Waker::new(poll.registry(), Token(0)).unwrap();
         let (doorbell, controls) = Doorbell::new(waker);
-        let (first, inbox) = mailbox::<u8>(Slot(1), Arc::clone(&doorbell));
-        let (second, _other) = mailbox::<u8>(Slot(2), doorbell);
+        let (one, two) = (Slot::next(), Slot::next());
+        let (first, inbox) = mailbox::<u8>(one, Arc::clone(&doorbell));
+        let (second, _other) = mailbox::<u8>(two, doorbell);
         for _ in 0..100 {
             first.send(Input::Stop).unwrap();
             second.send(Input::Stop).unwrap();
@@ -243,7 +250,7 @@ mod tests {
                 _ => panic!("only readies were sent"),
             })
             .collect();
-        assert_eq!(readies, vec![Slot(1), Slot(2)]);
+        assert_eq!(readies, vec![one, two]);
         inbox.answer_bell();
         assert_eq!(
             std::iter::from_fn(|| inbox.try_recv().unwrap()).count(),
@@ -251,6 +258,27 @@ mod tests {
         );
         // Read and answered: the next input rings again.
         first.send(Input::Stop).unwrap();
-        assert!(matches!(controls.try_recv(), Some(Control::Ready(Slot(1)))));
+        assert!(matches!(controls.try_recv(), Some(Control::Ready(slot)) if slot == one));
+    }
+
+    /// A gateway's message rings unless the thread is reading that very service's sockets.
+    #[test]
+    fn deliveries_ring_unless_the_service_is_reading() {
+        let poll = Poll::new().unwrap();
+        let waker = Waker::new(poll.registry(), Token(0)).unwrap();
+        let (doorbell, controls) = Doorbell::new(waker);
+        let (one, two) = (Slot::next(), Slot::next());
+        let (first, first_inbox) = mailbox::<u8>(one, Arc::clone(&doorbell));
+        let (second, _second_inbox) = mailbox::<u8>(two, doorbell);
+        {
+            let _reading = Receiving::enter(one);
+            first.deliver(Input::Stop).unwrap();
+            assert!(controls.try_recv().is_none(), "read in this run: no ring");
+            second.deliver(Input::Stop).unwrap();
+            assert!(matches!(controls.try_recv(), Some(Control::Ready(slot)) if slot == two));
+        }
+        first_inbox.answer_bell();
+        first.deliver(Input::Stop).unwrap();
+        assert!(matches!(controls.try_recv(), Some(Control::Ready(slot)) if slot == one));
     }
 }

@@ -19,7 +19,7 @@ use crate::command::{Command, Input, Reply};
 use crate::error::Error;
 use crate::mailbox::Inbox;
 use crate::stats::Published;
-use crate::task::{Task, Turn};
+use crate::task::{Receiving, Slot, Task, Turn};
 
 /// Inputs handled in one run before the node's outputs are drained: bounds the delay that
 /// a burst of traffic adds to timers and answers, and what one service takes of its thread
@@ -52,6 +52,8 @@ impl<K: KeyType> Registered<K> {
 
 /// The state of one running service, owned by its reactor thread.
 pub(crate) struct Manager<K: KeyType> {
+    /// The service's number, for the gateways' deliveries.
+    pub(crate) slot: Slot,
     pub(crate) node: Node<Multiaddr, K>,
     pub(crate) gateways: Vec<Registered<K>>,
     pub(crate) inbox: Inbox<K>,
@@ -65,6 +67,10 @@ pub(crate) struct Manager<K: KeyType> {
     /// run once the first contact answers (or the bootstrap ends), so that `connect` then
     /// `save` stores the value on the network and not only here.
     pub(crate) deferred: VecDeque<Command<K>>,
+    /// Whether the last run left inputs in the inbox: the sockets are not read until they
+    /// are handled, so that an overloaded service leaves datagrams in the kernel's buffer
+    /// rather than reading them only to drop them.
+    pub(crate) backlog: bool,
     /// Dropped with the manager: tells `stop` that the service is down.
     pub(crate) _down: Sender<()>,
 }
@@ -84,14 +90,19 @@ impl<K: KeyType> Task for Manager<K> {
 
     fn run(&mut self, now: Instant, registry: &Registry) -> Turn {
         self.inbox.answer_bell();
-        for registered in &mut self.gateways {
-            if registered.unread {
-                registered.unread = registered.polled().is_some_and(|g| g.receive());
+        if !self.backlog {
+            // What the gateways deliver now is read below, in this run: no need to ring.
+            let _receiving = Receiving::enter(self.slot);
+            for registered in &mut self.gateways {
+                if registered.unread {
+                    registered.unread = registered.polled().is_some_and(|g| g.receive());
+                }
             }
         }
         let Some(backlog) = self.take_inputs(now) else {
             return Turn::Done;
         };
+        self.backlog = backlog;
         if self
             .node
             .poll_timeout()
@@ -281,5 +292,13 @@ impl<K: KeyType> Manager<K> {
 
     fn publish(&self) {
         self.published.publish(self.node.stats());
+    }
+}
+
+impl<K: KeyType> Drop for Manager<K> {
+    /// However the service ends (stopped, or dropped by a reactor thread after a panic in
+    /// it), its handle answers from now on as a stopped service does.
+    fn drop(&mut self) {
+        self.published.down.store(true, Ordering::Release);
     }
 }

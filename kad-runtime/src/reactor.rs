@@ -6,9 +6,10 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
 use kad_proto::mio::{Events, Poll, Registry, Token, Waker};
@@ -68,13 +69,14 @@ pub struct Reactor {
 struct Inner {
     workers: Vec<Handle>,
     next_worker: AtomicUsize,
-    next_slot: AtomicU64,
 }
 
 /// A reactor thread, as services see it.
 pub(crate) struct Handle {
     pub(crate) doorbell: Arc<Doorbell>,
     pub(crate) registry: Registry,
+    /// The thread's id, so that nothing waits for the thread on the thread itself.
+    pub(crate) thread_id: ThreadId,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -115,7 +117,6 @@ impl Reactor {
                     drop(Inner {
                         workers,
                         next_worker: AtomicUsize::new(0),
-                        next_slot: AtomicU64::new(0),
                     });
                     return Err(error);
                 }
@@ -125,7 +126,6 @@ impl Reactor {
             inner: Arc::new(Inner {
                 workers,
                 next_worker: AtomicUsize::new(0),
-                next_slot: AtomicU64::new(0),
             }),
         })
     }
@@ -139,9 +139,8 @@ impl Reactor {
     pub(crate) fn assign(&self) -> (&Handle, Slot) {
         let workers = &self.inner.workers;
         let n = self.inner.next_worker.fetch_add(1, Ordering::Relaxed);
-        let slot = Slot(self.inner.next_slot.fetch_add(1, Ordering::Relaxed));
         // `named` makes at least one worker.
-        (&workers[n % workers.len()], slot)
+        (&workers[n % workers.len()], Slot::next())
     }
 }
 
@@ -159,13 +158,16 @@ impl Drop for Inner {
             // A thread already gone has nothing to stop.
             let _ = worker.doorbell.send(Control::Exit);
         }
+        let current = thread::current().id();
         for worker in &self.workers {
             let thread = worker
                 .thread
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .take();
-            if let Some(thread) = thread {
+            // A reactor dropped on one of its own threads (by a gateway that owned it, say)
+            // cannot wait for that thread, which ends once this drop returns.
+            if let Some(thread) = thread.filter(|_| worker.thread_id != current) {
                 // A panic on the thread has already ended it and dropped its tasks.
                 let _ = thread.join();
             }
@@ -223,6 +225,7 @@ impl Worker {
         Ok(Handle {
             doorbell,
             registry,
+            thread_id: thread.thread().id(),
             thread: Mutex::new(Some(thread)),
         })
     }
@@ -243,9 +246,8 @@ impl Worker {
                 thread::yield_now();
                 Some(Duration::ZERO)
             } else {
-                self.timers
-                    .peek()
-                    .map(|Reverse((deadline, _))| deadline.saturating_duration_since(now))
+                self.next_timer()
+                    .map(|deadline| deadline.saturating_duration_since(now))
             };
             if let Err(error) = self.poll.poll(&mut events, timeout) {
                 if error.kind() == io::ErrorKind::Interrupted {
@@ -264,12 +266,15 @@ impl Worker {
                     continue;
                 }
                 let (slot, gateway) = untoken(event.token());
+                let (readable, writable) = (event.is_readable(), event.is_writable());
+                let registry = self.poll.registry();
                 if let Some(hosted) = self.tasks.get_mut(&slot) {
-                    let registry = self.poll.registry();
-                    hosted
-                        .task
-                        .ready(gateway, event.is_readable(), event.is_writable(), registry);
-                    touch(&mut self.touched, slot, hosted);
+                    let ready =
+                        guarded(|| hosted.task.ready(gateway, readable, writable, registry));
+                    match ready {
+                        Some(()) => touch(&mut self.touched, slot, hosted),
+                        None => self.retire(slot),
+                    }
                 }
             }
             while let Some(slot) = self.again.pop() {
@@ -278,8 +283,16 @@ impl Worker {
             self.fire_timers(now);
             self.run_touched(now);
         }
-        for (_, mut hosted) in self.tasks.drain() {
-            hosted.task.shutdown();
+        for slot in self.tasks.keys().copied().collect::<Vec<_>>() {
+            self.retire(slot);
+        }
+    }
+
+    /// Shuts a task down and forgets it; its timer entries go stale.
+    fn retire(&mut self, slot: Slot) {
+        if let Some(mut hosted) = self.tasks.remove(&slot) {
+            // A task that panics again while shutting down is dropped all the same.
+            let _ = guarded(|| hosted.task.shutdown());
         }
     }
 
@@ -313,45 +326,59 @@ impl Worker {
         }
     }
 
-    /// Touches the tasks whose deadline has come; skips stale timer entries.
-    fn fire_timers(&mut self, now: Instant) {
+    /// The earliest deadline of a task. Entries of tasks that are gone, or that were
+    /// superseded by an earlier one, are dropped on the way, and an entry whose task's
+    /// deadline has moved later is moved with it: none of them wakes the thread.
+    fn next_timer(&mut self) -> Option<Instant> {
         while let Some(&Reverse((at, slot))) = self.timers.peek() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
-            let Some(hosted) = self.tasks.get_mut(&slot) else {
+            let hosted = self
+                .tasks
+                .get_mut(&slot)
+                .filter(|hosted| hosted.scheduled == Some(at));
+            let Some(hosted) = hosted else {
+                self.timers.pop();
                 continue;
             };
-            if hosted.scheduled != Some(at) {
-                continue;
-            }
-            hosted.scheduled = None;
             match hosted.deadline {
-                Some(deadline) if deadline > now => {
-                    // The deadline moved later since this entry was made.
-                    hosted.scheduled = Some(deadline);
-                    self.timers.push(Reverse((deadline, slot)));
+                Some(deadline) if deadline <= at => return Some(at),
+                later => {
+                    self.timers.pop();
+                    hosted.scheduled = later;
+                    if let Some(deadline) = later {
+                        self.timers.push(Reverse((deadline, slot)));
+                    }
                 }
-                Some(_) => touch(&mut self.touched, slot, hosted),
-                None => {}
+            }
+        }
+        None
+    }
+
+    /// Touches the tasks whose deadline has come.
+    fn fire_timers(&mut self, now: Instant) {
+        while self.next_timer().is_some_and(|at| at <= now) {
+            let Some(Reverse((_, slot))) = self.timers.pop() else {
+                break;
+            };
+            if let Some(hosted) = self.tasks.get_mut(&slot) {
+                hosted.scheduled = None;
+                touch(&mut self.touched, slot, hosted);
             }
         }
     }
 
     fn run_touched(&mut self, now: Instant) {
-        let registry = self.poll.registry();
-        for slot in self.touched.drain(..) {
+        // Taken out while the tasks run (a run touches no other task), and put back to keep
+        // its capacity.
+        let mut touched = std::mem::take(&mut self.touched);
+        for &slot in &touched {
+            let registry = self.poll.registry();
             let Some(hosted) = self.tasks.get_mut(&slot) else {
                 continue;
             };
             hosted.touched = false;
-            match hosted.task.run(now, registry) {
-                Turn::Done => {
-                    if let Some(mut hosted) = self.tasks.remove(&slot) {
-                        hosted.task.shutdown();
-                    }
-                }
+            // A task that panics is retired alone; the others on the thread go on.
+            match guarded(|| hosted.task.run(now, registry)).unwrap_or(Turn::Done) {
+                Turn::Done => self.retire(slot),
                 Turn::Again => self.again.push(slot),
                 Turn::Wait(deadline) => {
                     hosted.deadline = deadline;
@@ -364,7 +391,14 @@ impl Worker {
                 }
             }
         }
+        touched.clear();
+        self.touched = touched;
     }
+}
+
+/// Runs `f`, returning `None` if it panicked.
+fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+    panic::catch_unwind(AssertUnwindSafe(f)).ok()
 }
 
 fn touch(touched: &mut Vec<Slot>, slot: Slot, hosted: &mut Hosted) {

@@ -1,4 +1,4 @@
-//! [`DHTService`]: a Kademlia node running on its own thread, behind a small API of which only
+//! [`DHTService`]: a Kademlia node run by a reactor thread, behind a small API of which only
 //! [`query`](DHTService::query) blocks.
 
 use std::collections::{HashMap, VecDeque};
@@ -7,6 +7,7 @@ use std::mem;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use kad_core::{CommandError, Config, Hasher, Node, Sha1Hasher};
@@ -23,6 +24,7 @@ use crate::manager::{Manager, Registered};
 use crate::reactor::Reactor;
 use crate::stats::{Published, Stats};
 use crate::task::{token, MAX_GATEWAYS};
+use kad_proto::mio::Token;
 
 /// A Kademlia DHT node: a kad-core node run by a [`Reactor`] thread (one of its own unless
 /// [`Builder::reactor`](crate::Builder::reactor) shares one), reached over the registered
@@ -64,6 +66,8 @@ struct Running<K> {
     /// Until `stop`: what tells that the service is down, and the reactor it runs on (the
     /// last clone of a service's own reactor joins its thread when dropped).
     lifetime: Mutex<Option<(Receiver<()>, Reactor)>>,
+    /// The reactor thread that runs the service.
+    thread: ThreadId,
     stopped: AtomicBool,
     published: Arc<Published>,
     gateway_stats: Vec<Arc<GatewayStats>>,
@@ -138,8 +142,11 @@ impl<H: Hasher> DHTService<H> {
     ///
     /// Fails with [`Error::NoGateway`] if none is registered, [`Error::Gateway`] if one
     /// cannot start (a malformed address, a port in use), [`Error::Config`] for settings that
-    /// do not fit together, [`Error::AlreadyStarted`] or [`Error::Stopped`] if called twice.
-    /// On failure every gateway started so far is shut down again.
+    /// do not fit together, [`Error::AlreadyStarted`] or [`Error::Stopped`] if called twice,
+    /// [`Error::Thread`] if the system refuses a thread for the service's own reactor. On
+    /// failure every gateway started so far is shut down again. If the shared reactor's
+    /// thread is gone (it ended after a bug of its own), start fails with
+    /// [`Error::Stopped`] and the gateways are dropped with the node.
     pub fn start(&mut self) -> Result<(), Error> {
         if let Some(running) = &self.running {
             return Err(if running.stopped.load(Ordering::Acquire) {
@@ -174,30 +181,32 @@ impl<H: Hasher> DHTService<H> {
             None => Reactor::private(format!("kad {}", id.to_string().get(..8).unwrap_or("node")))?,
         };
         let (worker, slot) = reactor.assign();
+        let tokens: Option<Vec<Token>> = (0..gateways.len())
+            .map(|index| token(slot, index))
+            .collect();
+        let Some(tokens) = tokens else {
+            return Err(Error::Gateway(GatewayError::other(
+                "no poll token left for another service in this process",
+            )));
+        };
         let (mailbox, inbox) = mailbox(slot, Arc::clone(&worker.doorbell));
         let queued = Arc::new(AtomicUsize::new(0));
         let mut gateway_stats = Vec::with_capacity(gateways.len());
         let mut polled = Vec::with_capacity(gateways.len());
-        for (index, gateway) in gateways.iter_mut().enumerate() {
+        let sink = Sink {
+            mailbox: mailbox.clone(),
+            queued: Arc::clone(&queued),
+            capacity: self.settings.inbound_queue,
+        };
+        for (index, (gateway, token)) in gateways.iter_mut().zip(tokens).enumerate() {
             let stats = Arc::new(GatewayStats::new());
-            let sink = Sink {
-                mailbox: mailbox.clone(),
-                queued: Arc::clone(&queued),
-                capacity: self.settings.inbound_queue,
-            };
-            // A gateway that the reactor's poll can drive delivers on the reactor thread,
-            // which reads the service's inbox before that run ends: no wake-up needed.
+            let inbound = sink.inbound(Arc::clone(&stats));
+            // A gateway that the reactor's poll can drive is read on the reactor thread.
             let started = match gateway.as_polled() {
                 Some(gateway) => gateway
-                    .start_polled(
-                        &worker.registry,
-                        token(slot, index),
-                        sink.inbound(Arc::clone(&stats), false),
-                    )
+                    .start_polled(&worker.registry, token, inbound)
                     .map(|()| true),
-                None => gateway
-                    .start(sink.inbound(Arc::clone(&stats), true))
-                    .map(|()| false),
+                None => gateway.start(inbound).map(|()| false),
             };
             match started {
                 Ok(is_polled) => polled.push(is_polled),
@@ -227,6 +236,7 @@ impl<H: Hasher> DHTService<H> {
         let published = Arc::new(Published::default());
         let (down, is_down) = mpsc::channel();
         let manager = Manager {
+            slot,
             node,
             gateways,
             inbox,
@@ -235,6 +245,7 @@ impl<H: Hasher> DHTService<H> {
             replies: HashMap::new(),
             bootstraps: HashMap::new(),
             deferred: VecDeque::new(),
+            backlog: false,
             _down: down,
         };
         // If the reactor thread is gone, the manager (and its gateways, which stop their
@@ -243,9 +254,11 @@ impl<H: Hasher> DHTService<H> {
             .doorbell
             .send(Control::Add(slot, Box::new(manager)))
             .map_err(|_| Error::Stopped)?;
+        let thread = worker.thread_id;
         self.running = Some(Running {
             mailbox,
             lifetime: Mutex::new(Some((is_down, reactor))),
+            thread,
             stopped: AtomicBool::new(false),
             published,
             gateway_stats,
@@ -260,7 +273,12 @@ impl<H: Hasher> DHTService<H> {
     fn live(&self) -> Result<&Running<H::Key>, Error> {
         match &self.running {
             None => Err(Error::NotStarted),
-            Some(running) if running.stopped.load(Ordering::Acquire) => Err(Error::Stopped),
+            Some(running)
+                if running.stopped.load(Ordering::Acquire)
+                    || running.published.down.load(Ordering::Acquire) =>
+            {
+                Err(Error::Stopped)
+            }
             Some(running) => Ok(running),
         }
     }
@@ -411,7 +429,10 @@ impl<H: Hasher> DHTService<H> {
             .unwrap_or_else(PoisonError::into_inner);
         running.stopped.store(true, Ordering::Release);
         if let Some((is_down, reactor)) = lifetime.take() {
-            if running.mailbox.send(Input::Stop).is_ok() {
+            // On the service's own reactor thread (a gateway that owns the service, say),
+            // waiting would never end: the service goes down once the current run is over.
+            let wait = thread::current().id() != running.thread;
+            if running.mailbox.send(Input::Stop).is_ok() && wait {
                 // Returns once the manager is dropped: after its gateways are shut down, or
                 // when its reactor thread ends any other way.
                 let _ = is_down.recv();
@@ -437,9 +458,8 @@ struct Sink<K> {
 }
 
 impl<K: kad_core::KeyType> Sink<K> {
-    /// The handle for one gateway, counting in `stats`; `wake` for a gateway that delivers
-    /// from threads of its own, while the reactor thread may be asleep.
-    fn inbound(&self, stats: Arc<GatewayStats>, wake: bool) -> Inbound<K> {
+    /// The handle for one gateway, counting in `stats`.
+    fn inbound(&self, stats: Arc<GatewayStats>) -> Inbound<K> {
         let mailbox = self.mailbox.clone();
         let queued = Arc::clone(&self.queued);
         let capacity = self.capacity;
@@ -448,16 +468,12 @@ impl<K: kad_core::KeyType> Sink<K> {
                 queued.fetch_sub(1, Ordering::Relaxed);
                 return Err(DeliverError::QueueFull);
             }
-            let input = Input::Message { from, message };
-            let sent = if wake {
-                mailbox.send(input)
-            } else {
-                mailbox.send_quietly(input)
-            };
-            sent.map_err(|_| {
-                queued.fetch_sub(1, Ordering::Relaxed);
-                DeliverError::Closed
-            })
+            mailbox
+                .deliver(Input::Message { from, message })
+                .map_err(|_| {
+                    queued.fetch_sub(1, Ordering::Relaxed);
+                    DeliverError::Closed
+                })
         })
     }
 }

@@ -1,7 +1,7 @@
 //! [`Stats`]: a snapshot of what a service knows and what its traffic has been, and the
 //! state the service's reactor thread publishes for it.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use kad_core::NodeStats;
@@ -71,6 +71,8 @@ impl Dropped {
 /// What the reactor thread publishes for readers on other threads.
 #[derive(Debug, Default)]
 pub(crate) struct Published {
+    /// Set when the service's manager is gone.
+    pub(crate) down: AtomicBool,
     pub(crate) peers: AtomicUsize,
     pub(crate) unreachable: AtomicU64,
     pub(crate) node: Mutex<NodeStats>,

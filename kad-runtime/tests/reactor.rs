@@ -1,5 +1,5 @@
-//! Services of different key sizes share one reactor; one of them stopping leaves the others
-//! running on the same threads; their timers fire.
+//! Services of different key sizes share one reactor; one of them stopping, or panicking,
+//! leaves the others running on the same threads; their timers fire.
 
 mod common;
 
@@ -7,8 +7,9 @@ use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use common::{quickly, REQUEST_TIMEOUT};
-use kad_runtime::hash::{Blake3Hasher, Hasher};
-use kad_runtime::{DHTService, Reactor, UdpGateway};
+use kad_runtime::gateway::{GatewayError, Inbound, SendError, WireMessage};
+use kad_runtime::hash::{Blake3Hasher, Hasher, KeyType};
+use kad_runtime::{DHTService, Error, Gateway, Multiaddr, Reactor, UdpGateway};
 
 fn start<H: Hasher>(hasher: H, reactor: &Reactor, seed: u64) -> DHTService<H> {
     let mut service = DHTService::builder()
@@ -102,4 +103,55 @@ fn timers_fire_on_a_shared_reactor() {
         .wait_timeout(Duration::from_secs(5))
         .expect("save ends");
     assert_eq!(replicas, 0);
+}
+
+/// A transport with a bug: it panics when asked to send.
+struct Panicking;
+
+impl<K: KeyType> Gateway<K> for Panicking {
+    fn can_reach(&self, _: &Multiaddr) -> bool {
+        true
+    }
+
+    fn start(&mut self, _: Inbound<K>) -> Result<(), GatewayError> {
+        Ok(())
+    }
+
+    fn local_addrs(&self) -> Vec<Multiaddr> {
+        Vec::new()
+    }
+
+    fn send(&self, _: &Multiaddr, _: WireMessage<K>) -> Result<(), SendError> {
+        panic!("a bug in a gateway");
+    }
+
+    fn shutdown(&mut self) {}
+}
+
+#[test]
+fn a_panicking_service_leaves_the_others_on_its_thread_running() {
+    let reactor = Reactor::new(1).expect("reactor");
+    let healthy = trio(kad_runtime::hash::Sha1Hasher::new(), &reactor, 41);
+    let mut faulty = DHTService::builder()
+        .reactor(&reactor)
+        .build()
+        .expect("settings");
+    faulty.register_gateway(Panicking);
+    faulty.start().expect("start");
+    // Its first request panics inside the reactor thread.
+    let _ = faulty.connect(healthy[0].local_addrs()[0].clone());
+    let started = Instant::now();
+    while faulty.is_running() && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        !faulty.is_running(),
+        "the panicked service is reported down"
+    );
+    assert!(matches!(faulty.try_query(b"k"), Err(Error::Stopped)));
+    quickly(Duration::from_secs(1), "stop", || faulty.stop());
+
+    // The services that share its thread are unharmed.
+    assert!(healthy[1].save(b"k", b"v".to_vec()).wait().expect("save") >= 1);
+    assert_eq!(healthy[2].query(b"k").as_deref(), Some(&b"v"[..]));
 }

@@ -109,8 +109,9 @@ impl UdpGateway {
     }
 
     /// Sets how many bytes to ask of the system for the socket's receive buffer, which holds
-    /// datagrams that arrive while the gateway is busy (default [`DEFAULT_RECV_BUFFER`]).
-    /// A burst larger than the buffer is dropped by the kernel, uncounted here.
+    /// datagrams that arrive while the gateway is busy (default [`DEFAULT_RECV_BUFFER`]; 0
+    /// keeps the system's default). A burst larger than the buffer is dropped by the kernel,
+    /// uncounted here.
     pub fn recv_buffer(mut self, bytes: usize) -> Self {
         self.recv_buffer = bytes;
         self
@@ -159,7 +160,9 @@ impl UdpGateway {
                 socket.set_nonblocking(true)?;
                 // Best effort: a system that grants a smaller buffer still works, with less
                 // room for bursts.
-                let _ = SockRef::from(&socket).set_recv_buffer_size(self.recv_buffer);
+                if self.recv_buffer > 0 {
+                    let _ = SockRef::from(&socket).set_recv_buffer_size(self.recv_buffer);
+                }
                 let local = socket.local_addr()?;
                 let sender = socket.try_clone()?;
                 Ok((socket, Bound { local, sender }))
