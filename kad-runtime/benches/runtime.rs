@@ -248,12 +248,14 @@ fn idle_cost(
     let u1 = usage();
     let secs = started.elapsed().as_secs_f64();
     let cpu_ms = (u1.cpu.saturating_sub(u0.cpu)) as f64 / 1e6;
+    let wakeups = u1.wakeups.saturating_sub(u0.wakeups);
     println!(
         "{what}: idle {cpu_ms:.1} ms of CPU for {n} services over {secs:.1} s: {:.3} ms per \
-         node ({:.4}% of a core each); {:.1} wake-ups per node",
+         node ({:.4}% of a core each); {wakeups} wake-ups of the threads that run them ({:.2} \
+         per node)",
         cpu_ms / n as f64,
         100.0 * cpu_ms / 1e3 / secs / n as f64,
-        u1.wakeups.saturating_sub(u0.wakeups) as f64 / n as f64,
+        wakeups as f64 / n as f64,
     );
     services
 }
