@@ -98,12 +98,7 @@ impl Default for Config {
 impl Config {
     /// Starts a builder from the defaults.
     pub fn builder() -> ConfigBuilder {
-        ConfigBuilder {
-            config: Config::default(),
-            candidates_set: false,
-            reput_set: false,
-            republish_set: false,
-        }
+        ConfigBuilder::from(Config::default())
     }
 
     /// The longest duration any setting may take (about 100 years): adding it to an instant
@@ -182,6 +177,31 @@ pub struct ConfigBuilder {
     candidates_set: bool,
     reput_set: bool,
     republish_set: bool,
+}
+
+/// A builder that starts from `config`. A derived setting (`reput_interval`,
+/// `republish_interval`, `max_lookup_candidates`) that still has the value it would be derived
+/// to keeps following what it derives from; one that differs counts as set explicitly.
+///
+/// ```
+/// use std::time::Duration;
+/// use kad_core::{Config, ConfigBuilder};
+///
+/// let config = ConfigBuilder::from(Config::default())
+///     .storage_timeout(Duration::from_secs(600))
+///     .build()?;
+/// assert_eq!(config.reput_interval, Duration::from_secs(300));
+/// # Ok::<(), kad_core::ConfigError>(())
+/// ```
+impl From<Config> for ConfigBuilder {
+    fn from(config: Config) -> Self {
+        ConfigBuilder {
+            candidates_set: config.max_lookup_candidates != config.k.saturating_mul(4),
+            reput_set: config.reput_interval != config.storage_timeout / 2,
+            republish_set: config.republish_interval != config.storage_timeout / 4,
+            config,
+        }
+    }
 }
 
 macro_rules! setters {
