@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use crate::config_builder::ConfigBuilder;
+
 /// Every tunable of a [`Node`](crate::Node): the protocol parameters and a bound on each
 /// resource. Build one with [`Config::builder`] or take [`Config::default`].
 ///
@@ -66,6 +68,17 @@ pub struct Config {
     /// Whether `bootstrap` refreshes every bucket beyond the closest neighbour after the
     /// self-lookup, as the paper does (default true).
     pub bootstrap_refresh: bool,
+    /// How many times a bootstrap that reached nobody is tried in all, first attempt included
+    /// (default 8). A bootstrap reaches nobody when no seed answered and the routing table is
+    /// still empty: each retry asks every seed given again, and every contact learned since.
+    pub bootstrap_attempts: u32,
+    /// The wait before the first retry of a bootstrap that reached nobody; it doubles with
+    /// each retry, up to [`Config::MAX_BOOTSTRAP_BACKOFF_DOUBLINGS`] times (default 1 s).
+    /// Zero retries at once.
+    pub bootstrap_backoff: Duration,
+    /// Whether a node whose routing table became empty bootstraps again through the seeds of
+    /// its last bootstrap (default true). Such a bootstrap reports no event.
+    pub rebootstrap_when_empty: bool,
 }
 
 impl Default for Config {
@@ -91,6 +104,9 @@ impl Default for Config {
             max_lookup_candidates: 80,
             max_queued_events: 1024,
             bootstrap_refresh: true,
+            bootstrap_attempts: 8,
+            bootstrap_backoff: Duration::from_secs(1),
+            rebootstrap_when_empty: true,
         }
     }
 }
@@ -105,197 +121,121 @@ impl Config {
     /// can never overflow.
     pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
+    /// How many times the wait between bootstrap attempts doubles at most: the longest wait
+    /// is `bootstrap_backoff` × 2⁶.
+    pub const MAX_BOOTSTRAP_BACKOFF_DOUBLINGS: u32 = 6;
+
+    /// The most seeds a bootstrap remembers to ask again when it retries; further seeds are
+    /// asked once.
+    pub const MAX_BOOTSTRAP_SEEDS: usize = 64;
+
     /// Checks that the values make sense together.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let fail = |what: &'static str| Err(ConfigError(what));
         let durations = [
-            self.peer_timeout,
-            self.request_timeout,
-            self.storage_timeout,
-            self.refresh_interval,
-            self.republish_interval,
-            self.reput_interval,
-            self.maintenance_interval,
+            ("peer_timeout", self.peer_timeout),
+            ("request_timeout", self.request_timeout),
+            ("storage_timeout", self.storage_timeout),
+            ("refresh_interval", self.refresh_interval),
+            ("republish_interval", self.republish_interval),
+            ("reput_interval", self.reput_interval),
+            ("maintenance_interval", self.maintenance_interval),
         ];
-        if durations
+        let may_be_zero = [
+            ("lru_ping_after", self.lru_ping_after),
+            ("bootstrap_backoff", self.bootstrap_backoff),
+        ];
+        if let Some((setting, _)) = durations
             .iter()
-            .chain([&self.lru_ping_after])
-            .any(|d| *d > Self::MAX_DURATION)
+            .chain(&may_be_zero)
+            .find(|(_, d)| *d > Self::MAX_DURATION)
         {
-            return fail("durations must not exceed Config::MAX_DURATION");
+            return Err(ConfigError::DurationTooLong { setting });
         }
-        if durations.iter().any(Duration::is_zero) {
-            return fail("durations must be positive");
+        if let Some((setting, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
+            return Err(ConfigError::ZeroDuration { setting });
+        }
+        let counts = [
+            ("k", self.k),
+            ("alpha", self.alpha),
+            ("max_failures", usize::from(self.max_failures)),
+            ("max_queries", self.max_queries),
+            ("max_records", self.max_records),
+            ("max_response_contacts", self.max_response_contacts),
+            ("bootstrap_attempts", self.bootstrap_attempts as usize),
+        ];
+        if let Some((setting, _)) = counts.iter().find(|(_, n)| *n == 0) {
+            return Err(ConfigError::Zero { setting });
         }
         if self.max_response_contacts > self.k {
-            return fail("max_response_contacts must not exceed k");
-        }
-        if self.k == 0 {
-            return fail("k must be at least 1");
-        }
-        if self.alpha == 0 {
-            return fail("alpha must be at least 1");
+            return Err(ConfigError::ResponseContactsAboveK);
         }
         if self.reput_interval >= self.storage_timeout {
-            return fail("reput_interval must be shorter than storage_timeout");
-        }
-        if self.max_failures == 0 {
-            return fail("max_failures must be at least 1");
+            return Err(ConfigError::ReputNotBeforeExpiry);
         }
         if self.max_pending_requests < self.alpha {
-            return fail("max_pending_requests must be at least alpha");
-        }
-        if self.max_queries == 0 || self.max_records == 0 {
-            return fail("max_queries and max_records must be at least 1");
-        }
-        if self.max_response_contacts == 0 {
-            return fail("max_response_contacts must be at least 1");
+            return Err(ConfigError::PendingBelowAlpha);
         }
         if self.max_lookup_candidates < self.k {
-            return fail("max_lookup_candidates must be at least k");
+            return Err(ConfigError::CandidatesBelowK);
         }
         Ok(())
     }
 }
 
 /// Why a [`Config`] was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError(&'static str);
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A duration is longer than [`Config::MAX_DURATION`].
+    DurationTooLong {
+        /// The field's name.
+        setting: &'static str,
+    },
+    /// A duration that must be positive is zero.
+    ZeroDuration {
+        /// The field's name.
+        setting: &'static str,
+    },
+    /// A count that must be at least 1 is zero.
+    Zero {
+        /// The field's name.
+        setting: &'static str,
+    },
+    /// `max_response_contacts` is above `k`.
+    ResponseContactsAboveK,
+    /// `reput_interval` is not shorter than `storage_timeout`: records would expire before
+    /// their publisher renews them.
+    ReputNotBeforeExpiry,
+    /// `max_pending_requests` is below `alpha`: a lookup could never have alpha requests in
+    /// flight.
+    PendingBelowAlpha,
+    /// `max_lookup_candidates` is below `k`: a lookup could not hold the k closest.
+    CandidatesBelowK,
+}
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid config: {}", self.0)
+        f.write_str("invalid config: ")?;
+        match self {
+            ConfigError::DurationTooLong { setting } => {
+                write!(f, "{setting} must not exceed Config::MAX_DURATION")
+            }
+            ConfigError::ZeroDuration { setting } => write!(f, "{setting} must be positive"),
+            ConfigError::Zero { setting } => write!(f, "{setting} must be at least 1"),
+            ConfigError::ResponseContactsAboveK => {
+                f.write_str("max_response_contacts must not exceed k")
+            }
+            ConfigError::ReputNotBeforeExpiry => {
+                f.write_str("reput_interval must be shorter than storage_timeout")
+            }
+            ConfigError::PendingBelowAlpha => {
+                f.write_str("max_pending_requests must be at least alpha")
+            }
+            ConfigError::CandidatesBelowK => {
+                f.write_str("max_lookup_candidates must be at least k")
+            }
+        }
     }
 }
 
 impl std::error::Error for ConfigError {}
-
-/// Builds a [`Config`]; see [`Config::builder`].
-#[derive(Clone, Debug)]
-pub struct ConfigBuilder {
-    config: Config,
-    candidates_set: bool,
-    reput_set: bool,
-    republish_set: bool,
-}
-
-/// A builder that starts from `config`. A derived setting (`reput_interval`,
-/// `republish_interval`, `max_lookup_candidates`) that still has the value it would be derived
-/// to keeps following what it derives from; one that differs counts as set explicitly.
-///
-/// ```
-/// use std::time::Duration;
-/// use kad_core::{Config, ConfigBuilder};
-///
-/// let config = ConfigBuilder::from(Config::default())
-///     .storage_timeout(Duration::from_secs(600))
-///     .build()?;
-/// assert_eq!(config.reput_interval, Duration::from_secs(300));
-/// # Ok::<(), kad_core::ConfigError>(())
-/// ```
-impl From<Config> for ConfigBuilder {
-    fn from(config: Config) -> Self {
-        ConfigBuilder {
-            candidates_set: config.max_lookup_candidates != config.k.saturating_mul(4),
-            reput_set: config.reput_interval != config.storage_timeout / 2,
-            republish_set: config.republish_interval != config.storage_timeout / 4,
-            config,
-        }
-    }
-}
-
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
-        impl ConfigBuilder {
-            $(
-                $(#[$doc])*
-                pub fn $name(mut self, value: $ty) -> Self {
-                    self.config.$name = value;
-                    self
-                }
-            )*
-        }
-    };
-}
-
-setters! {
-    /// Sets [`Config::k`]; also the default of `max_response_contacts` and
-    /// `max_lookup_candidates`.
-    k: usize,
-    /// Sets [`Config::alpha`].
-    alpha: usize,
-    /// Sets [`Config::peer_timeout`].
-    peer_timeout: Duration,
-    /// Sets [`Config::request_timeout`].
-    request_timeout: Duration,
-    /// Sets [`Config::refresh_interval`].
-    refresh_interval: Duration,
-    /// Sets [`Config::maintenance_interval`].
-    maintenance_interval: Duration,
-    /// Sets [`Config::lru_ping_after`].
-    lru_ping_after: Duration,
-    /// Sets [`Config::max_failures`].
-    max_failures: u8,
-    /// Sets [`Config::replacement_cache_size`].
-    replacement_cache_size: usize,
-    /// Sets [`Config::max_pending_requests`].
-    max_pending_requests: usize,
-    /// Sets [`Config::max_queries`].
-    max_queries: usize,
-    /// Sets [`Config::max_records`].
-    max_records: usize,
-    /// Sets [`Config::max_value_size`].
-    max_value_size: usize,
-    /// Sets [`Config::max_response_contacts`].
-    max_response_contacts: usize,
-    /// Sets [`Config::max_queued_events`].
-    max_queued_events: usize,
-    /// Sets [`Config::bootstrap_refresh`].
-    bootstrap_refresh: bool,
-}
-
-impl ConfigBuilder {
-    /// Sets [`Config::storage_timeout`]. Unless set explicitly, `reput_interval` becomes half
-    /// of it and `republish_interval` a quarter.
-    pub fn storage_timeout(mut self, value: Duration) -> Self {
-        if !self.reput_set {
-            self.config.reput_interval = value / 2;
-        }
-        if !self.republish_set {
-            self.config.republish_interval = value / 4;
-        }
-        self.config.storage_timeout = value;
-        self
-    }
-
-    /// Sets [`Config::reput_interval`].
-    pub fn reput_interval(mut self, value: Duration) -> Self {
-        self.config.reput_interval = value;
-        self.reput_set = true;
-        self
-    }
-
-    /// Sets [`Config::republish_interval`].
-    pub fn republish_interval(mut self, value: Duration) -> Self {
-        self.config.republish_interval = value;
-        self.republish_set = true;
-        self
-    }
-
-    /// Sets [`Config::max_lookup_candidates`].
-    pub fn max_lookup_candidates(mut self, value: usize) -> Self {
-        self.config.max_lookup_candidates = value;
-        self.candidates_set = true;
-        self
-    }
-
-    /// Validates and returns the config.
-    pub fn build(mut self) -> Result<Config, ConfigError> {
-        if !self.candidates_set {
-            self.config.max_lookup_candidates = self.config.k.saturating_mul(4);
-        }
-        self.config.max_response_contacts = self.config.max_response_contacts.min(self.config.k);
-        self.config.validate()?;
-        Ok(self.config)
-    }
-}

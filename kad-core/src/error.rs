@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Why a command was refused. Nothing is changed when a command returns an error.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CommandError {
     /// `max_queries` commands are already running.
     TooManyQueries {

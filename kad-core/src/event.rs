@@ -7,6 +7,7 @@ use crate::ids::QueryId;
 
 /// Something the caller may want to know about.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event<A, K> {
     /// A command finished.
     QueryFinished {
@@ -33,8 +34,10 @@ pub enum Event<A, K> {
 
 /// The result of a finished command.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum QueryResult<A, K> {
-    /// `bootstrap` finished: the closest contacts to this node's own id.
+    /// `bootstrap` finished: the closest contacts to this node's own id (empty if every
+    /// attempt reached nobody).
     Bootstrap {
         /// Closest first, at most k.
         closest: Vec<Contact<A, K>>,
@@ -90,6 +93,16 @@ impl StatsClock {
             started: now,
             stats: QueryStats::default(),
         }
+    }
+
+    /// Folds in the attempts before this one (a bootstrap tried again): the start of the
+    /// first, and what they sent and heard.
+    pub(crate) fn absorb(&mut self, earlier: StatsClock) {
+        self.started = self.started.min(earlier.started);
+        self.stats.requests += earlier.stats.requests;
+        self.stats.responses += earlier.stats.responses;
+        self.stats.failures += earlier.stats.failures;
+        self.stats.hops = self.stats.hops.max(earlier.stats.hops);
     }
 
     pub(crate) fn finish(mut self, now: Instant) -> QueryStats {

@@ -8,7 +8,7 @@
 //!   each returning a [`QueryId`];
 //! - outputs: [`Node::poll_transmit`] (a message and where to send it), [`Node::poll_event`]
 //!   (finished queries, routing-table changes) and [`Node::poll_timeout`] (when to call
-//!   `handle_timeout` next).
+//!   `handle_timeout` next), all three at once with [`Node::drain`].
 //!
 //! Time is always passed in as an [`Instant`](std::time::Instant) and randomness comes from a
 //! generator seeded by the caller, so the same inputs and seed give the same outputs.
@@ -17,71 +17,103 @@
 //! a simulator) and the key type `K`, chosen by a [`Hasher`]: 160-bit [`Sha1Hasher`], 256-bit
 //! [`Sha256Hasher`] and [`Blake3Hasher`], or your own.
 //!
+//! After every input or command, the driver drains the node with [`Node::drain`], handing
+//! its outputs to a [`Driver`] of its own; the [`Node`] documentation states that contract.
+//!
 //! ```
 //! use std::time::Instant;
-//! use kad_core::{Config, Event, Hasher, Node, QueryResult, Sha1Hasher};
+//! use kad_core::{Config, Driver, Event, Hasher, Key, Node, QueryResult, Sha1Hasher, Transmit};
+//!
+//! type Id = Key<20>;
+//!
+//! /// What the nodes handed over when drained: messages with their sender, and events.
+//! #[derive(Default)]
+//! struct Outbox {
+//!     from: u32,
+//!     sent: Vec<(u32, Transmit<u32, Id>)>,
+//!     events: Vec<Event<u32, Id>>,
+//! }
+//!
+//! impl Driver<u32, Id> for Outbox {
+//!     fn transmit(&mut self, transmit: Transmit<u32, Id>) {
+//!         self.sent.push((self.from, transmit));
+//!     }
+//!     fn event(&mut self, event: Event<u32, Id>) {
+//!         self.events.push(event);
+//!     }
+//! }
+//!
+//! /// Node `i` lives at address `i`: move messages between them until all are quiet.
+//! fn run(nodes: &mut [Node<u32, Id>], outbox: &mut Outbox, now: Instant) {
+//!     loop {
+//!         for (addr, node) in nodes.iter_mut().enumerate() {
+//!             outbox.from = addr as u32;
+//!             node.drain(outbox);
+//!         }
+//!         if outbox.sent.is_empty() {
+//!             return;
+//!         }
+//!         for (from, t) in std::mem::take(&mut outbox.sent) {
+//!             nodes[t.to as usize].handle_message(now, from, t.message);
+//!         }
+//!     }
+//! }
 //!
 //! let now = Instant::now();
 //! let hasher = Sha1Hasher::new();
-//! let mut a: Node<u32, _> = Node::new(hasher.hash(b"a"), Config::default(), 1, now).unwrap();
-//! let mut b: Node<u32, _> = Node::new(hasher.hash(b"b"), Config::default(), 2, now).unwrap();
+//! let a = Node::new(hasher.hash(b"a"), Config::default(), 1, now)?;
+//! let b = Node::new(hasher.hash(b"b"), Config::default(), 2, now)?;
+//! let mut nodes = [a, b];
+//! let mut outbox = Outbox::default();
 //!
-//! // Move datagrams between the two until both are quiet.
-//! fn pump(a: &mut Node<u32, kad_core::Key<20>>, b: &mut Node<u32, kad_core::Key<20>>, now: Instant) {
-//!     loop {
-//!         let mut moved = false;
-//!         while let Some(t) = a.poll_transmit() {
-//!             b.handle_message(now, 1, t.message);
-//!             moved = true;
-//!         }
-//!         while let Some(t) = b.poll_transmit() {
-//!             a.handle_message(now, 2, t.message);
-//!             moved = true;
-//!         }
-//!         if !moved {
-//!             return;
-//!         }
+//! // `a` (at address 0) joins through `b` (at address 1), then stores a value.
+//! nodes[0].bootstrap(now, [1])?;
+//! run(&mut nodes, &mut outbox, now);
+//! let put = nodes[0].put(now, hasher.hash(b"key"), b"value".to_vec())?;
+//! run(&mut nodes, &mut outbox, now);
+//! let replicas = outbox.events.iter().find_map(|event| match event {
+//!     Event::QueryFinished { id, result: QueryResult::Put { replicas }, .. } if *id == put => {
+//!         Some(*replicas)
 //!     }
-//! }
-//!
-//! // `a` (at address 1) joins through `b` (at address 2), then stores a value.
-//! a.bootstrap(now, [2]).unwrap();
-//! pump(&mut a, &mut b, now);
-//! let put = a.put(now, hasher.hash(b"key"), b"value".to_vec()).unwrap();
-//! pump(&mut a, &mut b, now);
-//! let mut replicas = None;
-//! while let Some(event) = a.poll_event() {
-//!     if let Event::QueryFinished { id, result: QueryResult::Put { replicas: r }, .. } = event {
-//!         assert_eq!(id, put);
-//!         replicas = Some(r);
-//!     }
-//! }
+//!     _ => None,
+//! });
 //! assert_eq!(replicas, Some(1));
-//! assert_eq!(b.get_local(now, &hasher.hash(b"key")), Some(&b"value"[..]));
+//! assert_eq!(nodes[1].get_local(now, &hasher.hash(b"key")), Some(&b"value"[..]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bootstrap;
 mod bucket;
 mod config;
+mod config_builder;
 mod contact;
+mod driver;
 mod error;
 mod event;
+mod finish;
 mod hash;
 mod ids;
 mod key;
 mod lookup;
+mod maintenance;
+mod membership;
 mod message;
 mod node;
 mod pending;
+mod query_pool;
+mod replication;
 mod routing;
+mod rpc;
 mod stats;
 mod store;
 
 pub use bucket::Entry;
 pub use config::{Config, ConfigBuilder, ConfigError};
 pub use contact::Contact;
+pub use driver::Driver;
 pub use error::CommandError;
 pub use event::{Event, QueryResult, QueryStats};
 #[cfg(feature = "blake3")]

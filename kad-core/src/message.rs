@@ -79,15 +79,3 @@ pub enum Response<A, K> {
         accepted: bool,
     },
 }
-
-impl<K> Request<K> {
-    /// A short name for logs and counters.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Request::Ping => "PING",
-            Request::FindNode { .. } => "FIND_NODE",
-            Request::FindValue { .. } => "FIND_VALUE",
-            Request::Store { .. } => "STORE",
-        }
-    }
-}

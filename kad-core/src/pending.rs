@@ -10,6 +10,9 @@ use std::time::Instant;
 
 use crate::ids::{QueryId, TxId};
 
+/// Deadlines of answered requests the heap may hold beyond twice its bound.
+const DEADLINE_SLACK: usize = 16;
+
 /// Why a request was sent: where its answer goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Purpose {
@@ -65,6 +68,19 @@ impl<A, K> PendingRequests<A, K> {
         self.requests.len()
     }
 
+    /// The most deadlines the heap keeps before it sheds those of answered requests: twice
+    /// the requests it may hold, plus [`DEADLINE_SLACK`] so that a tiny table does not sweep on
+    /// every insert.
+    fn max_deadlines(&self) -> usize {
+        self.max.saturating_mul(2).saturating_add(DEADLINE_SLACK)
+    }
+
+    /// Half the slots still free: what background work (liveness checks, replication) may take,
+    /// leaving the rest to lookups.
+    pub(crate) fn spare(&self) -> usize {
+        self.max.saturating_sub(self.requests.len()) / 2
+    }
+
     pub(crate) fn is_full(&self) -> bool {
         self.requests.len() >= self.max
     }
@@ -79,7 +95,7 @@ impl<A, K> PendingRequests<A, K> {
         self.requests.insert(tx, pending);
         // Answered requests leave their deadline behind; drop them before the heap outgrows
         // the bound.
-        if self.deadlines.len() > self.max.saturating_mul(2).saturating_add(16) {
+        if self.deadlines.len() > self.max_deadlines() {
             let requests = &self.requests;
             self.deadlines
                 .retain(|Reverse((_, tx))| requests.contains_key(tx));

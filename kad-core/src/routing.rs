@@ -43,7 +43,7 @@ pub struct RoutingTable<A, K> {
 impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
     /// An empty table for the node `local`, with buckets of `k` contacts and `cache_size`
     /// replacements each.
-    pub fn new(local: K, k: usize, cache_size: usize) -> Self {
+    pub(crate) fn new(local: K, k: usize, cache_size: usize) -> Self {
         RoutingTable {
             local,
             k,

@@ -27,4 +27,8 @@ pub struct NodeStats {
     pub requests_deferred: u64,
     /// Routing-table events dropped because the caller did not drain them.
     pub events_dropped: u64,
+    /// Bootstrap attempts made again because the one before reached nobody.
+    pub bootstrap_retries: u64,
+    /// Bootstraps started because the routing table had become empty.
+    pub rebootstraps: u64,
 }

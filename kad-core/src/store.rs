@@ -22,10 +22,61 @@ pub(crate) struct Record {
 impl Record {
     /// Remaining lifetime in whole seconds, as sent on the wire.
     pub(crate) fn ttl_secs(&self, now: Instant) -> u32 {
-        let secs = self.expires.saturating_duration_since(now).as_secs();
-        u32::try_from(secs).unwrap_or(u32::MAX)
+        ttl_secs(self.expires, now)
     }
 }
+
+/// The whole seconds from `now` to `expires`, as a STORE or a value carries them.
+pub(crate) fn ttl_secs(expires: Instant, now: Instant) -> u32 {
+    let secs = expires.saturating_duration_since(now).as_secs();
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
+/// A round of periodic sending, and how it moves a record's schedule on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Round {
+    /// A holder re-sends the records it received, with the lifetime they have left.
+    Republish {
+        /// Until the next republication.
+        interval: Duration,
+    },
+    /// The original publisher re-puts its own records with a fresh lifetime.
+    Reput {
+        /// Until the next re-put.
+        interval: Duration,
+        /// The renewed lifetime.
+        lifetime: Duration,
+    },
+}
+
+impl Round {
+    /// Whether `record` is due in this round at `now`; if so, its schedule is moved on.
+    fn take(self, record: &mut Record, now: Instant) -> bool {
+        match self {
+            // The publisher's own records are re-put instead.
+            Round::Republish { interval } => {
+                let due =
+                    record.reput_at.is_none() && record.republish_at <= now && record.expires > now;
+                if due {
+                    record.republish_at = now + interval;
+                }
+                due
+            }
+            Round::Reput { interval, lifetime } => {
+                let due = record.reput_at.is_some_and(|t| t <= now);
+                if due {
+                    record.reput_at = Some(now + interval);
+                    record.expires = now + lifetime;
+                    record.republish_at = now + interval;
+                }
+                due
+            }
+        }
+    }
+}
+
+/// A record due to be sent: its key, value and expiry.
+pub(crate) type Due<K> = (K, Vec<u8>, Instant);
 
 /// Records keyed by record key. A `BTreeMap` so that iteration (republishing) is deterministic.
 #[derive(Clone, Debug)]
@@ -134,49 +185,16 @@ impl<K: KeyType> RecordStore<K> {
         before - self.records.len()
     }
 
-    /// Records whose holder republication is due, with their schedule moved on by `interval`.
-    pub(crate) fn due_republish(
-        &mut self,
-        now: Instant,
-        interval: Duration,
-        max: usize,
-    ) -> Vec<(K, Vec<u8>, Instant)> {
-        let mut out = Vec::new();
-        for (key, r) in self.records.iter_mut() {
-            if out.len() >= max {
-                break;
-            }
-            // The publisher's own records are re-put instead (`due_reput`).
-            if r.reput_at.is_none() && r.republish_at <= now && r.expires > now {
-                r.republish_at = now + interval;
-                out.push((*key, r.value.clone(), r.expires));
-            }
-        }
-        out
-    }
-
-    /// Records this node published whose re-put is due; their lifetime is renewed to
-    /// `lifetime` and the next re-put set `interval` ahead.
-    pub(crate) fn due_reput(
-        &mut self,
-        now: Instant,
-        interval: Duration,
-        lifetime: Duration,
-        max: usize,
-    ) -> Vec<(K, Vec<u8>, Instant)> {
-        let mut out = Vec::new();
-        for (key, r) in self.records.iter_mut() {
-            if out.len() >= max {
-                break;
-            }
-            if r.reput_at.is_some_and(|t| t <= now) {
-                r.reput_at = Some(now + interval);
-                r.expires = now + lifetime;
-                r.republish_at = now + interval;
-                out.push((*key, r.value.clone(), r.expires));
-            }
-        }
-        out
+    /// At most `max` records due in `round`, in key order, with their schedules moved on.
+    pub(crate) fn due(&mut self, now: Instant, round: Round, max: usize) -> Vec<Due<K>> {
+        self.records
+            .iter_mut()
+            .filter_map(|(key, record)| {
+                let due = round.take(record, now);
+                due.then(|| (*key, record.value.clone(), record.expires))
+            })
+            .take(max)
+            .collect()
     }
 
     /// Every live record, in key order.

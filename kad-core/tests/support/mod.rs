@@ -10,7 +10,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 use std::time::{Duration, Instant};
 
-use kad_core::{Config, Event, Key, Message, Node, QueryId, QueryResult, QueryStats};
+use kad_core::{
+    Config, Driver, Event, Key, Message, Node, QueryId, QueryResult, QueryStats, Transmit,
+};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -124,45 +126,46 @@ impl Net {
 
     /// Moves a node's transmits into the network and reschedules its timer.
     pub fn flush(&mut self, addr: u32) {
-        while let Some(t) = self.nodes[addr as usize].poll_transmit() {
-            self.messages_sent += 1;
-            if let Some(trace) = &mut self.trace {
-                trace.push((self.now - self.base, addr, t.to, t.message.clone()));
-            }
-            if self.dead.contains(&addr) || self.rng.random_bool(self.loss) {
-                continue;
-            }
-            let slot = match self.free_slots.pop() {
-                Some(s) => {
-                    self.in_flight[s] = Some((addr, t.to, t.message));
-                    s
-                }
-                None => {
-                    self.in_flight.push(Some((addr, t.to, t.message)));
-                    self.in_flight.len() - 1
-                }
-            };
-            self.seq += 1;
-            self.deliveries
-                .push(Reverse((self.now + self.latency, self.seq, slot)));
-        }
-        while let Some(event) = self.nodes[addr as usize].poll_event() {
-            if let Event::QueryFinished { id, result, stats } = event {
-                self.finished.push(Finished {
-                    node: addr,
-                    id,
-                    result,
-                    stats,
-                });
-            }
-        }
-        self.schedule(addr);
+        let Net {
+            nodes,
+            dead,
+            base,
+            now,
+            latency,
+            loss,
+            rng,
+            seq,
+            deliveries,
+            in_flight,
+            free_slots,
+            timers,
+            finished,
+            trace,
+            messages_sent,
+            ..
+        } = self;
+        let mut wire = Wire {
+            from: addr,
+            dead,
+            since_start: *now - *base,
+            deliver_at: *now + *latency,
+            loss: *loss,
+            rng,
+            seq,
+            deliveries,
+            in_flight,
+            free_slots,
+            finished,
+            trace,
+            messages_sent,
+        };
+        let deadline = nodes[addr as usize].drain(&mut wire);
+        timers.push(Reverse((deadline, addr)));
     }
 
     fn schedule(&mut self, addr: u32) {
-        if let Some(t) = self.nodes[addr as usize].poll_timeout() {
-            self.timers.push(Reverse((t, addr)));
-        }
+        let deadline = self.nodes[addr as usize].poll_timeout();
+        self.timers.push(Reverse((deadline, addr)));
     }
 
     /// Processes the next event if it is due at or before `limit`; false when none is.
@@ -207,7 +210,7 @@ impl Net {
                 return true;
             }
             // Skip stale timers: the node's deadline moved.
-            if self.nodes[addr as usize].poll_timeout() != Some(t) {
+            if self.nodes[addr as usize].poll_timeout() != t {
                 return true;
             }
             let now = self.now;
@@ -309,6 +312,61 @@ impl Net {
             if !self.dead.contains(&a) {
                 return a;
             }
+        }
+    }
+}
+
+/// The network as one node's driver sees it while it is drained: where its transmits go and
+/// where its finished queries are written down.
+struct Wire<'a> {
+    from: u32,
+    dead: &'a HashSet<u32>,
+    since_start: Duration,
+    deliver_at: Instant,
+    loss: f64,
+    rng: &'a mut SmallRng,
+    seq: &'a mut u64,
+    deliveries: &'a mut BinaryHeap<Reverse<(Instant, u64, usize)>>,
+    in_flight: &'a mut Vec<Option<InFlight>>,
+    free_slots: &'a mut Vec<usize>,
+    finished: &'a mut Vec<Finished>,
+    trace: &'a mut Option<Vec<Traced>>,
+    messages_sent: &'a mut u64,
+}
+
+impl Driver<u32, Id> for Wire<'_> {
+    fn transmit(&mut self, t: Transmit<u32, Id>) {
+        *self.messages_sent += 1;
+        if let Some(trace) = self.trace.as_mut() {
+            trace.push((self.since_start, self.from, t.to, t.message.clone()));
+        }
+        if self.dead.contains(&self.from) || self.rng.random_bool(self.loss) {
+            return;
+        }
+        let flight = Some((self.from, t.to, t.message));
+        let slot = match self.free_slots.pop() {
+            Some(s) => {
+                self.in_flight[s] = flight;
+                s
+            }
+            None => {
+                self.in_flight.push(flight);
+                self.in_flight.len() - 1
+            }
+        };
+        *self.seq += 1;
+        self.deliveries
+            .push(Reverse((self.deliver_at, *self.seq, slot)));
+    }
+
+    fn event(&mut self, event: Event<u32, Id>) {
+        if let Event::QueryFinished { id, result, stats } = event {
+            self.finished.push(Finished {
+                node: self.from,
+                id,
+                result,
+                stats,
+            });
         }
     }
 }

@@ -1,0 +1,169 @@
+//! Joining the network, and not giving up on it.
+//!
+//! A bootstrap asks each seed address for the contacts closest to this node, then looks this
+//! node's id up. One that reaches nobody (no seed answered and the routing table is still
+//! empty: an answer lost, a seed restarting) is tried again after a wait that doubles each
+//! time, up to [`Config::bootstrap_attempts`](crate::Config::bootstrap_attempts) attempts in
+//! all, under the same query id: the caller sees one
+//! [`QueryResult::Bootstrap`](crate::QueryResult::Bootstrap), after the first attempt that
+//! found someone or the last one. Each retry asks every seed again and every contact learned
+//! since. A node whose routing table becomes empty later bootstraps again through the seeds
+//! of its last bootstrap, quietly.
+
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::contact::Contact;
+use crate::error::CommandError;
+use crate::event::{QueryResult, StatsClock};
+use crate::ids::QueryId;
+use crate::key::KeyType;
+use crate::node::Node;
+use crate::query_pool::{Goal, Query};
+
+/// Where one bootstrap stands: what it asks each time and how it went so far.
+#[derive(Clone, Debug)]
+pub(crate) struct Attempt<A> {
+    /// The seeds asked at each attempt, at most [`Config::MAX_BOOTSTRAP_SEEDS`].
+    seeds: Vec<A>,
+    /// 1 for the first attempt.
+    number: u32,
+    /// Whether the caller waits for a result (false for a re-bootstrap of an empty table).
+    report: bool,
+    /// When the first attempt started, and the requests of the attempts before this one.
+    earlier: StatsClock,
+    /// When a waiting attempt is due.
+    retry_at: Instant,
+}
+
+impl<A: Clone + Eq, K: KeyType> Node<A, K> {
+    /// Starts a bootstrap through `seeds`; see [`Node::bootstrap`].
+    pub(crate) fn start_bootstrap(
+        &mut self,
+        now: Instant,
+        seeds: Vec<A>,
+        report: bool,
+    ) -> Result<QueryId, CommandError> {
+        let remembered: Vec<A> = seeds
+            .iter()
+            .take(Config::MAX_BOOTSTRAP_SEEDS)
+            .cloned()
+            .collect();
+        if !remembered.is_empty() {
+            self.last_seeds.clone_from(&remembered);
+        }
+        let attempt = Attempt {
+            seeds: remembered,
+            number: 1,
+            report,
+            earlier: StatsClock::new(now),
+            retry_at: now,
+        };
+        let id = self.id;
+        self.start_lookup(now, id, Goal::Bootstrap(attempt), seeds)
+    }
+
+    /// The self-lookup of bootstrap `qid` ended with `closest`: try again later if it reached
+    /// nobody and attempts are left, or report it and refresh the buckets beyond the closest
+    /// neighbour.
+    pub(crate) fn finish_bootstrap(
+        &mut self,
+        now: Instant,
+        qid: QueryId,
+        closest: Vec<Contact<A, K>>,
+        clock: StatsClock,
+        mut attempt: Attempt<A>,
+    ) {
+        let mut clock = clock;
+        clock.absorb(attempt.earlier);
+        let reached_nobody = closest.is_empty() && self.routing.is_empty();
+        if reached_nobody && attempt.number < self.config.bootstrap_attempts {
+            attempt.retry_at = now + self.backoff(attempt.number);
+            let next = self
+                .bootstrap_retry_at
+                .map_or(attempt.retry_at, |t| t.min(attempt.retry_at));
+            self.bootstrap_retry_at = Some(next);
+            attempt.number += 1;
+            attempt.earlier = clock;
+            self.counters.bootstrap_retries += 1;
+            self.queries.insert(qid, Query::BootstrapWait(attempt));
+            return;
+        }
+        let nearest = closest.first().map(|c| self.id.shared_prefix_len(&c.id));
+        if attempt.report {
+            self.report(qid, QueryResult::Bootstrap { closest }, clock, now);
+        }
+        if let (true, Some(nearest)) = (self.config.bootstrap_refresh, nearest) {
+            for bucket in 0..nearest {
+                if self.refresh_bucket(now, bucket).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The wait after attempt `number` (1 for the first) reached nobody.
+    fn backoff(&self, number: u32) -> Duration {
+        let doublings = number
+            .saturating_sub(1)
+            .min(Config::MAX_BOOTSTRAP_BACKOFF_DOUBLINGS);
+        self.config.bootstrap_backoff * (1 << doublings)
+    }
+
+    /// Starts again every waiting bootstrap that is due.
+    pub(crate) fn retry_bootstraps(&mut self, now: Instant) {
+        if self.bootstrap_retry_at.is_none_or(|at| at > now) {
+            return;
+        }
+        let mut due = Vec::new();
+        let mut next = None;
+        for (id, query) in self.queries.iter() {
+            if let Query::BootstrapWait(attempt) = query {
+                if attempt.retry_at <= now {
+                    due.push(*id);
+                } else {
+                    next =
+                        Some(next.map_or(attempt.retry_at, |t: Instant| t.min(attempt.retry_at)));
+                }
+            }
+        }
+        self.bootstrap_retry_at = next;
+        for qid in due {
+            if let Some(Query::BootstrapWait(attempt)) = self.queries.remove(&qid) {
+                let seeds = attempt.seeds.clone();
+                let id = self.id;
+                self.run_lookup(now, qid, id, Goal::Bootstrap(attempt), seeds);
+            }
+        }
+    }
+
+    /// Whether a bootstrap is running or waiting to be tried again.
+    pub fn is_bootstrapping(&self) -> bool {
+        self.queries.iter().any(|(_, query)| {
+            matches!(
+                query,
+                Query::BootstrapWait(_)
+                    | Query::Lookup {
+                        goal: Goal::Bootstrap(_),
+                        ..
+                    }
+            )
+        })
+    }
+
+    /// Bootstraps again, without a report, if the routing table is empty, no bootstrap runs
+    /// and [`Config::rebootstrap_when_empty`] allows it.
+    pub(crate) fn rebootstrap_if_empty(&mut self, now: Instant) {
+        let wanted = self.config.rebootstrap_when_empty
+            && self.routing.is_empty()
+            && !self.last_seeds.is_empty()
+            && !self.is_bootstrapping();
+        if wanted {
+            let seeds = self.last_seeds.clone();
+            // Refused only when max_queries are running; maintenance tries again.
+            if self.start_bootstrap(now, seeds, false).is_ok() {
+                self.counters.rebootstraps += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The pool of running queries: each command's state from the moment it is given until its
+//! [`Event::QueryFinished`](crate::Event::QueryFinished), the ids they are known by, and the
+//! lookups waiting for a free request slot.
+//!
+//! The pool itself only holds state; the node drives it ([`Node::advance`] sends what a
+//! lookup may send) because sending needs the routing table and the requests in flight.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
+
+use crate::error::CommandError;
+use crate::event::StatsClock;
+use crate::ids::QueryId;
+use crate::key::KeyType;
+use crate::lookup::Lookup;
+use crate::message::Request;
+use crate::node::Node;
+use crate::pending::Purpose;
+
+/// What a lookup is for, and so what happens when it ends.
+#[derive(Clone, Debug)]
+pub(crate) enum Goal<A> {
+    FindNode,
+    Bootstrap(crate::bootstrap::Attempt<A>),
+    Refresh,
+    Get,
+    Put {
+        value: Vec<u8>,
+        /// When the record ends; the STOREs carry what remains of it when they are sent.
+        expires: Instant,
+        report: bool,
+    },
+}
+
+/// One running command.
+#[derive(Clone, Debug)]
+pub(crate) enum Query<A, K: KeyType> {
+    Lookup {
+        lookup: Lookup<A, K>,
+        goal: Goal<A>,
+    },
+    /// The STORE phase of a put, after its lookup.
+    Storing {
+        clock: StatsClock,
+        remaining: usize,
+        acks: usize,
+        report: bool,
+    },
+    Ping {
+        clock: StatsClock,
+    },
+    /// A bootstrap that reached nobody, waiting to be tried again.
+    BootstrapWait(crate::bootstrap::Attempt<A>),
+}
+
+/// Running queries by id, bounded by `max_queries`.
+#[derive(Clone, Debug)]
+pub(crate) struct QueryPool<A, K: KeyType> {
+    queries: BTreeMap<QueryId, Query<A, K>>,
+    last_id: u64,
+    max: usize,
+    /// Lookups that could not send for lack of request slots, in the order they stalled.
+    starved: VecDeque<QueryId>,
+}
+
+impl<A, K: KeyType> QueryPool<A, K> {
+    pub(crate) fn new(max: usize) -> Self {
+        QueryPool {
+            queries: BTreeMap::new(),
+            last_id: 0,
+            max,
+            starved: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.queries.len()
+    }
+
+    /// Refuses a new query when `max_queries` are running.
+    pub(crate) fn check_room(&self) -> Result<(), CommandError> {
+        if self.queries.len() >= self.max {
+            return Err(CommandError::TooManyQueries { max: self.max });
+        }
+        Ok(())
+    }
+
+    /// Half the query slots still free: what periodic work may start, so that the caller's
+    /// commands are not starved.
+    pub(crate) fn spare(&self) -> usize {
+        self.max.saturating_sub(self.queries.len()) / 2
+    }
+
+    /// An id for a new query, if there is room for one.
+    pub(crate) fn next_id(&mut self) -> Result<QueryId, CommandError> {
+        self.check_room()?;
+        self.last_id += 1;
+        Ok(QueryId::new(self.last_id))
+    }
+
+    pub(crate) fn insert(&mut self, id: QueryId, query: Query<A, K>) {
+        self.queries.insert(id, query);
+    }
+
+    pub(crate) fn get_mut(&mut self, id: &QueryId) -> Option<&mut Query<A, K>> {
+        self.queries.get_mut(id)
+    }
+
+    pub(crate) fn remove(&mut self, id: &QueryId) -> Option<Query<A, K>> {
+        self.queries.remove(id)
+    }
+
+    /// The running queries, in id order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&QueryId, &Query<A, K>)> {
+        self.queries.iter()
+    }
+
+    /// Remembers that lookup `id` waits for a request slot.
+    pub(crate) fn starve(&mut self, id: QueryId) {
+        if !self.starved.contains(&id) {
+            self.starved.push_back(id);
+        }
+    }
+
+    /// The lookup that has waited longest for a request slot.
+    pub(crate) fn pop_starved(&mut self) -> Option<QueryId> {
+        self.starved.pop_front()
+    }
+}
+
+impl<A: Clone + Eq, K: KeyType> Node<A, K> {
+    /// Starts a lookup of `target` from the routing table's closest contacts and `seeds`
+    /// (addresses whose ids are not known).
+    pub(crate) fn start_lookup<I: IntoIterator<Item = A>>(
+        &mut self,
+        now: Instant,
+        target: K,
+        goal: Goal<A>,
+        seeds: I,
+    ) -> Result<QueryId, CommandError> {
+        let qid = self.queries.next_id()?;
+        self.run_lookup(now, qid, target, goal, seeds);
+        Ok(qid)
+    }
+
+    /// Runs a lookup under the id `qid`, already reserved.
+    pub(crate) fn run_lookup<I: IntoIterator<Item = A>>(
+        &mut self,
+        now: Instant,
+        qid: QueryId,
+        target: K,
+        goal: Goal<A>,
+        seeds: I,
+    ) {
+        let c = &self.config;
+        let mut lookup = Lookup::new(target, c.k, c.alpha, c.max_lookup_candidates, now);
+        lookup.add_contacts(self.routing.closest(&target, c.k, None), 1);
+        self.routing.touch(&target, now);
+        for seed in seeds {
+            let request = Request::FindNode { target };
+            if self.send_request(now, seed, None, request, Purpose::Lookup(qid)) {
+                lookup.seed_sent();
+            }
+        }
+        self.queries.insert(qid, Query::Lookup { lookup, goal });
+        self.advance(now, qid);
+    }
+
+    /// Sends what lookup `qid` may send now, and finishes it if it is over.
+    pub(crate) fn advance(&mut self, now: Instant, qid: QueryId) {
+        loop {
+            let Some(Query::Lookup { lookup, goal }) = self.queries.get_mut(&qid) else {
+                return;
+            };
+            if lookup.is_finished() {
+                self.finish_lookup(now, qid);
+                return;
+            }
+            if self.pending.is_full() {
+                self.queries.starve(qid);
+                return;
+            }
+            let Some(contact) = lookup.next_request() else {
+                return;
+            };
+            let target = *lookup.target();
+            let request = match goal {
+                Goal::Get => Request::FindValue { key: target },
+                _ => Request::FindNode { target },
+            };
+            let id = contact.id;
+            if !self.send_request(now, contact.addr, Some(id), request, Purpose::Lookup(qid)) {
+                if let Some(Query::Lookup { lookup, .. }) = self.queries.get_mut(&qid) {
+                    lookup.unsend(&id);
+                }
+                self.queries.starve(qid);
+                return;
+            }
+        }
+    }
+
+    /// Gives lookups that waited for a free request slot another chance, oldest first.
+    pub(crate) fn drive_starved(&mut self, now: Instant) {
+        while !self.pending.is_full() {
+            let Some(qid) = self.queries.pop_starved() else {
+                return;
+            };
+            self.advance(now, qid);
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The node's side of each RPC: answering the requests it receives, sending its own, and
+//! matching each response (or timeout) to the request and query it belongs to.
+
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+
+use crate::contact::Contact;
+use crate::ids::TxId;
+use crate::key::KeyType;
+use crate::message::{Body, Message, Request, Response};
+use crate::node::{Node, Transmit};
+use crate::pending::{Kind, Pending, Purpose};
+use crate::query_pool::Query;
+use crate::store::Record;
+
+impl<A: Clone + Eq, K: KeyType> Node<A, K> {
+    /// Answers a request from `from`, whose sender claims the id `sender`.
+    pub(crate) fn on_request(
+        &mut self,
+        now: Instant,
+        from: A,
+        tx: TxId,
+        sender: K,
+        request: Request<K>,
+    ) {
+        self.counters.requests_received += 1;
+        if sender != self.id {
+            self.observe(now, Contact::new(sender, from.clone()));
+        }
+        let response = self.answer(now, &sender, request);
+        self.transmits.push_back(Transmit {
+            to: from,
+            message: Message {
+                tx,
+                sender: self.id,
+                body: Body::Response(response),
+            },
+        });
+    }
+
+    fn answer(&mut self, now: Instant, sender: &K, request: Request<K>) -> Response<A, K> {
+        let exclude = Some(sender);
+        match request {
+            Request::Ping => Response::Pong,
+            Request::FindNode { target } => Response::Nodes {
+                contacts: self.closest_for_response(&target, exclude),
+            },
+            Request::FindValue { key } => match self.store.get(&key, now) {
+                Some(record) => Response::Value {
+                    value: record.value.clone(),
+                    ttl_secs: record.ttl_secs(now),
+                },
+                None => Response::Nodes {
+                    contacts: self.closest_for_response(&key, exclude),
+                },
+            },
+            Request::Store {
+                key,
+                value,
+                ttl_secs,
+            } => {
+                let lifetime =
+                    Duration::from_secs(u64::from(ttl_secs)).min(self.config.storage_timeout);
+                let record = Record {
+                    value,
+                    expires: now + lifetime,
+                    // Someone else just republished it: skip our own next round.
+                    republish_at: now + self.config.republish_interval,
+                    reput_at: None,
+                };
+                let accepted = !lifetime.is_zero() && self.store.accept(key, record).is_ok();
+                if !accepted {
+                    self.counters.stores_refused += 1;
+                }
+                Response::Stored { accepted }
+            }
+        }
+    }
+
+    fn closest_for_response(&self, target: &K, exclude: Option<&K>) -> Vec<Contact<A, K>> {
+        self.routing
+            .closest(target, self.config.max_response_contacts, exclude)
+    }
+
+    /// A response arrived: if it is the awaited answer of a request in flight, hand it to
+    /// whatever sent that request.
+    pub(crate) fn on_response(
+        &mut self,
+        now: Instant,
+        from: A,
+        tx: TxId,
+        sender: K,
+        response: Response<A, K>,
+    ) {
+        let valid = self.pending.get(&tx).is_some_and(|p| {
+            p.to == from
+                && p.id.is_none_or(|id| id == sender)
+                && sender != self.id
+                && answers(p.kind, &response)
+        });
+        // Anything but the awaited answer leaves the request pending, untouched.
+        let Some(pending) = valid.then(|| self.pending.remove(&tx)).flatten() else {
+            self.counters.responses_ignored += 1;
+            return;
+        };
+        self.counters.responses_received += 1;
+        let contact = Contact::new(sender, from);
+        self.observe(now, contact.clone());
+        match pending.purpose {
+            Purpose::Lookup(qid) => {
+                let by_seed = pending.id.is_none();
+                self.on_lookup_response(qid, contact, by_seed, response);
+                self.advance(now, qid);
+            }
+            Purpose::Store(qid) => {
+                let accepted = matches!(response, Response::Stored { accepted: true });
+                self.store_done(now, qid, accepted);
+            }
+            Purpose::Ping(qid) => self.ping_done(now, qid, true),
+            Purpose::Check | Purpose::Replicate => {}
+        }
+    }
+
+    /// Feeds a lookup step's answer from `contact` to lookup `qid`.
+    fn on_lookup_response(
+        &mut self,
+        qid: crate::ids::QueryId,
+        contact: Contact<A, K>,
+        by_seed: bool,
+        response: Response<A, K>,
+    ) {
+        let Some(Query::Lookup { lookup, .. }) = self.queries.get_mut(&qid) else {
+            return;
+        };
+        match response {
+            Response::Nodes { mut contacts } => {
+                contacts.retain(|c| c.id != self.id);
+                contacts.truncate(self.config.k);
+                // Trust the address this node already knows for an id over what a third
+                // party says.
+                for c in contacts.iter_mut() {
+                    if let Some(known) = self.routing.get(&c.id) {
+                        c.addr = known.contact().addr.clone();
+                    }
+                }
+                if by_seed {
+                    lookup.seed_done(Some(contact), contacts);
+                } else {
+                    lookup.on_nodes(&contact.id, contacts);
+                }
+            }
+            Response::Value { value, ttl_secs } => lookup.on_value(&contact.id, value, ttl_secs),
+            Response::Pong | Response::Stored { .. } => {}
+        }
+    }
+
+    /// A request went unanswered for the request timeout.
+    pub(crate) fn on_timeout(&mut self, now: Instant, pending: Pending<A, K>) {
+        self.counters.timeouts += 1;
+        if let Some(id) = pending.id {
+            let evict = pending.purpose == Purpose::Check;
+            let max_failures = self.config.max_failures;
+            if let Some(removal) = self.routing.fail(&id, &pending.to, evict, max_failures) {
+                self.on_removal(now, removal);
+            }
+        }
+        match pending.purpose {
+            Purpose::Lookup(qid) => {
+                if let Some(Query::Lookup { lookup, .. }) = self.queries.get_mut(&qid) {
+                    match pending.id {
+                        Some(id) => lookup.on_failure(&id),
+                        None => lookup.seed_done(None, Vec::new()),
+                    }
+                    self.advance(now, qid);
+                }
+            }
+            Purpose::Store(qid) => self.store_done(now, qid, false),
+            Purpose::Ping(qid) => self.ping_done(now, qid, false),
+            Purpose::Check | Purpose::Replicate => {}
+        }
+    }
+
+    /// Sends a request unless `max_pending_requests` are in flight; returns whether it went.
+    pub(crate) fn send_request(
+        &mut self,
+        now: Instant,
+        to: A,
+        id: Option<K>,
+        request: Request<K>,
+        purpose: Purpose,
+    ) -> bool {
+        if self.pending.is_full() {
+            self.counters.requests_deferred += 1;
+            return false;
+        }
+        let mut tx = TxId::from_u64(self.rng.random());
+        while self.pending.contains(&tx) {
+            tx = TxId::from_u64(self.rng.random());
+        }
+        let kind = match request {
+            Request::Ping => Kind::Ping,
+            Request::FindNode { .. } => Kind::FindNode,
+            Request::FindValue { .. } => Kind::FindValue,
+            Request::Store { .. } => Kind::Store,
+        };
+        self.pending.insert(
+            tx,
+            Pending {
+                to: to.clone(),
+                id,
+                kind,
+                purpose,
+                deadline: now + self.config.request_timeout,
+            },
+        );
+        self.counters.requests_sent += 1;
+        self.transmits.push_back(Transmit {
+            to,
+            message: Message {
+                tx,
+                sender: self.id,
+                body: Body::Request(request),
+            },
+        });
+        true
+    }
+}
+
+/// Whether `response` is a valid answer to a request of `kind`.
+fn answers<A, K>(kind: Kind, response: &Response<A, K>) -> bool {
+    matches!(
+        (kind, response),
+        (Kind::Ping, Response::Pong)
+            | (Kind::FindNode, Response::Nodes { .. })
+            | (
+                Kind::FindValue,
+                Response::Nodes { .. } | Response::Value { .. }
+            )
+            | (Kind::Store, Response::Stored { .. })
+    )
+}
