@@ -93,3 +93,53 @@ fn invalid_configs_are_refused() {
     c.reput_interval = c.storage_timeout;
     assert!(Node::<u32, Id>::new(Id::new([0; 20]), c, 1, Instant::now()).is_err());
 }
+
+#[test]
+fn config_errors_say_which_rule_was_broken() {
+    use kad_core::ConfigError;
+    assert_eq!(
+        Config::builder().k(0).build(),
+        Err(ConfigError::Zero { setting: "k" })
+    );
+    assert_eq!(
+        Config::builder().request_timeout(Duration::ZERO).build(),
+        Err(ConfigError::ZeroDuration {
+            setting: "request_timeout"
+        })
+    );
+    let mut c = Config::default();
+    c.reput_interval = c.storage_timeout;
+    assert_eq!(c.validate(), Err(ConfigError::ReputNotBeforeExpiry));
+    c = Config::default();
+    c.max_pending_requests = 2;
+    assert_eq!(c.validate(), Err(ConfigError::PendingBelowAlpha));
+}
+
+#[test]
+fn a_builder_from_a_config_derives_like_the_default_builder() {
+    use kad_core::ConfigBuilder;
+    let ten_minutes = Duration::from_secs(600);
+    let from_config = ConfigBuilder::from(Config::default())
+        .storage_timeout(ten_minutes)
+        .build()
+        .unwrap();
+    let from_defaults = Config::builder()
+        .storage_timeout(ten_minutes)
+        .build()
+        .unwrap();
+    assert_eq!(from_config, from_defaults);
+    assert_eq!(from_config.reput_interval, ten_minutes / 2);
+    assert_eq!(from_config.republish_interval, ten_minutes / 4);
+
+    // A setting given explicitly in the config is kept.
+    let custom = Config {
+        reput_interval: Duration::from_secs(60),
+        ..Config::default()
+    };
+    let kept = ConfigBuilder::from(custom)
+        .storage_timeout(ten_minutes)
+        .build()
+        .unwrap();
+    assert_eq!(kept.reput_interval, Duration::from_secs(60));
+    assert_eq!(kept.republish_interval, ten_minutes / 4);
+}
