@@ -197,3 +197,194 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
         self.replacements.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::key::Key;
+
+    type Id = Key<20>;
+    const K: usize = 3;
+    const CACHE: usize = 2;
+    const PING_AFTER: Duration = Duration::from_secs(60);
+
+    fn id(n: u8) -> Id {
+        let mut id = [0; 20];
+        id[19] = n;
+        Key::new(id)
+    }
+
+    fn c(n: u8) -> Contact<u32, Id> {
+        Contact::new(id(n), u32::from(n))
+    }
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    fn ids(b: &Bucket<u32, Id>) -> Vec<u8> {
+        b.entries()
+            .iter()
+            .map(|e| e.contact.id.as_bytes()[19])
+            .collect()
+    }
+
+    fn offer(b: &mut Bucket<u32, Id>, n: u8, at: Instant) -> Offer<u32, Id> {
+        b.offer(c(n), at, K, CACHE, PING_AFTER)
+    }
+
+    /// A bucket holding 1, 2 and 3, all last seen at `t0`.
+    fn full(t0: Instant) -> Bucket<u32, Id> {
+        let mut b = Bucket::new(t0);
+        for n in 1..=3 {
+            assert!(matches!(offer(&mut b, n, t0), Offer::Added));
+        }
+        b
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Offer(u8, u32, u64),
+        Fail(u8, bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u8..10, 0u32..2, 0u64..90).prop_map(|(n, a, s)| Op::Offer(n, a, s)),
+            1 => (0u8..10, any::<bool>()).prop_map(|(n, evict)| Op::Fail(n, evict)),
+        ]
+    }
+
+    proptest! {
+        /// At most k unique entries, from least to most recently seen, and at most cache_size
+        /// replacements, whatever is offered and fails.
+        #[test]
+        fn bounded_unique_and_ordered(ops in prop::collection::vec(op(), 1..200)) {
+            let mut now = Instant::now();
+            let mut b = Bucket::new(now);
+            for op in ops {
+                match op {
+                    Op::Offer(n, addr, s) => {
+                        now += secs(s);
+                        b.offer(Contact::new(id(n), addr), now, K, CACHE, PING_AFTER);
+                    }
+                    Op::Fail(n, evict) => {
+                        b.fail(&id(n), evict, 2);
+                    }
+                }
+                prop_assert!(b.entries().len() <= K);
+                prop_assert!(b.replacements_len() <= CACHE);
+                let mut unique = ids(&b);
+                unique.sort_unstable();
+                unique.dedup();
+                prop_assert_eq!(unique.len(), b.entries().len());
+                prop_assert!(b.entries().windows(2).all(|w| w[0].last_seen <= w[1].last_seen));
+            }
+        }
+    }
+
+    #[test]
+    fn offering_a_known_contact_makes_it_the_most_recently_seen() {
+        let t0 = Instant::now();
+        let mut b = full(t0);
+        assert_eq!(ids(&b), [1, 2, 3]);
+        assert!(b.fail(&id(1), false, 3).is_none());
+        assert!(matches!(offer(&mut b, 1, t0 + secs(5)), Offer::Refreshed));
+        assert_eq!(ids(&b), [2, 3, 1]);
+        let one = b.get(&id(1)).map(|e| (e.last_seen(), e.failures()));
+        assert_eq!(one, Some((t0 + secs(5), 0)));
+    }
+
+    #[test]
+    fn a_known_id_from_another_address_is_a_conflict() {
+        let t0 = Instant::now();
+        let mut b = full(t0);
+        let before = b.entries().to_vec();
+        let other = b.offer(Contact::new(id(1), 99), t0 + secs(90), K, CACHE, PING_AFTER);
+        assert!(matches!(other, Offer::Conflict));
+        assert_eq!(b.entries(), &before[..]);
+        assert_eq!(b.replacements_len(), 0);
+    }
+
+    #[test]
+    fn a_full_bucket_pings_its_lru_once_and_only_when_silent() {
+        let t0 = Instant::now();
+        let mut b = full(t0);
+        assert!(matches!(
+            offer(&mut b, 4, t0 + secs(59)),
+            Offer::Cached(None)
+        ));
+        assert!(matches!(offer(&mut b, 5, t0 + secs(60)), Offer::Cached(Some(lru)) if lru == c(1)));
+        assert!(matches!(
+            offer(&mut b, 6, t0 + secs(61)),
+            Offer::Cached(None)
+        ));
+        assert!(matches!(offer(&mut b, 1, t0 + secs(62)), Offer::Refreshed));
+        assert!(matches!(offer(&mut b, 7, t0 + secs(63)), Offer::Cached(Some(lru)) if lru == c(2)));
+        assert_eq!(b.replacements_len(), CACHE);
+    }
+
+    #[test]
+    fn max_failures_remove_the_entry_and_promote_the_latest_replacement_by_age() {
+        let t0 = Instant::now();
+        let mut b = full(t0);
+        offer(&mut b, 4, t0 + secs(1));
+        offer(&mut b, 5, t0 + secs(2));
+        offer(&mut b, 2, t0 + secs(3)); // 2 is now seen later than replacement 5
+        assert_eq!(ids(&b), [1, 3, 2]);
+        assert!(b.fail(&id(3), false, 2).is_none());
+        assert_eq!(ids(&b), [1, 3, 2]);
+        let (removed, promoted) = b.fail(&id(3), false, 2).expect("second failure evicts");
+        assert_eq!((removed.contact, promoted), (c(3), Some(c(5))));
+        assert_eq!(ids(&b), [1, 5, 2]);
+        assert_eq!(b.replacements_len(), 1);
+    }
+
+    #[test]
+    fn a_failed_ping_evicts_but_a_failed_request_alone_does_not() {
+        let t0 = Instant::now();
+        let mut b = full(t0);
+        assert!(matches!(
+            offer(&mut b, 4, t0 + secs(60)),
+            Offer::Cached(Some(_))
+        ));
+        assert!(b.fail(&id(2), true, 5).is_none()); // 2 was not being pinged
+        let (removed, promoted) = b.fail(&id(1), true, 5).expect("the pinged LRU is evicted");
+        assert_eq!((removed.contact, promoted), (c(1), Some(c(4))));
+        assert_eq!(ids(&b), [2, 3, 4]);
+    }
+
+    #[test]
+    fn a_replacement_already_in_the_bucket_is_not_promoted() {
+        let t0 = Instant::now();
+        let mut b = Bucket::new(t0);
+        for n in 1..=4 {
+            b.offer(c(n), t0 + secs(n.into()), 2, CACHE, PING_AFTER); // 3 and 4 are cached
+        }
+        assert!(matches!(offer(&mut b, 4, t0 + secs(5)), Offer::Added)); // the bucket grew
+        let (_, promoted) = b.fail(&id(1), false, 1).expect("one failure evicts");
+        assert_eq!(promoted, Some(c(3)));
+        assert_eq!(ids(&b), [2, 3, 4]);
+        assert_eq!(b.replacements_len(), 0);
+    }
+
+    #[test]
+    fn start_ping_marks_once_and_cancel_ping_clears() {
+        let t0 = Instant::now();
+        let mut b = full(t0);
+        assert!(!b.start_ping(&id(9)));
+        assert!(b.start_ping(&id(1)));
+        assert!(!b.start_ping(&id(1)));
+        assert!(matches!(
+            offer(&mut b, 4, t0 + secs(60)),
+            Offer::Cached(None)
+        ));
+        b.cancel_ping(&id(1));
+        assert!(matches!(offer(&mut b, 5, t0 + secs(61)), Offer::Cached(Some(lru)) if lru == c(1)));
+        assert!(!b.start_ping(&id(1))); // the offer marked it
+        b.cancel_ping(&id(1));
+        assert!(b.start_ping(&id(1)));
+    }
+}
