@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kad_proto::mio::Waker;
 
 use crate::command::Input;
-use crate::task::{Receiving, Slot, Task};
+use crate::task::{Slot, Task};
 
 /// The receiver is gone: the service, or its reactor thread, has stopped.
 #[derive(Debug)]
@@ -148,17 +148,6 @@ impl<K> Mailbox<K> {
         }
         Ok(())
     }
-
-    /// Queues a message from a gateway: without telling anyone if the current thread is
-    /// reading this service's sockets (the service reads its inbox right after), else as
-    /// [`send`](Self::send) does.
-    pub(crate) fn deliver(&self, input: Input<K>) -> Result<(), Closed> {
-        if Receiving::is(self.slot) {
-            self.sender.send(input).map_err(|_| Closed)
-        } else {
-            self.send(input)
-        }
-    }
 }
 
 impl<K> Inbox<K> {
@@ -258,27 +247,6 @@ mod tests {
         );
         // Read and answered: the next input rings again.
         first.send(Input::Stop).unwrap();
-        assert!(matches!(controls.try_recv(), Some(Control::Ready(slot)) if slot == one));
-    }
-
-    /// A gateway's message rings unless the thread is reading that very service's sockets.
-    #[test]
-    fn deliveries_ring_unless_the_service_is_reading() {
-        let poll = Poll::new().unwrap();
-        let waker = Waker::new(poll.registry(), Token(0)).unwrap();
-        let (doorbell, controls) = Doorbell::new(waker);
-        let (one, two) = (Slot::next(), Slot::next());
-        let (first, first_inbox) = mailbox::<u8>(one, Arc::clone(&doorbell));
-        let (second, _second_inbox) = mailbox::<u8>(two, doorbell);
-        {
-            let _reading = Receiving::enter(one);
-            first.deliver(Input::Stop).unwrap();
-            assert!(controls.try_recv().is_none(), "read in this run: no ring");
-            second.deliver(Input::Stop).unwrap();
-            assert!(matches!(controls.try_recv(), Some(Control::Ready(slot)) if slot == two));
-        }
-        first_inbox.answer_bell();
-        first.deliver(Input::Stop).unwrap();
         assert!(matches!(controls.try_recv(), Some(Control::Ready(slot)) if slot == one));
     }
 }

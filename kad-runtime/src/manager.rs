@@ -19,7 +19,7 @@ use crate::command::{Command, Input, Reply};
 use crate::error::Error;
 use crate::mailbox::Inbox;
 use crate::stats::Published;
-use crate::task::{Receiving, Slot, Task, Turn};
+use crate::task::{Task, Turn};
 
 /// Inputs handled in one run before the node's outputs are drained: bounds the delay that
 /// a burst of traffic adds to timers and answers, and what one service takes of its thread
@@ -52,13 +52,15 @@ impl<K: KeyType> Registered<K> {
 
 /// The state of one running service, owned by its reactor thread.
 pub(crate) struct Manager<K: KeyType> {
-    /// The service's number, for the gateways' deliveries.
-    pub(crate) slot: Slot,
     pub(crate) node: Node<Multiaddr, K>,
     pub(crate) gateways: Vec<Registered<K>>,
     pub(crate) inbox: Inbox<K>,
-    /// Gateway messages in the inbox, shared with the gateways' sinks to bound the queue.
+    /// Messages of threaded gateways in the inbox, shared with their sinks to bound the
+    /// queue.
     pub(crate) queued: Arc<AtomicUsize>,
+    /// Messages read from the polled gateways in this run, before the node takes them; kept
+    /// for its capacity.
+    pub(crate) arrived: Vec<(Multiaddr, WireMessage<K>)>,
     pub(crate) published: Arc<Published>,
     pub(crate) replies: HashMap<QueryId, Reply>,
     /// Bootstraps running, with their seeds and how many times they were tried.
@@ -91,13 +93,7 @@ impl<K: KeyType> Task for Manager<K> {
     fn run(&mut self, now: Instant, registry: &Registry) -> Turn {
         self.inbox.answer_bell();
         if !self.backlog {
-            // What the gateways deliver now is read below, in this run: no need to ring.
-            let _receiving = Receiving::enter(self.slot);
-            for registered in &mut self.gateways {
-                if registered.unread {
-                    registered.unread = registered.polled().is_some_and(|g| g.receive());
-                }
-            }
+            self.receive_polled(now);
         }
         let Some(backlog) = self.take_inputs(now) else {
             return Turn::Done;
@@ -147,13 +143,37 @@ impl<K: KeyType> Manager<K> {
         Some(true)
     }
 
+    /// Reads the polled gateways that have datagrams waiting, and hands each message to the
+    /// node.
+    fn receive_polled(&mut self, now: Instant) {
+        // Collected first: filtering a message's contacts asks every gateway, the one being
+        // read included.
+        let mut arrived = mem::take(&mut self.arrived);
+        for registered in &mut self.gateways {
+            if registered.unread {
+                registered.unread = registered.polled().is_some_and(|gateway| {
+                    gateway.receive(&mut |from, message| arrived.push((from, message)))
+                });
+            }
+        }
+        for (from, message) in arrived.drain(..) {
+            self.handle_message(now, from, message);
+        }
+        self.arrived = arrived;
+    }
+
+    /// Hands a message a gateway received to the node.
+    fn handle_message(&mut self, now: Instant, from: Multiaddr, mut message: WireMessage<K>) {
+        self.keep_reachable(&mut message);
+        self.node.handle_message(now, from, message);
+    }
+
     /// Handles one input; returns false on [`Input::Stop`].
     fn handle(&mut self, now: Instant, input: Input<K>) -> bool {
         match input {
-            Input::Message { from, mut message } => {
+            Input::Message { from, message } => {
                 self.queued.fetch_sub(1, Ordering::Relaxed);
-                self.keep_reachable(&mut message);
-                self.node.handle_message(now, from, message);
+                self.handle_message(now, from, message);
             }
             Input::Command(command) => self.command(now, command),
             Input::Stop => return false,

@@ -236,11 +236,11 @@ impl<H: Hasher> DHTService<H> {
         let published = Arc::new(Published::default());
         let (down, is_down) = mpsc::channel();
         let manager = Manager {
-            slot,
             node,
             gateways,
             inbox,
             queued,
+            arrived: Vec::new(),
             published: Arc::clone(&published),
             replies: HashMap::new(),
             bootstraps: HashMap::new(),
@@ -450,7 +450,8 @@ impl<K> Running<K> {
     }
 }
 
-/// What the gateways' [`Inbound`]s deliver to: a bounded share of the service's inbox.
+/// What the [`Inbound`]s of threaded gateways deliver to: a bounded share of the service's
+/// inbox.
 struct Sink<K> {
     mailbox: Mailbox<K>,
     queued: Arc<AtomicUsize>,
@@ -468,12 +469,10 @@ impl<K: kad_core::KeyType> Sink<K> {
                 queued.fetch_sub(1, Ordering::Relaxed);
                 return Err(DeliverError::QueueFull);
             }
-            mailbox
-                .deliver(Input::Message { from, message })
-                .map_err(|_| {
-                    queued.fetch_sub(1, Ordering::Relaxed);
-                    DeliverError::Closed
-                })
+            mailbox.send(Input::Message { from, message }).map_err(|_| {
+                queued.fetch_sub(1, Ordering::Relaxed);
+                DeliverError::Closed
+            })
         })
     }
 }

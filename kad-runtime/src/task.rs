@@ -2,7 +2,6 @@
 //! object, so that one reactor hosts services of any key size; how poll tokens name a
 //! service's gateways; and which service, if any, the current thread is reading sockets for.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -48,36 +47,6 @@ pub(crate) fn untoken(token: Token) -> (Slot, usize) {
     )
 }
 
-thread_local! {
-    /// The service whose polled gateways this thread is reading, while it does.
-    static RECEIVING: Cell<Option<Slot>> = const { Cell::new(None) };
-}
-
-/// Marks the current thread as reading the sockets of the service in `slot` until dropped.
-pub(crate) struct Receiving {
-    previous: Option<Slot>,
-}
-
-impl Receiving {
-    pub(crate) fn enter(slot: Slot) -> Self {
-        Receiving {
-            previous: RECEIVING.with(|receiving| receiving.replace(Some(slot))),
-        }
-    }
-
-    /// Whether the current thread is reading the sockets of the service in `slot`: a message
-    /// it delivers to that service is then read before the service's run ends.
-    pub(crate) fn is(slot: Slot) -> bool {
-        RECEIVING.with(|receiving| receiving.get() == Some(slot))
-    }
-}
-
-impl Drop for Receiving {
-    fn drop(&mut self) {
-        RECEIVING.with(|receiving| receiving.set(self.previous));
-    }
-}
-
 /// What a run of a task asks of its reactor thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Turn {
@@ -117,24 +86,5 @@ mod tests {
         // No token is the doorbell's.
         let last = (usize::MAX / MAX_GATEWAYS - 1) as u64;
         assert_eq!(token(Slot(last), 255), None);
-    }
-
-    #[test]
-    fn receiving_is_per_thread_and_nested() {
-        let (a, b) = (Slot::next(), Slot::next());
-        assert!(!Receiving::is(a));
-        {
-            let _outer = Receiving::enter(a);
-            assert!(Receiving::is(a));
-            {
-                let _inner = Receiving::enter(b);
-                assert!(Receiving::is(b) && !Receiving::is(a));
-            }
-            assert!(Receiving::is(a));
-            std::thread::spawn(move || assert!(!Receiving::is(a)))
-                .join()
-                .unwrap();
-        }
-        assert!(!Receiving::is(a));
     }
 }
