@@ -61,12 +61,17 @@ mod command;
 mod error;
 mod fault;
 mod handle;
+mod inbox_sink;
 mod mailbox;
-mod manager;
 mod reactor;
 mod service;
+mod service_task;
+mod slot;
+mod start;
+mod started_service;
 mod stats;
 mod task;
+mod token;
 
 pub use builder::{Builder, DEFAULT_INBOUND_QUEUE, DEFAULT_QUERY_TIMEOUT_FACTOR};
 pub use error::Error;

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use kad_proto::mio::Waker;
 
 use crate::command::Input;
-use crate::task::{Slot, Task};
+use crate::slot::Slot;
+use crate::task::Task;
 
 /// The receiver is gone: the service, or its reactor thread, has stopped.
 #[derive(Debug)]
