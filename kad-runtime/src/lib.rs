@@ -54,7 +54,7 @@
 //! [`FaultyGateway`] wraps any gateway and loses or delays a fraction of what it sends.
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 mod builder;
 mod command;
