@@ -35,12 +35,14 @@
 //! A service runs on a [`Reactor`] thread, which owns its node and its gateways: by default
 //! a reactor of one thread of its own, or one shared with other services
 //! ([`Builder::reactor`]). The thread waits in one mio poll on the sockets of its UDP
-//! gateways (read on that thread, so a datagram costs one wake-up at most), on a doorbell for
-//! commands, and on the node's next deadline. Everything waiting when it wakes is handled as
-//! one batch, and the node's messages go straight out through the gateways' non-blocking
-//! `send`. An idle service wakes once per maintenance interval (10 s by default) and uses no
-//! CPU in between. Gateways that cannot be polled (other transports, a [`FaultyGateway`])
-//! receive on threads of their own and hand messages over through the doorbell.
+//! gateways, on a doorbell for commands, and on the node's next deadline. A socket is read
+//! on that thread and each message handed straight to the node, so a datagram costs one
+//! wake-up at most and no hand-off between threads. Everything waiting when the thread
+//! wakes is handled as one batch, and the node's messages go straight out through the
+//! gateways' non-blocking `send`. An idle service wakes once per maintenance interval (10 s
+//! by default) and uses no CPU in between. Gateways that cannot be polled (other
+//! transports, a [`FaultyGateway`]) receive on threads of their own and hand messages over
+//! through the service's inbox and the doorbell.
 //!
 //! Only [`query`](DHTService::query) blocks, for at most the query timeout;
 //! [`save`](DHTService::save) returns a [`SaveHandle`] that may be waited on.

@@ -1,5 +1,7 @@
-//! How inputs reach a service asleep on its reactor thread: each service has a channel of
-//! its own, and each reactor thread a doorbell (a channel of controls and a mio [`Waker`]).
+//! How inputs from other threads (commands, messages of threaded gateways) reach a service
+//! asleep on its reactor thread: each service has a channel of its own, and each reactor
+//! thread a doorbell (a channel of controls and a mio [`Waker`]). Messages of polled
+//! gateways do not come this way: the service's task reads them itself.
 //! Both levels coalesce: a burst of commands to one service costs one `Ready` on the
 //! doorbell, and a burst of `Ready`s one wake-up of the thread.
 
