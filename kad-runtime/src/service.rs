@@ -24,7 +24,7 @@ use crate::start::{check_gateway_count, gateway_tokens, new_node, reactor_for, s
 use crate::started_service::StartedService;
 use crate::stats::{Published, Stats};
 
-/// A Kademlia DHT node: a kad-core node run by a [`Reactor`] thread (one of its own unless
+/// A Kademlia DHT node: a kad-core node run by a [`Reactor`](crate::Reactor) thread (one of its own unless
 /// [`Builder::reactor`](crate::Builder::reactor) shares one), reached over the registered
 /// gateways.
 ///

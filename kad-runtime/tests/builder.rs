@@ -25,9 +25,11 @@ fn a_given_config_derives_like_the_defaults() {
 
 #[test]
 fn a_given_config_keeps_what_it_set_and_the_runtime_caps() {
-    let mut given = Config::default();
-    given.reput_interval = Duration::from_secs(100);
-    given.max_value_size = usize::MAX;
+    let given = Config {
+        reput_interval: Duration::from_secs(100),
+        max_value_size: usize::MAX,
+        ..Config::default()
+    };
     let service = DHTService::builder()
         .config(given)
         .storage_timeout(Duration::from_secs(600))
