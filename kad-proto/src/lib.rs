@@ -65,5 +65,5 @@ pub use limits::{
 };
 pub use mio;
 pub use multiaddr::{self, Multiaddr, Protocol};
-pub use polled::PolledGateway;
+pub use polled::{MessageSink, PolledGateway};
 pub use stats::{GatewayStats, GatewayStatsSnapshot};

@@ -4,8 +4,14 @@
 
 use kad_core::KeyType;
 use mio::{Registry, Token};
+use multiaddr::Multiaddr;
 
+use crate::datagram::WireMessage;
 use crate::gateway::{GatewayError, Inbound};
+
+/// Where [`PolledGateway::receive`] hands each message it decoded, with the address it came
+/// from: the code of the task that owns the node, called on the event loop's thread.
+pub type MessageSink<'a, K> = dyn FnMut(Multiaddr, WireMessage<K>) + 'a;
 
 /// A [`Gateway`](crate::Gateway) that can run without threads of its own, driven by the
 /// caller's [mio](https://docs.rs/mio) event loop: it registers its sockets with the caller's
@@ -17,7 +23,8 @@ use crate::gateway::{GatewayError, Inbound};
 /// 1. [`start_polled`](PolledGateway::start_polled) once, instead of
 ///    [`Gateway::start`](crate::Gateway::start);
 /// 2. [`receive`](PolledGateway::receive) when an event for the gateway's token is readable,
-///    and again without waiting for as long as it returns `true`;
+///    and again without waiting for as long as it returns `true`, with the function that
+///    hands each message straight to the node;
 /// 3. [`flush`](PolledGateway::flush) when an event for the token is writable, and after each
 ///    round of [`Gateway::send`](crate::Gateway::send)s, so that datagrams queued while the
 ///    socket's buffer was full go out as soon as there is room;
@@ -27,11 +34,12 @@ use crate::gateway::{GatewayError, Inbound};
 /// from the thread that runs the event loop.
 pub trait PolledGateway<K: KeyType> {
     /// Binds the gateway's sockets and registers them with `registry` under `token`, without
-    /// starting any thread. From then on, [`receive`](PolledGateway::receive) hands every
-    /// message that arrived to `inbound`, as a threaded gateway would; the gateway may also
-    /// deliver to it from anywhere else (its `send`, a thread of its own), which costs the
-    /// runtime a wake-up. Called once; [`Gateway::shutdown`](crate::Gateway::shutdown) must
-    /// deregister or close every source registered here.
+    /// starting any thread. [`receive`](PolledGateway::receive) hands what it reads to the
+    /// function it is given, and counts it in `inbound`'s [`stats`](Inbound::stats); the
+    /// gateway may also deliver to `inbound` from anywhere else (its `send`, a thread of its
+    /// own), which costs the runtime a wake-up. Called once;
+    /// [`Gateway::shutdown`](crate::Gateway::shutdown) must deregister or close every source
+    /// registered here.
     fn start_polled(
         &mut self,
         registry: &Registry,
@@ -39,11 +47,12 @@ pub trait PolledGateway<K: KeyType> {
         inbound: Inbound<K>,
     ) -> Result<(), GatewayError>;
 
-    /// Reads what has arrived, at most a bounded batch, and delivers it to the
-    /// [`Inbound`] given at start; never blocks. Returns `true` if the batch was full, so
-    /// that more may be waiting: the caller then calls again before it next sleeps (mio
-    /// reports readiness once per edge, not while data is left).
-    fn receive(&mut self) -> bool;
+    /// Reads what has arrived, at most a bounded batch, and hands each message that decodes
+    /// to `sink`, counting it in the stats of the [`Inbound`] given at start; never
+    /// blocks. Returns `true` if the batch was full, so that more may be waiting: the caller
+    /// then calls again before it next sleeps (mio reports readiness once per edge, not
+    /// while data is left).
+    fn receive(&mut self, sink: &mut MessageSink<'_, K>) -> bool;
 
     /// Sends what was queued for lack of room in the socket's buffer, as far as it goes
     /// now, and keeps the registration watching for room while anything is left. Cheap when

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use kad_core::{Config, ConfigError, Hasher};
+use kad_core::{Config, ConfigBuilder, ConfigError, Hasher};
 use kad_proto::{MAX_CONTACTS_PER_RESPONSE, MAX_VALUE_SIZE};
 
 use crate::error::Error;
@@ -40,25 +40,12 @@ pub const DEFAULT_QUERY_TIMEOUT_FACTOR: u32 = 4;
 #[derive(Clone, Debug)]
 pub struct Builder<H> {
     hasher: H,
-    /// A whole kad-core configuration given with [`Builder::config`], if any.
-    given: Option<Config>,
-    set: Overrides,
+    /// The kad-core settings, which derive from one another as in kad-core.
+    config: ConfigBuilder,
     query_timeout: Option<Duration>,
     inbound_queue: usize,
     seed: Option<u64>,
     reactor: Option<Reactor>,
-}
-
-/// The kad-core settings given one by one.
-#[derive(Clone, Debug, Default)]
-struct Overrides {
-    k: Option<usize>,
-    alpha: Option<usize>,
-    peer_timeout: Option<Duration>,
-    request_timeout: Option<Duration>,
-    storage_timeout: Option<Duration>,
-    maintenance_interval: Option<Duration>,
-    max_records: Option<usize>,
 }
 
 /// Settings of a service besides its hasher and gateways.
@@ -77,8 +64,7 @@ impl<H: Hasher> Builder<H> {
     pub fn new(hasher: H) -> Self {
         Builder {
             hasher,
-            given: None,
-            set: Overrides::default(),
+            config: Config::builder(),
             query_timeout: None,
             inbound_queue: DEFAULT_INBOUND_QUEUE,
             seed: None,
@@ -90,8 +76,7 @@ impl<H: Hasher> Builder<H> {
     pub fn hasher<H2: Hasher>(self, hasher: H2) -> Builder<H2> {
         Builder {
             hasher,
-            given: self.given,
-            set: self.set,
+            config: self.config,
             query_timeout: self.query_timeout,
             inbound_queue: self.inbound_queue,
             seed: self.seed,
@@ -101,53 +86,55 @@ impl<H: Hasher> Builder<H> {
 
     /// Bucket size and number of replicas per record (default 20).
     pub fn k(mut self, k: usize) -> Self {
-        self.set.k = Some(k);
+        self.config = self.config.k(k);
         self
     }
 
     /// Requests in flight per lookup (default 3).
     pub fn alpha(mut self, alpha: usize) -> Self {
-        self.set.alpha = Some(alpha);
+        self.config = self.config.alpha(alpha);
         self
     }
 
     /// How long a silent contact is trusted before it must answer a ping (default 15 min).
     pub fn peer_timeout(mut self, timeout: Duration) -> Self {
-        self.set.peer_timeout = Some(timeout);
+        self.config = self.config.peer_timeout(timeout);
         self
     }
 
     /// How long one request may go unanswered (default 3 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.set.request_timeout = Some(timeout);
+        self.config = self.config.request_timeout(timeout);
         self
     }
 
     /// Lifetime of a record (default 1 h); the publisher re-puts it at half of it and holders
     /// republish it at a quarter of it.
     pub fn storage_timeout(mut self, timeout: Duration) -> Self {
-        self.set.storage_timeout = Some(timeout);
+        self.config = self.config.storage_timeout(timeout);
         self
     }
 
     /// How often the node checks for expired records, republication, stale buckets and
     /// silent contacts (default 10 s). An idle service wakes this often and no more.
     pub fn maintenance_interval(mut self, interval: Duration) -> Self {
-        self.set.maintenance_interval = Some(interval);
+        self.config = self.config.maintenance_interval(interval);
         self
     }
 
     /// Records held at most (default 65 536).
     pub fn max_records(mut self, max: usize) -> Self {
-        self.set.max_records = Some(max);
+        self.config = self.config.max_records(max);
         self
     }
 
-    /// Starts from this kad-core configuration instead of the defaults; the settings above
-    /// still apply on top of it. Its `max_value_size` and `max_response_contacts` are capped
-    /// to what one datagram carries.
+    /// Starts over from this kad-core configuration instead of the defaults, replacing the
+    /// kad-core settings made so far: call it before them. The settings above then apply on
+    /// top of it and derive as they do from the defaults (a shorter storage timeout shortens
+    /// the re-put interval, say, unless `config` set that one explicitly). Its
+    /// `max_value_size` and `max_response_contacts` are capped to what one datagram carries.
     pub fn config(mut self, config: Config) -> Self {
-        self.given = Some(config);
+        self.config = ConfigBuilder::from(config);
         self
     }
 
@@ -181,47 +168,7 @@ impl<H: Hasher> Builder<H> {
 
     /// The kad-core configuration the service will run with.
     pub fn build_config(&self) -> Result<Config, ConfigError> {
-        let set = &self.set;
-        let mut config = match &self.given {
-            Some(given) => {
-                let mut config = given.clone();
-                config.k = set.k.unwrap_or(config.k);
-                config.alpha = set.alpha.unwrap_or(config.alpha);
-                config.peer_timeout = set.peer_timeout.unwrap_or(config.peer_timeout);
-                config.request_timeout = set.request_timeout.unwrap_or(config.request_timeout);
-                config.storage_timeout = set.storage_timeout.unwrap_or(config.storage_timeout);
-                config.maintenance_interval = set
-                    .maintenance_interval
-                    .unwrap_or(config.maintenance_interval);
-                config.max_records = set.max_records.unwrap_or(config.max_records);
-                config
-            }
-            None => {
-                let mut builder = Config::builder();
-                if let Some(k) = set.k {
-                    builder = builder.k(k);
-                }
-                if let Some(alpha) = set.alpha {
-                    builder = builder.alpha(alpha);
-                }
-                if let Some(timeout) = set.peer_timeout {
-                    builder = builder.peer_timeout(timeout);
-                }
-                if let Some(timeout) = set.request_timeout {
-                    builder = builder.request_timeout(timeout);
-                }
-                if let Some(timeout) = set.storage_timeout {
-                    builder = builder.storage_timeout(timeout);
-                }
-                if let Some(interval) = set.maintenance_interval {
-                    builder = builder.maintenance_interval(interval);
-                }
-                if let Some(max) = set.max_records {
-                    builder = builder.max_records(max);
-                }
-                builder.build()?
-            }
-        };
+        let mut config = self.config.clone().build()?;
         config.max_value_size = config.max_value_size.min(MAX_VALUE_SIZE);
         config.max_response_contacts = config
             .max_response_contacts

@@ -1,4 +1,4 @@
-//! What reaches a service's manager through its inbox: messages from the gateways, commands
+//! What reaches a service's task through its inbox: messages from the gateways, commands
 //! from the service's callers (each with the channel its answer goes back on), and the order
 //! to stop.
 

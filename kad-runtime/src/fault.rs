@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
+use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -106,6 +107,18 @@ impl<G, K> FaultyGateway<G, K> {
     /// gateway.
     pub fn counters(&self) -> FaultCounters {
         self.counters.clone()
+    }
+}
+
+impl<G, K> fmt::Debug for FaultyGateway<G, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FaultyGateway")
+            .field("loss", &self.loss)
+            .field("delay_fraction", &self.delay_fraction)
+            .field("delay", &self.delay)
+            .field("counters", &self.counters)
+            .field("started", &self.delayer.is_some())
+            .finish_non_exhaustive()
     }
 }
 

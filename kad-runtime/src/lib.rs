@@ -35,12 +35,14 @@
 //! A service runs on a [`Reactor`] thread, which owns its node and its gateways: by default
 //! a reactor of one thread of its own, or one shared with other services
 //! ([`Builder::reactor`]). The thread waits in one mio poll on the sockets of its UDP
-//! gateways (read on that thread, so a datagram costs one wake-up at most), on a doorbell for
-//! commands, and on the node's next deadline. Everything waiting when it wakes is handled as
-//! one batch, and the node's messages go straight out through the gateways' non-blocking
-//! `send`. An idle service wakes once per maintenance interval (10 s by default) and uses no
-//! CPU in between. Gateways that cannot be polled (other transports, a [`FaultyGateway`])
-//! receive on threads of their own and hand messages over through the doorbell.
+//! gateways, on a doorbell for commands, and on the node's next deadline. A socket is read
+//! on that thread and each message handed straight to the node, so a datagram costs one
+//! wake-up at most and no hand-off between threads. Everything waiting when the thread
+//! wakes is handled as one batch, and the node's messages go straight out through the
+//! gateways' non-blocking `send`. An idle service wakes once per maintenance interval (10 s
+//! by default) and uses no CPU in between. Gateways that cannot be polled (other
+//! transports, a [`FaultyGateway`]) receive on threads of their own and hand messages over
+//! through the service's inbox and the doorbell.
 //!
 //! Only [`query`](DHTService::query) blocks, for at most the query timeout;
 //! [`save`](DHTService::save) returns a [`SaveHandle`] that may be waited on.
@@ -54,19 +56,24 @@
 //! [`FaultyGateway`] wraps any gateway and loses or delays a fraction of what it sends.
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 mod builder;
 mod command;
 mod error;
 mod fault;
 mod handle;
+mod inbox_sink;
 mod mailbox;
-mod manager;
 mod reactor;
 mod service;
+mod service_task;
+mod slot;
+mod start;
+mod started_service;
 mod stats;
 mod task;
+mod token;
 
 pub use builder::{Builder, DEFAULT_INBOUND_QUEUE, DEFAULT_QUERY_TIMEOUT_FACTOR};
 pub use error::Error;

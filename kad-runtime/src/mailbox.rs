@@ -1,5 +1,7 @@
-//! How inputs reach a service asleep on its reactor thread: each service has a channel of
-//! its own, and each reactor thread a doorbell (a channel of controls and a mio [`Waker`]).
+//! How inputs from other threads (commands, messages of threaded gateways) reach a service
+//! asleep on its reactor thread: each service has a channel of its own, and each reactor
+//! thread a doorbell (a channel of controls and a mio [`Waker`]). Messages of polled
+//! gateways do not come this way: the service's task reads them itself.
 //! Both levels coalesce: a burst of commands to one service costs one `Ready` on the
 //! doorbell, and a burst of `Ready`s one wake-up of the thread.
 
@@ -10,7 +12,8 @@ use std::sync::Arc;
 use kad_proto::mio::Waker;
 
 use crate::command::Input;
-use crate::task::{Receiving, Slot, Task};
+use crate::slot::Slot;
+use crate::task::Task;
 
 /// The receiver is gone: the service, or its reactor thread, has stopped.
 #[derive(Debug)]
@@ -148,17 +151,6 @@ impl<K> Mailbox<K> {
         }
         Ok(())
     }
-
-    /// Queues a message from a gateway: without telling anyone if the current thread is
-    /// reading this service's sockets (the service reads its inbox right after), else as
-    /// [`send`](Self::send) does.
-    pub(crate) fn deliver(&self, input: Input<K>) -> Result<(), Closed> {
-        if Receiving::is(self.slot) {
-            self.sender.send(input).map_err(|_| Closed)
-        } else {
-            self.send(input)
-        }
-    }
 }
 
 impl<K> Inbox<K> {
@@ -258,27 +250,6 @@ mod tests {
         );
         // Read and answered: the next input rings again.
         first.send(Input::Stop).unwrap();
-        assert!(matches!(controls.try_recv(), Some(Control::Ready(slot)) if slot == one));
-    }
-
-    /// A gateway's message rings unless the thread is reading that very service's sockets.
-    #[test]
-    fn deliveries_ring_unless_the_service_is_reading() {
-        let poll = Poll::new().unwrap();
-        let waker = Waker::new(poll.registry(), Token(0)).unwrap();
-        let (doorbell, controls) = Doorbell::new(waker);
-        let (one, two) = (Slot::next(), Slot::next());
-        let (first, first_inbox) = mailbox::<u8>(one, Arc::clone(&doorbell));
-        let (second, _second_inbox) = mailbox::<u8>(two, doorbell);
-        {
-            let _reading = Receiving::enter(one);
-            first.deliver(Input::Stop).unwrap();
-            assert!(controls.try_recv().is_none(), "read in this run: no ring");
-            second.deliver(Input::Stop).unwrap();
-            assert!(matches!(controls.try_recv(), Some(Control::Ready(slot)) if slot == two));
-        }
-        first_inbox.answer_bell();
-        first.deliver(Input::Stop).unwrap();
         assert!(matches!(controls.try_recv(), Some(Control::Ready(slot)) if slot == one));
     }
 }

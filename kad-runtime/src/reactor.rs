@@ -16,7 +16,9 @@ use kad_proto::mio::{Events, Poll, Registry, Token, Waker};
 
 use crate::error::Error;
 use crate::mailbox::{Control, Controls, Doorbell};
-use crate::task::{untoken, Slot, Task, Turn};
+use crate::slot::Slot;
+use crate::task::{Task, Turn};
+use crate::token::untoken;
 
 /// The token of a reactor thread's doorbell in its poll.
 const DOORBELL: Token = Token(usize::MAX);
@@ -67,12 +69,12 @@ pub struct Reactor {
 }
 
 struct Inner {
-    workers: Vec<Handle>,
+    workers: Vec<ReactorHandle>,
     next_worker: AtomicUsize,
 }
 
 /// A reactor thread, as services see it.
-pub(crate) struct Handle {
+pub(crate) struct ReactorHandle {
     pub(crate) doorbell: Arc<Doorbell>,
     pub(crate) registry: Registry,
     /// The thread's id, so that nothing waits for the thread on the thread itself.
@@ -136,7 +138,7 @@ impl Reactor {
     }
 
     /// The thread for the next service, in turn, and a slot number for it.
-    pub(crate) fn assign(&self) -> (&Handle, Slot) {
+    pub(crate) fn assign(&self) -> (&ReactorHandle, Slot) {
         let workers = &self.inner.workers;
         let n = self.inner.next_worker.fetch_add(1, Ordering::Relaxed);
         // `named` makes at least one worker.
@@ -205,7 +207,7 @@ struct Worker {
 impl Worker {
     /// Builds the poll and doorbell here, so that errors surface to the caller, and starts
     /// the thread.
-    fn spawn(name: String, busy_poll: Duration) -> io::Result<Handle> {
+    fn spawn(name: String, busy_poll: Duration) -> io::Result<ReactorHandle> {
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), DOORBELL)?;
         let registry = poll.registry().try_clone()?;
@@ -222,7 +224,7 @@ impl Worker {
         let thread = thread::Builder::new()
             .name(name)
             .spawn(move || worker.run())?;
-        Ok(Handle {
+        Ok(ReactorHandle {
             doorbell,
             registry,
             thread_id: thread.thread().id(),

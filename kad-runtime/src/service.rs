@@ -1,32 +1,30 @@
 //! [`DHTService`]: a Kademlia node run by a reactor thread, behind a small API of which only
 //! [`query`](DHTService::query) blocks.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::mem;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::{self, ThreadId};
-use std::time::{Duration, Instant};
+use std::thread;
+use std::time::Duration;
 
-use kad_core::{CommandError, Config, Hasher, Node, Sha1Hasher};
-use kad_proto::{DeliverError, Gateway, GatewayError, GatewayStats, Inbound, Multiaddr};
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use kad_core::{CommandError, Config, Hasher, Sha1Hasher};
+use kad_proto::{Gateway, Multiaddr};
 
 use crate::builder::{Builder, Settings};
-use crate::command::{Command, Input};
+use crate::command::Command;
+use crate::command::Input;
 use crate::error::Error;
 use crate::handle::SaveHandle;
-use crate::mailbox::{mailbox, Control, Mailbox};
-use crate::manager::{Manager, Registered};
-use crate::reactor::Reactor;
+use crate::inbox_sink::InboxSink;
+use crate::mailbox::{mailbox, Control};
+use crate::service_task::{Registered, ServiceTask};
+use crate::start::{check_gateway_count, gateway_tokens, new_node, reactor_for, start_gateways};
+use crate::started_service::StartedService;
 use crate::stats::{Published, Stats};
-use crate::task::{token, MAX_GATEWAYS};
-use kad_proto::mio::Token;
 
-/// A Kademlia DHT node: a kad-core node run by a [`Reactor`] thread (one of its own unless
+/// A Kademlia DHT node: a kad-core node run by a [`Reactor`](crate::Reactor) thread (one of its own unless
 /// [`Builder::reactor`](crate::Builder::reactor) shares one), reached over the registered
 /// gateways.
 ///
@@ -57,23 +55,7 @@ pub struct DHTService<H: Hasher> {
     settings: Settings,
     /// Registered, not yet started.
     gateways: Mutex<Vec<Box<dyn Gateway<H::Key>>>>,
-    running: Option<Running<H::Key>>,
-}
-
-/// A started service.
-struct Running<K> {
-    mailbox: Mailbox<K>,
-    /// Until `stop`: what tells that the service is down, and the reactor it runs on (the
-    /// last clone of a service's own reactor joins its thread when dropped).
-    lifetime: Mutex<Option<(Receiver<()>, Reactor)>>,
-    /// The reactor thread that runs the service.
-    thread: ThreadId,
-    stopped: AtomicBool,
-    published: Arc<Published>,
-    gateway_stats: Vec<Arc<GatewayStats>>,
-    local_addrs: Vec<Multiaddr>,
-    id: K,
-    max_value_size: usize,
+    started: Option<StartedService<H::Key>>,
 }
 
 impl DHTService<Sha1Hasher> {
@@ -119,7 +101,7 @@ impl<H: Hasher> DHTService<H> {
             hasher,
             settings,
             gateways: Mutex::new(Vec::new()),
-            running: None,
+            started: None,
         }
     }
 
@@ -128,7 +110,7 @@ impl<H: Hasher> DHTService<H> {
     /// each message goes out through the first that can reach its address. A gateway
     /// registered after `start` is not used.
     pub fn register_gateway<G: Gateway<H::Key>>(&mut self, gateway: G) -> &mut Self {
-        if self.running.is_none() {
+        if self.started.is_none() {
             self.gateways
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -148,14 +130,10 @@ impl<H: Hasher> DHTService<H> {
     /// thread is gone (it ended after a bug of its own), start fails with
     /// [`Error::Stopped`] and the gateways are dropped with the node.
     pub fn start(&mut self) -> Result<(), Error> {
-        if let Some(running) = &self.running {
-            return Err(if running.stopped.load(Ordering::Acquire) {
-                Error::Stopped
-            } else {
-                Error::AlreadyStarted
-            });
-        }
+        self.check_startable()?;
         let config = self.settings.config.clone()?;
+        let max_value_size = config.max_value_size;
+        let settings = &self.settings;
         let gateways = self
             .gateways
             .get_mut()
@@ -163,99 +141,31 @@ impl<H: Hasher> DHTService<H> {
         if gateways.is_empty() {
             return Err(Error::NoGateway);
         }
-        let max_value_size = config.max_value_size;
-        let seed = self
-            .settings
-            .seed
-            .unwrap_or_else(|| SmallRng::from_os_rng().random());
-        let node: Node<Multiaddr, H::Key> = Node::with_random_id(config, seed, Instant::now())?;
+        let node = new_node(settings, config)?;
         let id = *node.id();
-        if gateways.len() > MAX_GATEWAYS {
-            return Err(Error::Gateway(GatewayError::other(format!(
-                "{} gateways registered, at most {MAX_GATEWAYS} allowed",
-                gateways.len()
-            ))));
-        }
-        let reactor = match &self.settings.reactor {
-            Some(shared) => shared.clone(),
-            None => Reactor::private(format!("kad {}", id.to_string().get(..8).unwrap_or("node")))?,
-        };
+        check_gateway_count(gateways.len())?;
+        let reactor = reactor_for(settings, &id)?;
         let (worker, slot) = reactor.assign();
-        let tokens: Option<Vec<Token>> = (0..gateways.len())
-            .map(|index| token(slot, index))
-            .collect();
-        let Some(tokens) = tokens else {
-            return Err(Error::Gateway(GatewayError::other(
-                "no poll token left for another service in this process",
-            )));
-        };
+        let tokens = gateway_tokens(slot, gateways.len())?;
         let (mailbox, inbox) = mailbox(slot, Arc::clone(&worker.doorbell));
-        let queued = Arc::new(AtomicUsize::new(0));
-        let mut gateway_stats = Vec::with_capacity(gateways.len());
-        let mut polled = Vec::with_capacity(gateways.len());
-        let sink = Sink {
-            mailbox: mailbox.clone(),
-            queued: Arc::clone(&queued),
-            capacity: self.settings.inbound_queue,
-        };
-        for (index, (gateway, token)) in gateways.iter_mut().zip(tokens).enumerate() {
-            let stats = Arc::new(GatewayStats::new());
-            let inbound = sink.inbound(Arc::clone(&stats));
-            // A gateway that the reactor's poll can drive is read on the reactor thread.
-            let started = match gateway.as_polled() {
-                Some(gateway) => gateway
-                    .start_polled(&worker.registry, token, inbound)
-                    .map(|()| true),
-                None => gateway.start(inbound).map(|()| false),
-            };
-            match started {
-                Ok(is_polled) => polled.push(is_polled),
-                Err(error) => {
-                    for gateway in gateways.iter_mut().take(index) {
-                        gateway.shutdown();
-                    }
-                    return Err(Error::Gateway(error));
-                }
-            }
-            gateway_stats.push(stats);
-        }
-        let gateways: Vec<Registered<H::Key>> = mem::take(gateways)
-            .into_iter()
-            .zip(polled)
-            .map(|(gateway, polled)| Registered {
-                gateway,
-                polled,
-                // What arrived before the reactor took the service is read at its first run.
-                unread: polled,
-            })
-            .collect();
+        let sink = InboxSink::new(mailbox.clone(), settings.inbound_queue);
+        let (polled, gateway_stats) = start_gateways(gateways, worker, tokens, &sink)?;
+        let gateways = Registered::all(mem::take(gateways), polled);
         let local_addrs = gateways
             .iter()
             .flat_map(|registered| registered.gateway.local_addrs())
             .collect();
         let published = Arc::new(Published::default());
         let (down, is_down) = mpsc::channel();
-        let manager = Manager {
-            slot,
-            node,
-            gateways,
-            inbox,
-            queued,
-            published: Arc::clone(&published),
-            replies: HashMap::new(),
-            bootstraps: HashMap::new(),
-            deferred: VecDeque::new(),
-            backlog: false,
-            _down: down,
-        };
-        // If the reactor thread is gone, the manager (and its gateways, which stop their
+        let task = ServiceTask::new(node, gateways, inbox, sink.queued(), &published, down);
+        // If the reactor thread is gone, the task (and its gateways, which stop their
         // threads when dropped) goes with the failed control.
         worker
             .doorbell
-            .send(Control::Add(slot, Box::new(manager)))
+            .send(Control::Add(slot, Box::new(task)))
             .map_err(|_| Error::Stopped)?;
         let thread = worker.thread_id;
-        self.running = Some(Running {
+        self.started = Some(StartedService {
             mailbox,
             lifetime: Mutex::new(Some((is_down, reactor))),
             thread,
@@ -269,9 +179,18 @@ impl<H: Hasher> DHTService<H> {
         Ok(())
     }
 
+    /// Fails if the service was started already.
+    fn check_startable(&self) -> Result<(), Error> {
+        match &self.started {
+            Some(started) if started.stopped.load(Ordering::Acquire) => Err(Error::Stopped),
+            Some(_) => Err(Error::AlreadyStarted),
+            None => Ok(()),
+        }
+    }
+
     /// The running service, or why there is none.
-    fn live(&self) -> Result<&Running<H::Key>, Error> {
-        match &self.running {
+    fn live(&self) -> Result<&StartedService<H::Key>, Error> {
+        match &self.started {
             None => Err(Error::NotStarted),
             Some(running)
                 if running.stopped.load(Ordering::Acquire)
@@ -407,7 +326,7 @@ impl<H: Hasher> DHTService<H> {
 
     /// A snapshot of the routing table, records and traffic; all zero if never started.
     pub fn stats(&self) -> Stats {
-        match &self.running {
+        match &self.started {
             Some(running) => running.published.snapshot(&running.gateway_stats),
             None => Stats::default(),
         }
@@ -419,7 +338,7 @@ impl<H: Hasher> DHTService<H> {
     /// service return at once. Calling it again, or on a service never started, does nothing.
     /// Also done on drop.
     pub fn stop(&self) {
-        let Some(running) = &self.running else {
+        let Some(running) = &self.started else {
             return;
         };
         // Held until the service is down, so that a concurrent `stop` returns only then too.
@@ -433,48 +352,12 @@ impl<H: Hasher> DHTService<H> {
             // waiting would never end: the service goes down once the current run is over.
             let wait = thread::current().id() != running.thread;
             if running.mailbox.send(Input::Stop).is_ok() && wait {
-                // Returns once the manager is dropped: after its gateways are shut down, or
+                // Returns once the task is dropped: after its gateways are shut down, or
                 // when its reactor thread ends any other way.
                 let _ = is_down.recv();
             }
             drop(reactor);
         }
-    }
-}
-
-impl<K> Running<K> {
-    fn send(&self, command: Command<K>) -> Result<(), Error> {
-        self.mailbox
-            .send(Input::Command(command))
-            .map_err(|_| Error::Stopped)
-    }
-}
-
-/// What the gateways' [`Inbound`]s deliver to: a bounded share of the service's inbox.
-struct Sink<K> {
-    mailbox: Mailbox<K>,
-    queued: Arc<AtomicUsize>,
-    capacity: usize,
-}
-
-impl<K: kad_core::KeyType> Sink<K> {
-    /// The handle for one gateway, counting in `stats`.
-    fn inbound(&self, stats: Arc<GatewayStats>) -> Inbound<K> {
-        let mailbox = self.mailbox.clone();
-        let queued = Arc::clone(&self.queued);
-        let capacity = self.capacity;
-        Inbound::with_stats(stats, move |from, message| {
-            if queued.fetch_add(1, Ordering::Relaxed) >= capacity {
-                queued.fetch_sub(1, Ordering::Relaxed);
-                return Err(DeliverError::QueueFull);
-            }
-            mailbox
-                .deliver(Input::Message { from, message })
-                .map_err(|_| {
-                    queued.fetch_sub(1, Ordering::Relaxed);
-                    DeliverError::Closed
-                })
-        })
     }
 }
 

@@ -71,7 +71,7 @@ impl Dropped {
 /// What the reactor thread publishes for readers on other threads.
 #[derive(Debug, Default)]
 pub(crate) struct Published {
-    /// Set when the service's manager is gone.
+    /// Set when the service's task is gone.
     pub(crate) down: AtomicBool,
     pub(crate) peers: AtomicUsize,
     pub(crate) unreachable: AtomicU64,

@@ -1,82 +1,10 @@
-//! What a reactor thread runs: one service (its node and gateways) as a [`Task`], a trait
-//! object, so that one reactor hosts services of any key size; how poll tokens name a
-//! service's gateways; and which service, if any, the current thread is reading sockets for.
+//! [`Task`]: what a reactor thread runs. Each hosted service is one task, a trait object,
+//! so that one reactor hosts services of any key size; a run of a task answers with a
+//! [`Turn`], what it asks of the thread next.
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use kad_proto::mio::{Registry, Token};
-
-/// Gateways one service may register: the low bits of a token name the gateway.
-pub(crate) const MAX_GATEWAYS: usize = 256;
-
-/// The number of a service, unique in the process: tokens and inboxes are never reused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct Slot(u64);
-
-/// The next slot number of the process.
-static NEXT_SLOT: AtomicU64 = AtomicU64::new(0);
-
-impl Slot {
-    /// A slot no other service of the process has had.
-    pub(crate) fn next() -> Slot {
-        Slot(NEXT_SLOT.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
-/// The poll token of gateway `gateway` (below [`MAX_GATEWAYS`]) of the service in `slot`;
-/// `None` if the slot number is too large for a token (after 2^24 services on a 32-bit
-/// system) or the gateway number too large.
-pub(crate) fn token(slot: Slot, gateway: usize) -> Option<Token> {
-    if gateway >= MAX_GATEWAYS {
-        return None;
-    }
-    let token = usize::try_from(slot.0)
-        .ok()?
-        .checked_mul(MAX_GATEWAYS)?
-        .checked_add(gateway)?;
-    // The largest token is the reactor's doorbell.
-    (token < usize::MAX - MAX_GATEWAYS).then_some(Token(token))
-}
-
-/// The service and gateway a token names.
-pub(crate) fn untoken(token: Token) -> (Slot, usize) {
-    (
-        Slot((token.0 / MAX_GATEWAYS) as u64),
-        token.0 % MAX_GATEWAYS,
-    )
-}
-
-thread_local! {
-    /// The service whose polled gateways this thread is reading, while it does.
-    static RECEIVING: Cell<Option<Slot>> = const { Cell::new(None) };
-}
-
-/// Marks the current thread as reading the sockets of the service in `slot` until dropped.
-pub(crate) struct Receiving {
-    previous: Option<Slot>,
-}
-
-impl Receiving {
-    pub(crate) fn enter(slot: Slot) -> Self {
-        Receiving {
-            previous: RECEIVING.with(|receiving| receiving.replace(Some(slot))),
-        }
-    }
-
-    /// Whether the current thread is reading the sockets of the service in `slot`: a message
-    /// it delivers to that service is then read before the service's run ends.
-    pub(crate) fn is(slot: Slot) -> bool {
-        RECEIVING.with(|receiving| receiving.get() == Some(slot))
-    }
-}
-
-impl Drop for Receiving {
-    fn drop(&mut self) {
-        RECEIVING.with(|receiving| receiving.set(self.previous));
-    }
-}
+use kad_proto::mio::Registry;
 
 /// What a run of a task asks of its reactor thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,41 +28,4 @@ pub(crate) trait Task: Send {
 
     /// Shuts the gateways down and releases callers still waiting.
     fn shutdown(&mut self);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_name_slot_and_gateway() {
-        for (slot, gateway) in [(0, 0), (0, 255), (1, 0), (12_345, 7)] {
-            let token = token(Slot(slot), gateway).unwrap();
-            assert_eq!(untoken(token), (Slot(slot), gateway));
-        }
-        assert_eq!(token(Slot(1), MAX_GATEWAYS), None);
-        assert_eq!(token(Slot(u64::MAX), 0), None);
-        // No token is the doorbell's.
-        let last = (usize::MAX / MAX_GATEWAYS - 1) as u64;
-        assert_eq!(token(Slot(last), 255), None);
-    }
-
-    #[test]
-    fn receiving_is_per_thread_and_nested() {
-        let (a, b) = (Slot::next(), Slot::next());
-        assert!(!Receiving::is(a));
-        {
-            let _outer = Receiving::enter(a);
-            assert!(Receiving::is(a));
-            {
-                let _inner = Receiving::enter(b);
-                assert!(Receiving::is(b) && !Receiving::is(a));
-            }
-            assert!(Receiving::is(a));
-            std::thread::spawn(move || assert!(!Receiving::is(a)))
-                .join()
-                .unwrap();
-        }
-        assert!(!Receiving::is(a));
-    }
 }

@@ -1,5 +1,6 @@
 //! Threaded mode: a mio event loop, on a thread of its own, that drives the gateway's
-//! [`Socket`] and stops when woken with the stop flag set.
+//! [`Socket`], delivers what it reads to the runtime's inbound handle, and stops when woken
+//! with the stop flag set.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use mio::{Events, Poll, Token, Waker};
 
-use crate::socket::Socket;
+use crate::socket::{Deliver, Socket};
 
 /// The socket's token in the loop's poll.
 pub(crate) const SOCKET: Token = Token(0);
@@ -40,14 +41,16 @@ impl Shared {
 pub(crate) struct EventLoop {
     poll: Poll,
     socket: Socket,
+    deliver: Deliver,
     shared: Arc<Shared>,
 }
 
 impl EventLoop {
-    /// A poll for the socket that `register` registers under [`SOCKET`], and the shared
-    /// state.
+    /// A poll for the socket that `register` registers under [`SOCKET`], whose datagrams go
+    /// to `deliver`, and the shared state.
     pub(crate) fn new(
         register: impl FnOnce(&Poll) -> io::Result<Socket>,
+        deliver: Deliver,
     ) -> io::Result<(Self, Arc<Shared>)> {
         let poll = Poll::new()?;
         let socket = register(&poll)?;
@@ -59,6 +62,7 @@ impl EventLoop {
         let event_loop = EventLoop {
             poll,
             socket,
+            deliver,
             shared: Arc::clone(&shared),
         };
         Ok((event_loop, shared))
@@ -86,7 +90,7 @@ impl EventLoop {
                 self.socket.flush(self.poll.registry());
             }
             if read {
-                unread = self.socket.receive();
+                unread = self.socket.receive(&mut self.deliver);
             }
         }
         self.socket.close();

@@ -9,8 +9,9 @@ use std::thread::{self, JoinHandle};
 use kad_core::KeyType;
 use kad_proto::mio::{Registry, Token};
 use kad_proto::{
-    encode_into, fit_contacts, EncodeError, Gateway, GatewayError, GatewayStats, Inbound,
-    Multiaddr, PolledGateway, SendError, WireMessage, MAX_DATAGRAM_SIZE,
+    decode, encode_into, fit_contacts, DeliverError, EncodeError, Gateway, GatewayError,
+    GatewayStats, Inbound, MessageSink, Multiaddr, PolledGateway, SendError, WireMessage,
+    MAX_DATAGRAM_SIZE,
 };
 use socket2::SockRef;
 
@@ -46,22 +47,22 @@ pub struct UdpGateway {
     send_queue: usize,
     recv_buffer: usize,
     drops: DropCounters,
-    running: Option<Running>,
+    started: Option<StartedGateway>,
 }
 
 /// A started gateway.
-struct Running {
+struct StartedGateway {
     local: SocketAddr,
     local_multiaddr: Multiaddr,
     /// A clone of the receiving socket, for sending from the caller's thread.
     socket: UdpSocket,
     queue: Arc<SendQueue>,
     stats: Arc<GatewayStats>,
-    receiving: Receiving,
+    reader: Reader,
 }
 
-/// Who reads the socket.
-enum Receiving {
+/// Who reads the socket of a started gateway.
+enum Reader {
     /// An event loop on a thread of its own ([`Gateway::start`]).
     Threaded {
         shared: Arc<Shared>,
@@ -97,7 +98,7 @@ impl UdpGateway {
             send_queue: DEFAULT_SEND_QUEUE,
             recv_buffer: DEFAULT_RECV_BUFFER,
             drops: DropCounters::default(),
-            running: None,
+            started: None,
         }
     }
 
@@ -133,13 +134,13 @@ impl UdpGateway {
 
     /// The address the gateway is bound to, once started.
     pub fn local_socket_addr(&self) -> Option<SocketAddr> {
-        self.running.as_ref().map(|r| r.local)
+        self.started.as_ref().map(|r| r.local)
     }
 
     /// Whether the gateway sends to IPv4 addresses (else IPv6); `None` if its listen address
     /// is malformed.
     fn is_v4(&self) -> Option<bool> {
-        match (&self.running, &self.listen) {
+        match (&self.started, &self.listen) {
             (Some(running), _) => Some(running.local.is_ipv4()),
             (None, Ok(listen)) => Some(listen.is_ipv4()),
             (None, Err(_)) => None,
@@ -148,7 +149,7 @@ impl UdpGateway {
 
     /// Binds the socket (non-blocking): the first half of both ways of starting.
     fn bind_socket(&self) -> Result<(UdpSocket, Bound), GatewayError> {
-        if self.running.is_some() {
+        if self.started.is_some() {
             return Err(GatewayError::AlreadyStarted);
         }
         let listen = self
@@ -180,14 +181,10 @@ impl UdpGateway {
         inbound: &Inbound<K>,
         queue: &Arc<SendQueue>,
     ) -> io::Result<Socket> {
-        let delivering = inbound.clone();
-        let deliver: Deliver =
-            Box::new(move |from, datagram| delivering.deliver_datagram(from, datagram));
         Socket::register(
             socket,
             registry,
             token,
-            deliver,
             Arc::clone(queue),
             Arc::clone(inbound.stats()),
             self.drops.clone(),
@@ -195,20 +192,20 @@ impl UdpGateway {
     }
 
     /// Records the gateway as started.
-    fn run<K: KeyType>(
+    fn record_started<K: KeyType>(
         &mut self,
         bound: Bound,
         inbound: &Inbound<K>,
         queue: Arc<SendQueue>,
-        receiving: Receiving,
+        reader: Reader,
     ) {
-        self.running = Some(Running {
+        self.started = Some(StartedGateway {
             local: bound.local,
             local_multiaddr: socket_to_multiaddr(bound.local),
             socket: bound.sender,
             queue,
             stats: Arc::clone(inbound.stats()),
-            receiving,
+            reader,
         });
     }
 }
@@ -224,7 +221,7 @@ impl fmt::Debug for UdpGateway {
     }
 }
 
-impl Running {
+impl StartedGateway {
     /// Sends at once if nothing is queued and the socket takes it, else queues it.
     fn transmit(&self, to: SocketAddr, datagram: &[u8]) -> Result<(), SendError> {
         if self.queue.is_empty() {
@@ -244,7 +241,7 @@ impl Running {
             Ok(was_empty) => {
                 // A polled gateway is flushed by its caller after every round of sends; a
                 // threaded one's loop is told.
-                if let (true, Receiving::Threaded { shared, .. }) = (was_empty, &self.receiving) {
+                if let (true, Reader::Threaded { shared, .. }) = (was_empty, &self.reader) {
                     shared.wake();
                 }
                 Ok(())
@@ -257,15 +254,15 @@ impl Running {
     }
 
     fn stop(&mut self) {
-        match &mut self.receiving {
-            Receiving::Threaded { shared, thread } => {
+        match &mut self.reader {
+            Reader::Threaded { shared, thread } => {
                 shared.request_stop();
                 if let Some(thread) = thread.take() {
                     // A panic of the event loop thread has nothing left to clean up.
                     let _ = thread.join();
                 }
             }
-            Receiving::Polled(socket) => socket.close(),
+            Reader::Polled(socket) => socket.close(),
         }
     }
 }
@@ -283,31 +280,35 @@ impl<K: KeyType> Gateway<K> for UdpGateway {
         let queue = Arc::new(SendQueue::new(self.send_queue));
         let local = bound.local;
         let with_addr = |e: io::Error| io::Error::new(e.kind(), format!("UDP {local}: {e}"));
-        let (event_loop, shared) = EventLoop::new(|poll| {
-            self.receiving_side(socket, poll.registry(), SOCKET, &inbound, &queue)
-        })
+        let delivering = inbound.clone();
+        let deliver: Deliver =
+            Box::new(move |from, datagram| delivering.deliver_datagram(from, datagram));
+        let (event_loop, shared) = EventLoop::new(
+            |poll| self.receiving_side(socket, poll.registry(), SOCKET, &inbound, &queue),
+            deliver,
+        )
         .map_err(with_addr)?;
         let thread = thread::Builder::new()
             .name(format!("kad-udp {local}"))
             .spawn(move || event_loop.run())
             .map_err(with_addr)?;
-        let receiving = Receiving::Threaded {
+        let reader = Reader::Threaded {
             shared,
             thread: Some(thread),
         };
-        self.run(bound, &inbound, queue, receiving);
+        self.record_started(bound, &inbound, queue, reader);
         Ok(())
     }
 
     fn local_addrs(&self) -> Vec<Multiaddr> {
-        self.running
+        self.started
             .iter()
             .map(|r| r.local_multiaddr.clone())
             .collect()
     }
 
     fn send(&self, to: &Multiaddr, mut message: WireMessage<K>) -> Result<(), SendError> {
-        let running = self.running.as_ref().ok_or(SendError::NotRunning)?;
+        let running = self.started.as_ref().ok_or(SendError::NotRunning)?;
         let dest = multiaddr_to_socket(to)
             .filter(|dest| dest.is_ipv4() == running.local.is_ipv4())
             .ok_or(SendError::Unreachable)?;
@@ -329,7 +330,7 @@ impl<K: KeyType> Gateway<K> for UdpGateway {
     }
 
     fn shutdown(&mut self) {
-        if let Some(mut running) = self.running.take() {
+        if let Some(mut running) = self.started.take() {
             running.stop();
         }
     }
@@ -351,25 +352,40 @@ impl<K: KeyType> PolledGateway<K> for UdpGateway {
         let socket = self
             .receiving_side(socket, registry, token, &inbound, &queue)
             .map_err(|e| io::Error::new(e.kind(), format!("UDP {}: {e}", bound.local)))?;
-        self.run(bound, &inbound, queue, Receiving::Polled(socket));
+        self.record_started(bound, &inbound, queue, Reader::Polled(socket));
         Ok(())
     }
 
-    fn receive(&mut self) -> bool {
-        match &mut self.running {
-            Some(Running {
-                receiving: Receiving::Polled(socket),
-                ..
-            }) => socket.receive(),
-            _ => false,
-        }
+    fn receive(&mut self, sink: &mut MessageSink<'_, K>) -> bool {
+        let Some(StartedGateway {
+            reader: Reader::Polled(socket),
+            stats,
+            ..
+        }) = &mut self.started
+        else {
+            return false;
+        };
+        socket.receive(|from, datagram| {
+            stats.record_received(datagram.len());
+            match decode(datagram) {
+                Ok(message) => {
+                    stats.record_delivered();
+                    sink(from, message);
+                    Ok(())
+                }
+                Err(error) => {
+                    stats.record_dropped_malformed();
+                    Err(DeliverError::Malformed(error))
+                }
+            }
+        })
     }
 
     fn flush(&mut self, registry: &Registry) {
-        if let Some(Running {
-            receiving: Receiving::Polled(socket),
+        if let Some(StartedGateway {
+            reader: Reader::Polled(socket),
             ..
-        }) = &mut self.running
+        }) = &mut self.started
         {
             socket.flush(registry);
         }
@@ -378,7 +394,7 @@ impl<K: KeyType> PolledGateway<K> for UdpGateway {
 
 impl Drop for UdpGateway {
     fn drop(&mut self) {
-        if let Some(mut running) = self.running.take() {
+        if let Some(mut running) = self.started.take() {
             running.stop();
         }
     }

@@ -4,7 +4,9 @@
 //! [`Gateway`](kad_proto::Gateway) over one UDP socket, IPv4 or IPv6.
 //!
 //! - Receiving reads the socket in batches into one reused buffer, decodes each datagram with
-//!   kad-proto and hands the message to the runtime. A datagram that does not decode (random
+//!   kad-proto and hands the message to the runtime: to its
+//!   [`Inbound`](kad_proto::Inbound) in threaded mode, to the function given to
+//!   [`PolledGateway::receive`](kad_proto::PolledGateway::receive) in polled mode. A datagram that does not decode (random
 //!   bytes, another protocol, another version of the format, over
 //!   [`MAX_DATAGRAM_SIZE`](kad_proto::MAX_DATAGRAM_SIZE)) is counted and dropped.
 //! - It runs in one of two modes. Started with [`Gateway::start`](kad_proto::Gateway::start),
@@ -38,7 +40,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 mod addr;
 mod drops;

@@ -1,7 +1,8 @@
 //! A UDP gateway's socket as an event loop sees it: read in bounded batches into one reused
 //! buffer, each datagram handed on with its source as a multiaddr, and the send queue drained
 //! into it when it becomes writable again. The same code runs on the gateway's own thread
-//! (threaded mode) and on the caller's event loop (polled mode).
+//! (threaded mode) and on the caller's event loop (polled mode); only what is done with a
+//! datagram differs.
 
 use std::collections::HashMap;
 use std::io;
@@ -24,14 +25,14 @@ pub(crate) const READ_BATCH: usize = 256;
 /// allocation; the cache is emptied when it grows past this.
 const ADDR_CACHE: usize = 4096;
 
-/// Where a received datagram goes: decoded and delivered to the runtime.
+/// What threaded mode does with a received datagram: decode it and deliver it to the
+/// runtime's [`Inbound`](kad_proto::Inbound).
 pub(crate) type Deliver = Box<dyn FnMut(Multiaddr, &[u8]) -> Result<(), DeliverError> + Send>;
 
 /// The receiving side of a started gateway, registered with one poll.
 pub(crate) struct Socket {
     socket: UdpSocket,
     token: Token,
-    deliver: Deliver,
     queue: Arc<SendQueue>,
     stats: Arc<GatewayStats>,
     drops: DropCounters,
@@ -49,7 +50,6 @@ impl Socket {
         socket: std::net::UdpSocket,
         registry: &Registry,
         token: Token,
-        deliver: Deliver,
         queue: Arc<SendQueue>,
         stats: Arc<GatewayStats>,
         drops: DropCounters,
@@ -59,7 +59,6 @@ impl Socket {
         Ok(Socket {
             socket,
             token,
-            deliver,
             queue,
             stats,
             drops,
@@ -71,15 +70,18 @@ impl Socket {
         })
     }
 
-    /// Reads up to [`READ_BATCH`] datagrams and delivers them; returns whether the batch was
-    /// full, so that more may be waiting.
-    pub(crate) fn receive(&mut self) -> bool {
+    /// Reads up to [`READ_BATCH`] datagrams and hands each to `deliver`; returns whether the
+    /// batch was full, so that more may be waiting.
+    pub(crate) fn receive(
+        &mut self,
+        mut deliver: impl FnMut(Multiaddr, &[u8]) -> Result<(), DeliverError>,
+    ) -> bool {
         for _ in 0..READ_BATCH {
             match self.socket.recv_from(&mut self.buf) {
                 Ok((len, from)) => {
                     let from = multiaddr_of(&mut self.addrs, from);
                     let datagram = self.buf.get(..len).unwrap_or(&[]);
-                    match (self.deliver)(from, datagram) {
+                    match deliver(from, datagram) {
                         // Counted in the gateway's stats (and by reason here); a bad datagram
                         // never stops the loop.
                         Err(DeliverError::Malformed(error)) => self.drops.record(&error),

@@ -1,8 +1,9 @@
-//! [`Manager`]: one service as its reactor thread runs it. It owns the kad-core node and the
-//! gateways; each run reads the sockets that the poll reported readable, handles the inputs
-//! waiting in the service's inbox (commands, messages of threaded gateways, the order to
-//! stop) and the node's expired timers as one batch, then sends the node's transmits
-//! straight out through the gateways' non-blocking `send` and answers finished queries.
+//! [`ServiceTask`]: one service as its reactor thread runs it. It owns the kad-core node and
+//! the gateways; each run reads the polled gateways that the poll reported readable, handing
+//! their messages straight to the node, handles the inputs waiting in the service's inbox
+//! (commands, messages of threaded gateways, the order to stop) and the node's expired
+//! timers as one batch, then sends the node's transmits straight out through the gateways'
+//! non-blocking `send` and answers finished queries.
 
 use std::collections::{HashMap, VecDeque};
 use std::mem;
@@ -19,7 +20,7 @@ use crate::command::{Command, Input, Reply};
 use crate::error::Error;
 use crate::mailbox::Inbox;
 use crate::stats::Published;
-use crate::task::{Receiving, Slot, Task, Turn};
+use crate::task::{Task, Turn};
 
 /// Inputs handled in one run before the node's outputs are drained: bounds the delay that
 /// a burst of traffic adds to timers and answers, and what one service takes of its thread
@@ -29,7 +30,7 @@ const BATCH: usize = 256;
 /// Times a bootstrap is tried when it reaches nobody, before the node stays alone.
 const BOOTSTRAP_ATTEMPTS: u32 = 3;
 
-/// A registered gateway, as the manager drives it.
+/// A registered gateway, as the service's task drives it.
 pub(crate) struct Registered<K: KeyType> {
     pub(crate) gateway: Box<dyn Gateway<K>>,
     /// Whether it was started on the reactor's poll (else it runs threads of its own).
@@ -40,6 +41,20 @@ pub(crate) struct Registered<K: KeyType> {
 }
 
 impl<K: KeyType> Registered<K> {
+    /// The started `gateways`, each polled or not as `polled` says.
+    pub(crate) fn all(gateways: Vec<Box<dyn Gateway<K>>>, polled: Vec<bool>) -> Vec<Self> {
+        gateways
+            .into_iter()
+            .zip(polled)
+            .map(|(gateway, polled)| Registered {
+                gateway,
+                polled,
+                // What arrived before the reactor took the service is read at its first run.
+                unread: polled,
+            })
+            .collect()
+    }
+
     /// The gateway's event-driven side, if it was started on the reactor's poll.
     fn polled(&mut self) -> Option<&mut dyn PolledGateway<K>> {
         if self.polled {
@@ -51,31 +66,33 @@ impl<K: KeyType> Registered<K> {
 }
 
 /// The state of one running service, owned by its reactor thread.
-pub(crate) struct Manager<K: KeyType> {
-    /// The service's number, for the gateways' deliveries.
-    pub(crate) slot: Slot,
-    pub(crate) node: Node<Multiaddr, K>,
-    pub(crate) gateways: Vec<Registered<K>>,
-    pub(crate) inbox: Inbox<K>,
-    /// Gateway messages in the inbox, shared with the gateways' sinks to bound the queue.
-    pub(crate) queued: Arc<AtomicUsize>,
-    pub(crate) published: Arc<Published>,
-    pub(crate) replies: HashMap<QueryId, Reply>,
+pub(crate) struct ServiceTask<K: KeyType> {
+    node: Node<Multiaddr, K>,
+    gateways: Vec<Registered<K>>,
+    inbox: Inbox<K>,
+    /// Messages of threaded gateways in the inbox, shared with their sinks to bound the
+    /// queue.
+    queued: Arc<AtomicUsize>,
+    /// Messages read from the polled gateways in this run, before the node takes them; kept
+    /// for its capacity.
+    arrived: Vec<(Multiaddr, WireMessage<K>)>,
+    published: Arc<Published>,
+    replies: HashMap<QueryId, Reply>,
     /// Bootstraps running, with their seeds and how many times they were tried.
-    pub(crate) bootstraps: HashMap<QueryId, (Vec<Multiaddr>, u32)>,
+    bootstraps: HashMap<QueryId, (Vec<Multiaddr>, u32)>,
     /// Saves and queries given while the node knew no contact but was bootstrapping: they
     /// run once the first contact answers (or the bootstrap ends), so that `connect` then
     /// `save` stores the value on the network and not only here.
-    pub(crate) deferred: VecDeque<Command<K>>,
+    deferred: VecDeque<Command<K>>,
     /// Whether the last run left inputs in the inbox: the sockets are not read until they
     /// are handled, so that an overloaded service leaves datagrams in the kernel's buffer
     /// rather than reading them only to drop them.
-    pub(crate) backlog: bool,
-    /// Dropped with the manager: tells `stop` that the service is down.
-    pub(crate) _down: Sender<()>,
+    backlog: bool,
+    /// Dropped with the task: tells `stop` that the service is down.
+    _down: Sender<()>,
 }
 
-impl<K: KeyType> Task for Manager<K> {
+impl<K: KeyType> Task for ServiceTask<K> {
     fn ready(&mut self, gateway: usize, readable: bool, writable: bool, registry: &Registry) {
         let Some(registered) = self.gateways.get_mut(gateway) else {
             return;
@@ -91,30 +108,20 @@ impl<K: KeyType> Task for Manager<K> {
     fn run(&mut self, now: Instant, registry: &Registry) -> Turn {
         self.inbox.answer_bell();
         if !self.backlog {
-            // What the gateways deliver now is read below, in this run: no need to ring.
-            let _receiving = Receiving::enter(self.slot);
-            for registered in &mut self.gateways {
-                if registered.unread {
-                    registered.unread = registered.polled().is_some_and(|g| g.receive());
-                }
-            }
+            self.receive_polled(now);
         }
         let Some(backlog) = self.take_inputs(now) else {
             return Turn::Done;
         };
         self.backlog = backlog;
-        if self
-            .node
-            .poll_timeout()
-            .is_some_and(|deadline| deadline <= now)
-        {
+        if self.next_deadline().is_some_and(|deadline| deadline <= now) {
             self.node.handle_timeout(now);
         }
         self.flush(now, registry);
         if backlog || self.gateways.iter().any(|registered| registered.unread) {
             Turn::Again
         } else {
-            Turn::Wait(self.node.poll_timeout())
+            Turn::Wait(self.next_deadline())
         }
     }
 
@@ -129,7 +136,32 @@ impl<K: KeyType> Task for Manager<K> {
     }
 }
 
-impl<K: KeyType> Manager<K> {
+impl<K: KeyType> ServiceTask<K> {
+    /// The task of a service whose node is `node`, reading `inbox` (where `queued` counts
+    /// the gateways' messages), publishing to `published`; `down` is dropped with it.
+    pub(crate) fn new(
+        node: Node<Multiaddr, K>,
+        gateways: Vec<Registered<K>>,
+        inbox: Inbox<K>,
+        queued: Arc<AtomicUsize>,
+        published: &Arc<Published>,
+        down: Sender<()>,
+    ) -> Self {
+        ServiceTask {
+            node,
+            gateways,
+            inbox,
+            queued,
+            arrived: Vec::new(),
+            published: Arc::clone(published),
+            replies: HashMap::new(),
+            bootstraps: HashMap::new(),
+            deferred: VecDeque::new(),
+            backlog: false,
+            _down: down,
+        }
+    }
+
     /// Handles up to [`BATCH`] waiting inputs; returns whether some are left, or `None` on
     /// [`Input::Stop`] (or once every mailbox is gone).
     fn take_inputs(&mut self, now: Instant) -> Option<bool> {
@@ -147,13 +179,37 @@ impl<K: KeyType> Manager<K> {
         Some(true)
     }
 
+    /// Reads the polled gateways that have datagrams waiting, and hands each message to the
+    /// node.
+    fn receive_polled(&mut self, now: Instant) {
+        // Collected first: filtering a message's contacts asks every gateway, the one being
+        // read included.
+        let mut arrived = mem::take(&mut self.arrived);
+        for registered in &mut self.gateways {
+            if registered.unread {
+                registered.unread = registered.polled().is_some_and(|gateway| {
+                    gateway.receive(&mut |from, message| arrived.push((from, message)))
+                });
+            }
+        }
+        for (from, message) in arrived.drain(..) {
+            self.handle_message(now, from, message);
+        }
+        self.arrived = arrived;
+    }
+
+    /// Hands a message a gateway received to the node.
+    fn handle_message(&mut self, now: Instant, from: Multiaddr, mut message: WireMessage<K>) {
+        self.keep_reachable(&mut message);
+        self.node.handle_message(now, from, message);
+    }
+
     /// Handles one input; returns false on [`Input::Stop`].
     fn handle(&mut self, now: Instant, input: Input<K>) -> bool {
         match input {
-            Input::Message { from, mut message } => {
+            Input::Message { from, message } => {
                 self.queued.fetch_sub(1, Ordering::Relaxed);
-                self.keep_reachable(&mut message);
-                self.node.handle_message(now, from, message);
+                self.handle_message(now, from, message);
             }
             Input::Command(command) => self.command(now, command),
             Input::Stop => return false,
@@ -209,7 +265,7 @@ impl<K: KeyType> Manager<K> {
 
     /// A bootstrap ended: if it reached nobody and the node still knows no one, its seed
     /// answer was probably lost; try again, up to [`BOOTSTRAP_ATTEMPTS`] times.
-    fn bootstrap_finished(&mut self, now: Instant, id: QueryId) {
+    fn retry_bootstrap(&mut self, now: Instant, id: QueryId) {
         let Some((seeds, attempt)) = self.bootstraps.remove(&id) else {
             return;
         };
@@ -233,9 +289,26 @@ impl<K: KeyType> Manager<K> {
         }
     }
 
-    /// Sends what the node has to send, answers finished queries, runs the commands that
-    /// waited for a contact if one is there, and publishes the stats.
+    /// When the node next needs [`Node::handle_timeout`].
+    fn next_deadline(&self) -> Option<Instant> {
+        self.node.poll_timeout()
+    }
+
+    /// Drains the node, sends on what it drained, flushes the polled gateways and publishes
+    /// the stats.
     fn flush(&mut self, now: Instant, registry: &Registry) {
+        self.drain_node(now);
+        for registered in &mut self.gateways {
+            if let Some(polled) = registered.polled() {
+                polled.flush(registry);
+            }
+        }
+        self.publish();
+    }
+
+    /// Sends what the node has to send, answers finished queries and runs the commands that
+    /// waited for a contact if one is there, until the node has nothing more.
+    fn drain_node(&mut self, now: Instant) {
         // Answering an event can start a query (a bootstrap tried again, a deferred
         // command), whose first requests go out in the same turn.
         loop {
@@ -247,7 +320,7 @@ impl<K: KeyType> Manager<K> {
             while let Some(event) = self.node.poll_event() {
                 busy = true;
                 if let Event::QueryFinished { id, result, .. } = event {
-                    self.bootstrap_finished(now, id);
+                    self.retry_bootstrap(now, id);
                     if let Some(reply) = self.replies.remove(&id) {
                         reply.send(result);
                     }
@@ -263,12 +336,6 @@ impl<K: KeyType> Manager<K> {
                 break;
             }
         }
-        for registered in &mut self.gateways {
-            if let Some(polled) = registered.polled() {
-                polled.flush(registry);
-            }
-        }
-        self.publish();
     }
 
     /// Hands a message to the first gateway that can reach its address. Gateways count their
@@ -295,7 +362,7 @@ impl<K: KeyType> Manager<K> {
     }
 }
 
-impl<K: KeyType> Drop for Manager<K> {
+impl<K: KeyType> Drop for ServiceTask<K> {
     /// However the service ends (stopped, or dropped by a reactor thread after a panic in
     /// it), its handle answers from now on as a stopped service does.
     fn drop(&mut self) {

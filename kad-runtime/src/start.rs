@@ -1,0 +1,95 @@
+//! The steps of [`DHTService::start`](crate::DHTService::start) that do not need the
+//! service itself: drawing the node, choosing its reactor, naming its gateways' poll tokens
+//! and starting the gateways.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use kad_core::{Config, KeyType, Node};
+use kad_proto::mio::Token;
+use kad_proto::{Gateway, GatewayError, GatewayStats, Multiaddr};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use crate::builder::Settings;
+use crate::error::Error;
+use crate::inbox_sink::InboxSink;
+use crate::reactor::{Reactor, ReactorHandle};
+use crate::slot::Slot;
+use crate::token::{token, MAX_GATEWAYS};
+
+/// The node, with an id drawn from the configured seed or from the system.
+pub(crate) fn new_node<K: KeyType>(
+    settings: &Settings,
+    config: Config,
+) -> Result<Node<Multiaddr, K>, Error> {
+    let seed = settings
+        .seed
+        .unwrap_or_else(|| SmallRng::from_os_rng().random());
+    Ok(Node::with_random_id(config, seed, Instant::now())?)
+}
+
+/// The shared reactor, or a new one for this service alone, named after its id.
+pub(crate) fn reactor_for<K: KeyType>(settings: &Settings, id: &K) -> Result<Reactor, Error> {
+    match &settings.reactor {
+        Some(shared) => Ok(shared.clone()),
+        None => Reactor::private(format!("kad {}", id.to_string().get(..8).unwrap_or("node"))),
+    }
+}
+
+/// Fails if a service has more gateways than a poll token can name.
+pub(crate) fn check_gateway_count(count: usize) -> Result<(), Error> {
+    if count > MAX_GATEWAYS {
+        return Err(Error::Gateway(GatewayError::other(format!(
+            "{count} gateways registered, at most {MAX_GATEWAYS} allowed"
+        ))));
+    }
+    Ok(())
+}
+
+/// The poll tokens of the `count` gateways of the service in `slot`.
+pub(crate) fn gateway_tokens(slot: Slot, count: usize) -> Result<Vec<Token>, Error> {
+    (0..count)
+        .map(|index| token(slot, index))
+        .collect::<Option<Vec<Token>>>()
+        .ok_or_else(|| {
+            Error::Gateway(GatewayError::other(
+                "no poll token left for another service in this process",
+            ))
+        })
+}
+
+/// Starts each gateway, on the reactor's poll if it can be polled and else on threads of
+/// its own, delivering to `sink`; returns whether each was polled, and its counters. On
+/// failure, the gateways started so far are shut down again.
+pub(crate) fn start_gateways<K: KeyType>(
+    gateways: &mut [Box<dyn Gateway<K>>],
+    worker: &ReactorHandle,
+    tokens: Vec<Token>,
+    sink: &InboxSink<K>,
+) -> Result<(Vec<bool>, Vec<Arc<GatewayStats>>), Error> {
+    let mut polled = Vec::with_capacity(gateways.len());
+    let mut gateway_stats = Vec::with_capacity(gateways.len());
+    for (index, (gateway, token)) in gateways.iter_mut().zip(tokens).enumerate() {
+        let stats = Arc::new(GatewayStats::new());
+        let inbound = sink.inbound(Arc::clone(&stats));
+        // A gateway that the reactor's poll can drive is read on the reactor thread.
+        let started = match gateway.as_polled() {
+            Some(gateway) => gateway
+                .start_polled(&worker.registry, token, inbound)
+                .map(|()| true),
+            None => gateway.start(inbound).map(|()| false),
+        };
+        match started {
+            Ok(is_polled) => polled.push(is_polled),
+            Err(error) => {
+                for gateway in gateways.iter_mut().take(index) {
+                    gateway.shutdown();
+                }
+                return Err(Error::Gateway(error));
+            }
+        }
+        gateway_stats.push(stats);
+    }
+    Ok((polled, gateway_stats))
+}
