@@ -137,18 +137,24 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         }
     }
 
-    /// Whether a bootstrap is running or waiting to be tried again.
+    /// Whether a bootstrap attempt is asking the network now (one waiting to be tried again
+    /// does not count). A driver may hold back commands that need contacts while this is true
+    /// and the routing table is empty.
     pub fn is_bootstrapping(&self) -> bool {
         self.queries.iter().any(|(_, query)| {
             matches!(
                 query,
-                Query::BootstrapWait(_)
-                    | Query::Lookup {
-                        goal: Goal::Bootstrap(_),
-                        ..
-                    }
+                Query::Lookup {
+                    goal: Goal::Bootstrap(_),
+                    ..
+                }
             )
         })
+    }
+
+    /// Whether a bootstrap is running or waiting to be tried again.
+    fn bootstrap_outstanding(&self) -> bool {
+        self.bootstrap_retry_at.is_some() || self.is_bootstrapping()
     }
 
     /// Bootstraps again, without a report, if the routing table is empty, no bootstrap runs
@@ -157,7 +163,7 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         let wanted = self.config.rebootstrap_when_empty
             && self.routing.is_empty()
             && !self.last_seeds.is_empty()
-            && !self.is_bootstrapping();
+            && !self.bootstrap_outstanding();
         if wanted {
             let seeds = self.last_seeds.clone();
             // Refused only when max_queries are running; maintenance tries again.

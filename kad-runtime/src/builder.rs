@@ -128,6 +128,20 @@ impl<H: Hasher> Builder<H> {
         self
     }
 
+    /// How many times a bootstrap that reached nobody is tried in all (default 8), the wait
+    /// between attempts doubling from [`bootstrap_backoff`](Self::bootstrap_backoff).
+    pub fn bootstrap_attempts(mut self, attempts: u32) -> Self {
+        self.config = self.config.bootstrap_attempts(attempts);
+        self
+    }
+
+    /// The wait before a bootstrap that reached nobody is first tried again (default 1 s;
+    /// zero tries again as soon as the request times out).
+    pub fn bootstrap_backoff(mut self, backoff: Duration) -> Self {
+        self.config = self.config.bootstrap_backoff(backoff);
+        self
+    }
+
     /// Starts over from this kad-core configuration instead of the defaults, replacing the
     /// kad-core settings made so far: call it before them. The settings above then apply on
     /// top of it and derive as they do from the defaults (a shorter storage timeout shortens

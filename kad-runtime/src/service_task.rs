@@ -12,7 +12,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Instant;
 
-use kad_core::{Body, CommandError, Event, KeyType, Node, QueryId, Response, Transmit};
+use kad_core::{Body, Driver, Event, KeyType, Node, QueryId, Response, Transmit};
 use kad_proto::mio::Registry;
 use kad_proto::{Gateway, Multiaddr, PolledGateway, SendError, WireMessage};
 
@@ -26,9 +26,6 @@ use crate::task::{Task, Turn};
 /// a burst of traffic adds to timers and answers, and what one service takes of its thread
 /// before the others' turn.
 const BATCH: usize = 256;
-
-/// Times a bootstrap is tried when it reaches nobody, before the node stays alone.
-const BOOTSTRAP_ATTEMPTS: u32 = 3;
 
 /// A registered gateway, as the service's task drives it.
 pub(crate) struct Registered<K: KeyType> {
@@ -78,8 +75,6 @@ pub(crate) struct ServiceTask<K: KeyType> {
     arrived: Vec<(Multiaddr, WireMessage<K>)>,
     published: Arc<Published>,
     replies: HashMap<QueryId, Reply>,
-    /// Bootstraps running, with their seeds and how many times they were tried.
-    bootstraps: HashMap<QueryId, (Vec<Multiaddr>, u32)>,
     /// Saves and queries given while the node knew no contact but was bootstrapping: they
     /// run once the first contact answers (or the bootstrap ends), so that `connect` then
     /// `save` stores the value on the network and not only here.
@@ -114,14 +109,14 @@ impl<K: KeyType> Task for ServiceTask<K> {
             return Turn::Done;
         };
         self.backlog = backlog;
-        if self.next_deadline().is_some_and(|deadline| deadline <= now) {
+        if self.node.poll_timeout() <= now {
             self.node.handle_timeout(now);
         }
-        self.flush(now, registry);
+        let deadline = self.flush(now, registry);
         if backlog || self.gateways.iter().any(|registered| registered.unread) {
             Turn::Again
         } else {
-            Turn::Wait(self.next_deadline())
+            Turn::Wait(Some(deadline))
         }
     }
 
@@ -155,7 +150,6 @@ impl<K: KeyType> ServiceTask<K> {
             arrived: Vec::new(),
             published: Arc::clone(published),
             replies: HashMap::new(),
-            bootstraps: HashMap::new(),
             deferred: VecDeque::new(),
             backlog: false,
             _down: down,
@@ -217,9 +211,10 @@ impl<K: KeyType> ServiceTask<K> {
         true
     }
 
-    /// Whether a save or query now would find no contact to ask, though one is coming.
+    /// Whether a save or query now would find no contact to ask, though one may be coming:
+    /// a bootstrap attempt is out.
     fn waiting_for_contacts(&self) -> bool {
-        !self.bootstraps.is_empty() && self.node.routing_table().is_empty()
+        self.node.routing_table().is_empty() && self.node.is_bootstrapping()
     }
 
     fn command(&mut self, now: Instant, command: Command<K>) {
@@ -227,7 +222,11 @@ impl<K: KeyType> ServiceTask<K> {
             Command::Connect { seeds, ack } => {
                 let result = match seeds.iter().find(|seed| !self.reachable(seed)) {
                     Some(seed) => Err(Error::UnreachableAddress(seed.clone())),
-                    None => self.bootstrap(now, seeds, 1).map_err(Error::from),
+                    None => self
+                        .node
+                        .bootstrap(now, seeds)
+                        .map(drop)
+                        .map_err(Error::from),
                 };
                 let _ = ack.try_send(result);
             }
@@ -251,30 +250,6 @@ impl<K: KeyType> ServiceTask<K> {
         }
     }
 
-    /// Starts a bootstrap, remembering its seeds to try again should it find nobody.
-    fn bootstrap(
-        &mut self,
-        now: Instant,
-        seeds: Vec<Multiaddr>,
-        attempt: u32,
-    ) -> Result<(), CommandError> {
-        let id = self.node.bootstrap(now, seeds.iter().cloned())?;
-        self.bootstraps.insert(id, (seeds, attempt));
-        Ok(())
-    }
-
-    /// A bootstrap ended: if it reached nobody and the node still knows no one, its seed
-    /// answer was probably lost; try again, up to [`BOOTSTRAP_ATTEMPTS`] times.
-    fn retry_bootstrap(&mut self, now: Instant, id: QueryId) {
-        let Some((seeds, attempt)) = self.bootstraps.remove(&id) else {
-            return;
-        };
-        if attempt < BOOTSTRAP_ATTEMPTS && self.node.routing_table().is_empty() {
-            // Refused only when the node is overloaded with queries; then it is not alone.
-            let _ = self.bootstrap(now, seeds, attempt + 1);
-        }
-    }
-
     fn reachable(&self, addr: &Multiaddr) -> bool {
         self.gateways
             .iter()
@@ -289,59 +264,65 @@ impl<K: KeyType> ServiceTask<K> {
         }
     }
 
-    /// When the node next needs [`Node::handle_timeout`].
-    fn next_deadline(&self) -> Option<Instant> {
-        self.node.poll_timeout()
-    }
-
     /// Drains the node, sends on what it drained, flushes the polled gateways and publishes
-    /// the stats.
-    fn flush(&mut self, now: Instant, registry: &Registry) {
-        self.drain_node(now);
+    /// the stats; returns when the node next needs [`Node::handle_timeout`].
+    fn flush(&mut self, now: Instant, registry: &Registry) -> Instant {
+        let deadline = self.drain_node(now);
         for registered in &mut self.gateways {
             if let Some(polled) = registered.polled() {
                 polled.flush(registry);
             }
         }
         self.publish();
+        deadline
     }
 
-    /// Sends what the node has to send, answers finished queries and runs the commands that
-    /// waited for a contact if one is there, until the node has nothing more.
-    fn drain_node(&mut self, now: Instant) {
-        // Answering an event can start a query (a bootstrap tried again, a deferred
-        // command), whose first requests go out in the same turn.
+    /// Sends what the node has to send and answers finished queries, then runs the commands
+    /// that waited for a contact if one is there (their first requests go out in the same
+    /// turn), until the node has nothing more.
+    fn drain_node(&mut self, now: Instant) -> Instant {
         loop {
-            let mut busy = false;
-            while let Some(transmit) = self.node.poll_transmit() {
-                self.send(transmit);
-                busy = true;
+            let mut outputs = Outputs {
+                gateways: &self.gateways,
+                published: &self.published,
+                replies: &mut self.replies,
+            };
+            let deadline = self.node.drain(&mut outputs);
+            if self.deferred.is_empty() || self.waiting_for_contacts() {
+                return deadline;
             }
-            while let Some(event) = self.node.poll_event() {
-                busy = true;
-                if let Event::QueryFinished { id, result, .. } = event {
-                    self.retry_bootstrap(now, id);
-                    if let Some(reply) = self.replies.remove(&id) {
-                        reply.send(result);
-                    }
-                }
-            }
-            if !self.deferred.is_empty() && !self.waiting_for_contacts() {
-                busy = true;
-                for command in mem::take(&mut self.deferred) {
-                    self.command(now, command);
-                }
-            }
-            if !busy {
-                break;
+            for command in mem::take(&mut self.deferred) {
+                self.command(now, command);
             }
         }
     }
 
+    fn publish(&self) {
+        self.published.publish(self.node.stats());
+    }
+}
+
+impl<K: KeyType> Drop for ServiceTask<K> {
+    /// However the service ends (stopped, or dropped by a reactor thread after a panic in
+    /// it), its handle answers from now on as a stopped service does.
+    fn drop(&mut self) {
+        self.published.down.store(true, Ordering::Release);
+    }
+}
+
+/// Where the node's outputs go while it is drained: transmits to the gateways, finished
+/// queries to the callers waiting for them.
+struct Outputs<'a, K: KeyType> {
+    gateways: &'a [Registered<K>],
+    published: &'a Published,
+    replies: &'a mut HashMap<QueryId, Reply>,
+}
+
+impl<K: KeyType> Driver<Multiaddr, K> for Outputs<'_, K> {
     /// Hands a message to the first gateway that can reach its address. Gateways count their
     /// own drops; only "no gateway at all" is counted here.
-    fn send(&mut self, Transmit { to, message }: Transmit<Multiaddr, K>) {
-        let gateway = match self.gateways.as_slice() {
+    fn transmit(&mut self, Transmit { to, message }: Transmit<Multiaddr, K>) {
+        let gateway = match self.gateways {
             [only] => Some(&only.gateway),
             many => many
                 .iter()
@@ -357,15 +338,11 @@ impl<K: KeyType> ServiceTask<K> {
         }
     }
 
-    fn publish(&self) {
-        self.published.publish(self.node.stats());
-    }
-}
-
-impl<K: KeyType> Drop for ServiceTask<K> {
-    /// However the service ends (stopped, or dropped by a reactor thread after a panic in
-    /// it), its handle answers from now on as a stopped service does.
-    fn drop(&mut self) {
-        self.published.down.store(true, Ordering::Release);
+    fn event(&mut self, event: Event<Multiaddr, K>) {
+        if let Event::QueryFinished { id, result, .. } = event {
+            if let Some(reply) = self.replies.remove(&id) {
+                reply.send(result);
+            }
+        }
     }
 }
