@@ -1,9 +1,9 @@
 //! # kad-proto
 //!
 //! The wire of the kad Kademlia DHT: kad-core's [`Message`](kad_core::Message)s as datagrams
-//! and back, and the [`Gateway`] trait that every transport implements (with
-//! [`PolledGateway`], its optional event-driven side, for transports that a runtime's own
-//! [mio](https://docs.rs/mio) poll can drive).
+//! and back, and (with the `gateway` feature) the `Gateway` trait that every transport
+//! implements, with `PolledGateway`, its optional event-driven side, for transports that a
+//! runtime's own [mio](https://docs.rs/mio) poll can drive.
 //!
 //! A datagram holds one message: a four-byte header ([`MAGIC`], then [`VERSION`]) and a
 //! bincode body. Contacts carry their address as a binary [`Multiaddr`]. Keys are generic:
@@ -36,6 +36,15 @@
 //! passes `Nodes` responses through [`fit_contacts`] before sending them, as long multiaddrs
 //! can make twenty contacts too large for one datagram.
 //!
+//! ## Features
+//!
+//! - `gateway` (on by default): the transport contract, `Gateway`, `PolledGateway`, `Inbound`,
+//!   `GatewayStats` and the errors that go with them, and the re-export of `mio` that
+//!   `PolledGateway` is written against. It is a feature because the codec needs neither mio
+//!   nor threads: a codec-only user, or the simulator (kad-sim, which only measures
+//!   [`encoded_len`]), depends on this crate with `default-features = false` and does not
+//!   compile mio.
+//!
 //! ## Decoding is total
 //!
 //! For any bytes, [`decode`] returns a message or an error: it does not panic, loop, or
@@ -49,21 +58,28 @@
 mod codec;
 mod datagram;
 mod error;
+#[cfg(feature = "gateway")]
 mod gateway;
 mod header;
 mod limits;
+#[cfg(feature = "gateway")]
 mod polled;
+#[cfg(feature = "gateway")]
 mod stats;
 mod wire;
 
 pub use datagram::{decode, encode, encode_into, encoded_len, fit_contacts, WireMessage};
 pub use error::{DecodeError, EncodeError};
+#[cfg(feature = "gateway")]
 pub use gateway::{DeliverError, Gateway, GatewayError, Inbound, SendError};
 pub use header::{HEADER_LEN, MAGIC, VERSION};
 pub use limits::{
     MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_KEY_LEN, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE,
 };
+#[cfg(feature = "gateway")]
 pub use mio;
 pub use multiaddr::{self, Multiaddr, Protocol};
+#[cfg(feature = "gateway")]
 pub use polled::PolledGateway;
+#[cfg(feature = "gateway")]
 pub use stats::{GatewayStats, GatewayStatsSnapshot};
