@@ -1,16 +1,12 @@
 //! Messages to datagrams and back: the header, the body, and the limits, put together.
 
-use kad_core::{Body, KeyType, Message, Response};
-use multiaddr::Multiaddr;
+use kad_core::{Body, KeyType, Response};
 
 use crate::codec;
 use crate::error::{DecodeError, EncodeError};
 use crate::header::{self, HEADER_LEN};
 use crate::limits::{self, MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN};
-use crate::wire::{ContactRepr, ContactsIn, MessageRepr};
-
-/// A kad-core message whose contacts are reached at multiaddrs: what travels between nodes.
-pub type WireMessage<K> = Message<Multiaddr, K>;
+use crate::wire::{ContactRepr, ContactsIn, MessageRepr, WireMessage};
 
 /// Encodes `message` into a new datagram of exactly its length.
 ///

@@ -68,7 +68,7 @@ mod polled;
 mod stats;
 mod wire;
 
-pub use datagram::{decode, encode, encode_into, encoded_len, fit_contacts, WireMessage};
+pub use datagram::{decode, encode, encode_into, encoded_len, fit_contacts};
 pub use error::{DecodeError, EncodeError};
 #[cfg(feature = "gateway")]
 pub use gateway::{DeliverError, Gateway, GatewayError, Inbound, SendError};
@@ -79,6 +79,7 @@ pub use limits::{
 #[cfg(feature = "gateway")]
 pub use mio;
 pub use multiaddr::{self, Multiaddr, Protocol};
+pub use wire::WireMessage;
 #[cfg(feature = "gateway")]
 pub use polled::PolledGateway;
 #[cfg(feature = "gateway")]

@@ -20,9 +20,9 @@
 //! response of [`MAX_CONTACTS_PER_RESPONSE`] contacts, so trimming only happens with long
 //! addresses.
 
-use kad_core::{Body, KeyType, Request, Response};
+use kad_core::{Body, KeyType, Message, Request, Response};
+use multiaddr::Multiaddr;
 
-use crate::datagram::WireMessage;
 use crate::error::EncodeError;
 
 /// Largest datagram, header included, that is encoded or accepted: 1232 bytes.
@@ -61,7 +61,10 @@ pub const MAX_CONTACTS_PER_RESPONSE: usize = 20;
 pub const MAX_MULTIADDR_LEN: usize = 64;
 
 /// Checks every limit that does not depend on the encoded size.
-pub(crate) fn check<K: KeyType>(message: &WireMessage<K>) -> Result<(), EncodeError> {
+///
+/// It takes kad-core's message type rather than its `WireMessage` alias so that this module,
+/// which the wire types and the errors read their limits from, depends on neither of them.
+pub(crate) fn check<K: KeyType>(message: &Message<Multiaddr, K>) -> Result<(), EncodeError> {
     if K::LEN > MAX_KEY_LEN {
         return Err(EncodeError::KeyTooLong {
             len: K::LEN,
