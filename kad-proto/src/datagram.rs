@@ -3,7 +3,7 @@
 use kad_core::{Body, KeyType, Response};
 
 use crate::codec;
-use crate::error::{DecodeError, EncodeError};
+use crate::error::{DecodeError, EncodeError, Limit};
 use crate::header::{self, HEADER_LEN};
 use crate::limits::{self, MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN};
 use crate::wire::{ContactRepr, ContactsIn, MessageRepr, WireMessage};
@@ -55,7 +55,8 @@ pub fn encode_into<K: KeyType>(
         None => {
             let len = HEADER_LEN.saturating_add(codec::encoded_len(&repr));
             if len > MAX_DATAGRAM_SIZE {
-                Err(EncodeError::TooLarge {
+                Err(EncodeError::LimitExceeded {
+                    limit: Limit::Datagram,
                     len,
                     max: MAX_DATAGRAM_SIZE,
                 })
@@ -94,7 +95,8 @@ pub fn encoded_len<K: KeyType>(message: &WireMessage<K>) -> usize {
 /// ```
 pub fn decode<K: KeyType>(datagram: &[u8]) -> Result<WireMessage<K>, DecodeError> {
     if datagram.len() > MAX_DATAGRAM_SIZE {
-        return Err(DecodeError::TooLarge {
+        return Err(DecodeError::LimitExceeded {
+            limit: Limit::Datagram,
             len: datagram.len(),
             max: MAX_DATAGRAM_SIZE,
         });

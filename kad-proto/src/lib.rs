@@ -69,7 +69,7 @@ mod stats;
 mod wire;
 
 pub use datagram::{decode, encode, encode_into, encoded_len, fit_contacts};
-pub use error::{DecodeError, EncodeError};
+pub use error::{DecodeError, EncodeError, Limit};
 #[cfg(feature = "gateway")]
 pub use gateway::{DeliverError, Gateway, GatewayError, Inbound, SendError};
 pub use header::{HEADER_LEN, MAGIC, VERSION};
@@ -79,8 +79,8 @@ pub use limits::{
 #[cfg(feature = "gateway")]
 pub use mio;
 pub use multiaddr::{self, Multiaddr, Protocol};
-pub use wire::WireMessage;
 #[cfg(feature = "gateway")]
 pub use polled::PolledGateway;
 #[cfg(feature = "gateway")]
 pub use stats::{GatewayStats, GatewayStatsSnapshot};
+pub use wire::WireMessage;

@@ -32,7 +32,7 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::DecodeError;
+use crate::error::{DecodeError, Limit};
 use crate::limits::{MAX_CONTACTS_PER_RESPONSE, MAX_KEY_LEN, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE};
 
 /// A kad-core message whose contacts are reached at multiaddrs: what travels between nodes.
@@ -288,7 +288,8 @@ impl MessageRepr<'_, ContactsIn<'_>> {
 
 fn key<K: KeyType>(bytes: Bytes<'_>) -> Result<K, DecodeError> {
     if bytes.0.len() > MAX_KEY_LEN {
-        return Err(DecodeError::KeyTooLong {
+        return Err(DecodeError::LimitExceeded {
+            limit: Limit::Key,
             len: bytes.0.len(),
             max: MAX_KEY_LEN,
         });
@@ -301,7 +302,8 @@ fn key<K: KeyType>(bytes: Bytes<'_>) -> Result<K, DecodeError> {
 
 fn value(bytes: Bytes<'_>) -> Result<Vec<u8>, DecodeError> {
     if bytes.0.len() > MAX_VALUE_SIZE {
-        return Err(DecodeError::ValueTooLarge {
+        return Err(DecodeError::LimitExceeded {
+            limit: Limit::Value,
             len: bytes.0.len(),
             max: MAX_VALUE_SIZE,
         });
@@ -313,8 +315,9 @@ fn contacts_of<K: KeyType>(
     contacts: &ContactsIn<'_>,
 ) -> Result<Vec<Contact<Multiaddr, K>>, DecodeError> {
     if contacts.count > MAX_CONTACTS_PER_RESPONSE {
-        return Err(DecodeError::TooManyContacts {
-            count: contacts.count,
+        return Err(DecodeError::LimitExceeded {
+            limit: Limit::Contacts,
+            len: contacts.count,
             max: MAX_CONTACTS_PER_RESPONSE,
         });
     }
@@ -332,7 +335,8 @@ fn contacts_of<K: KeyType>(
 
 fn multiaddr(bytes: Bytes<'_>) -> Result<Multiaddr, DecodeError> {
     if bytes.0.len() > MAX_MULTIADDR_LEN {
-        return Err(DecodeError::MultiaddrTooLong {
+        return Err(DecodeError::LimitExceeded {
+            limit: Limit::Multiaddr,
             len: bytes.0.len(),
             max: MAX_MULTIADDR_LEN,
         });

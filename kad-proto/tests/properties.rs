@@ -5,8 +5,9 @@ mod common;
 use common::{contacts, is_nodes, key, message, multiaddr};
 use kad_core::{Body, Contact, Key, KeyType, Message, Request, Response, TxId};
 use kad_proto::{
-    decode, encode, encode_into, encoded_len, fit_contacts, DecodeError, EncodeError, Multiaddr,
-    WireMessage, MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE,
+    decode, encode, encode_into, encoded_len, fit_contacts, DecodeError, EncodeError, Limit,
+    Multiaddr, WireMessage, MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN,
+    MAX_VALUE_SIZE,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -21,7 +22,11 @@ fn check_round_trip<K: KeyType>(m: &WireMessage<K>) -> Result<(), TestCaseError>
             prop_assert!(datagram.len() <= MAX_DATAGRAM_SIZE);
             prop_assert_eq!(decode::<K>(&datagram), Ok(m.clone()));
         }
-        Err(EncodeError::TooLarge { len: reported, max }) => {
+        Err(EncodeError::LimitExceeded {
+            limit: Limit::Datagram,
+            len: reported,
+            max,
+        }) => {
             prop_assert!(is_nodes(m));
             prop_assert_eq!(reported, len);
             prop_assert_eq!(max, MAX_DATAGRAM_SIZE);
@@ -209,7 +214,7 @@ proptest! {
             Body::Response(Response::Value { value, ttl_secs: 60 })
         };
         let m: WireMessage<Key<20>> = Message { tx: TxId::from_u64(1), sender: Key::new([2; 20]), body };
-        prop_assert_eq!(encode(&m), Err(EncodeError::ValueTooLarge { len, max: MAX_VALUE_SIZE }));
+        prop_assert_eq!(encode(&m), Err(EncodeError::LimitExceeded { limit: Limit::Value, len, max: MAX_VALUE_SIZE }));
     }
 
     #[test]
@@ -225,7 +230,7 @@ proptest! {
         };
         prop_assert_eq!(
             encode(&m),
-            Err(EncodeError::TooManyContacts { count, max: MAX_CONTACTS_PER_RESPONSE })
+            Err(EncodeError::LimitExceeded { limit: Limit::Contacts, len: count, max: MAX_CONTACTS_PER_RESPONSE })
         );
     }
 
@@ -239,7 +244,7 @@ proptest! {
             sender: Key::new([2; 20]),
             body: Body::Response(Response::Nodes { contacts: vec![Contact { id: Key::new([3; 20]), addr }] }),
         };
-        prop_assert_eq!(encode(&m), Err(EncodeError::MultiaddrTooLong { len, max: MAX_MULTIADDR_LEN }));
+        prop_assert_eq!(encode(&m), Err(EncodeError::LimitExceeded { limit: Limit::Multiaddr, len, max: MAX_MULTIADDR_LEN }));
     }
 }
 
@@ -252,6 +257,10 @@ fn keys_over_the_limit_are_refused() {
     };
     assert_eq!(
         encode(&m),
-        Err(EncodeError::KeyTooLong { len: 65, max: 64 })
+        Err(EncodeError::LimitExceeded {
+            limit: Limit::Key,
+            len: 65,
+            max: 64
+        })
     );
 }

@@ -9,7 +9,7 @@ use std::thread::{self, JoinHandle};
 use kad_core::KeyType;
 use kad_proto::mio::{Registry, Token};
 use kad_proto::{
-    encode_into, fit_contacts, EncodeError, Gateway, GatewayError, GatewayStats, Inbound,
+    encode_into, fit_contacts, EncodeError, Gateway, GatewayError, GatewayStats, Inbound, Limit,
     Multiaddr, PolledGateway, SendError, WireMessage, MAX_DATAGRAM_SIZE,
 };
 use socket2::SockRef;
@@ -314,11 +314,10 @@ impl<K: KeyType> Gateway<K> for UdpGateway {
         let mut buf = [0u8; MAX_DATAGRAM_SIZE];
         let len = match encode_into(&message, &mut buf) {
             Ok(len) => len,
-            Err(
-                EncodeError::TooLarge { .. }
-                | EncodeError::TooManyContacts { .. }
-                | EncodeError::MultiaddrTooLong { .. },
-            ) if fit_contacts(&mut message) > 0 => encode_into(&message, &mut buf)
+            Err(EncodeError::LimitExceeded {
+                limit: Limit::Datagram | Limit::Contacts | Limit::Multiaddr,
+                ..
+            }) if fit_contacts(&mut message) > 0 => encode_into(&message, &mut buf)
                 .inspect_err(|_| running.stats.record_send_failed())?,
             Err(e) => {
                 running.stats.record_send_failed();
