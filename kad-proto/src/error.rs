@@ -53,13 +53,18 @@ impl fmt::Display for Limit {
     }
 }
 
-/// Why [`encode`](crate::encode) refused a message. Nothing is sent for a refused message.
+/// Why [`encode`](crate::encode), [`encode_into`](crate::encode_into) or
+/// [`encode_strict`](crate::encode_strict) refused a message. Nothing is sent for a refused
+/// message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EncodeError {
-    /// The message is over one of the [limits](crate#limits). Of a `Nodes` response that is
-    /// over the contact, multiaddr or datagram limit, [`fit_contacts`](crate::fit_contacts)
-    /// makes one that is not.
+    /// The message is over one of the [limits](crate#limits). [`encode`](crate::encode) and
+    /// [`encode_into`](crate::encode_into) report only a key type over
+    /// [`MAX_KEY_LEN`](crate::MAX_KEY_LEN) or a value over
+    /// [`MAX_VALUE_SIZE`](crate::MAX_VALUE_SIZE): a `Nodes` response over the contact,
+    /// multiaddr or datagram limit they trim instead. [`encode_strict`](crate::encode_strict)
+    /// reports every limit.
     LimitExceeded {
         /// Which limit.
         limit: Limit,

@@ -30,11 +30,16 @@
 //! Every datagram fits [`MAX_DATAGRAM_SIZE`] (1232 bytes, so that no IP path fragments it);
 //! keys are at most [`MAX_KEY_LEN`] bytes, values at most [`MAX_VALUE_SIZE`], a `Nodes`
 //! response has at most [`MAX_CONTACTS_PER_RESPONSE`] contacts, each address at most
-//! [`MAX_MULTIADDR_LEN`] bytes. [`encode`] refuses a message over a limit and [`decode`]
-//! rejects one. A node using this crate sets kad-core's `Config::max_value_size` to
-//! [`MAX_VALUE_SIZE`], so that a value too large to send is refused when it is stored, and
-//! passes `Nodes` responses through [`fit_contacts`] before sending them, as long multiaddrs
-//! can make twenty contacts too large for one datagram.
+//! [`MAX_MULTIADDR_LEN`] bytes. [`decode`] rejects a datagram over a limit.
+//!
+//! [`encode`] (or [`encode_into`], into a buffer of the caller's) is the one way to encode a
+//! message for sending. It trims a `Nodes` response that is over the contact, multiaddr or
+//! datagram limit, as [`fit_contacts`] does (long multiaddrs can make twenty contacts too large
+//! for one datagram), so that every gateway sends the same contacts, and refuses any other
+//! message over a limit. [`encode_strict`] encodes a message exactly as given and refuses
+//! every limit, for tests and tools. A node using this crate sets kad-core's
+//! `Config::max_value_size` to [`MAX_VALUE_SIZE`], so that a value too large to send is
+//! refused when it is stored.
 //!
 //! ## Features
 //!
@@ -68,7 +73,7 @@ mod polled;
 mod stats;
 mod wire;
 
-pub use datagram::{decode, encode, encode_into, encoded_len, fit_contacts};
+pub use datagram::{decode, encode, encode_into, encode_strict, encoded_len, fit_contacts};
 pub use error::{DecodeError, EncodeError, Limit};
 #[cfg(feature = "gateway")]
 pub use gateway::{DeliverError, Gateway, GatewayError, Inbound, SendError};

@@ -13,9 +13,10 @@
 //! A `Nodes` response is the one message whose worst case does not fit: twenty contacts with
 //! [`MAX_MULTIADDR_LEN`]-byte addresses would take about 2 KiB. Rather than shrink the
 //! multiaddr limit below what a `/dns4/…` or `/p2p/…` address needs, or give up on
-//! fragmentation-free datagrams, encoding such a response fails with
-//! [`EncodeError::LimitExceeded`](crate::EncodeError::LimitExceeded) and [`fit_contacts`](crate::fit_contacts)
-//! trims a response, farthest contacts first, to what fits. Every contact reached over IP and
+//! fragmentation-free datagrams, [`encode`](crate::encode) trims such a response, farthest
+//! contacts first, to what fits (as [`fit_contacts`](crate::fit_contacts) does), and
+//! [`encode_strict`](crate::encode_strict) refuses it with
+//! [`EncodeError::LimitExceeded`](crate::EncodeError::LimitExceeded). Every contact reached over IP and
 //! UDP (`/ip4/…/udp/…` is 9 bytes, `/ip6/…/udp/…/quic-v1` is 23) is short enough for a full
 //! response of [`MAX_CONTACTS_PER_RESPONSE`] contacts, so trimming only happens with long
 //! addresses.
