@@ -58,7 +58,7 @@
 //! `encode(decode(d)?) == d` for every datagram `d` that decodes.
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 mod codec;
 mod datagram;
