@@ -1,20 +1,20 @@
 //! Messages to datagrams and back: the header, the body, and the limits, put together.
 
-use kad_core::{Body, KeyType, Message, Response};
-use multiaddr::Multiaddr;
+use kad_core::{Body, KeyType, Response};
 
 use crate::codec;
-use crate::error::{DecodeError, EncodeError};
+use crate::error::{DecodeError, EncodeError, Limit};
 use crate::header::{self, HEADER_LEN};
 use crate::limits::{self, MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN};
-use crate::wire::{ContactRepr, ContactsIn, MessageRepr};
+use crate::wire::{ContactRepr, ContactsIn, MessageRepr, WireMessage};
 
-/// A kad-core message whose contacts are reached at multiaddrs: what travels between nodes.
-pub type WireMessage<K> = Message<Multiaddr, K>;
-
-/// Encodes `message` into a new datagram of exactly its length.
+/// Encodes `message` into a new datagram of exactly its length, ready to send: the one entry
+/// point for a gateway that sends kad-proto datagrams.
 ///
-/// Fails, without side effects, if the message breaks one of the [limits](crate#limits).
+/// A `Nodes` response over the contact, multiaddr or datagram limit is trimmed as
+/// [`fit_contacts`] does (long multiaddrs dropped, then the farthest contacts) and the trimmed
+/// response is encoded, so every gateway sends the same contacts for the same response. Any
+/// other message over a [limit](crate#limits) is refused, without side effects.
 ///
 /// ```
 /// use kad_core::{Body, Key, Message, Request, TxId};
@@ -36,11 +36,63 @@ pub fn encode<K: KeyType>(message: &WireMessage<K>) -> Result<Vec<u8>, EncodeErr
     Ok(buf[..len].to_vec())
 }
 
-/// Encodes `message` at the start of `out` and returns the length of the datagram.
+/// Encodes `message`, trimmed as [`encode`] trims it, at the start of `out` and returns the
+/// length of the datagram.
 ///
 /// A buffer of [`MAX_DATAGRAM_SIZE`] bytes holds any message that can be encoded. On error, the
 /// content of `out` is unspecified.
 pub fn encode_into<K: KeyType>(
+    message: &WireMessage<K>,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    match encode_exactly_into(message, out) {
+        Err(EncodeError::LimitExceeded {
+            limit: Limit::Datagram | Limit::Contacts | Limit::Multiaddr,
+            ..
+        }) if matches!(message.body, Body::Response(Response::Nodes { .. })) => {
+            // Only a response with long multiaddrs or too many contacts gets here, so the
+            // copy is off the common path.
+            let mut trimmed = message.clone();
+            fit_contacts(&mut trimmed);
+            encode_exactly_into(&trimmed, out)
+        }
+        result => result,
+    }
+}
+
+/// Encodes `message` exactly as given, refusing it if it is over any
+/// [limit](crate#limits), a `Nodes` response included.
+///
+/// Not for sending (gateways use [`encode`] or [`encode_into`], which trim a `Nodes`
+/// response): it is for tests and tools that check whether a message fits as it is, and what
+/// it is over.
+///
+/// ```
+/// use kad_core::{Body, Contact, Key, Message, Response, TxId};
+/// use kad_proto::{EncodeError, Limit, Multiaddr};
+///
+/// let addr: Multiaddr = "/ip4/192.0.2.7/udp/4000".parse()?;
+/// let contacts = (0..21).map(|i| Contact::new(Key::new([i; 20]), addr.clone())).collect();
+/// let response: kad_proto::WireMessage<Key<20>> = Message {
+///     tx: TxId::from_u64(1),
+///     sender: Key::new([0; 20]),
+///     body: Body::Response(Response::Nodes { contacts }),
+/// };
+/// assert_eq!(
+///     kad_proto::encode_strict(&response),
+///     Err(EncodeError::LimitExceeded { limit: Limit::Contacts, len: 21, max: 20 })
+/// );
+/// assert!(kad_proto::encode(&response).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn encode_strict<K: KeyType>(message: &WireMessage<K>) -> Result<Vec<u8>, EncodeError> {
+    let mut buf = [0u8; MAX_DATAGRAM_SIZE];
+    let len = encode_exactly_into(message, &mut buf)?;
+    Ok(buf[..len].to_vec())
+}
+
+/// Encodes `message` as given at the start of `out`, checking every limit.
+fn encode_exactly_into<K: KeyType>(
     message: &WireMessage<K>,
     out: &mut [u8],
 ) -> Result<usize, EncodeError> {
@@ -59,7 +111,8 @@ pub fn encode_into<K: KeyType>(
         None => {
             let len = HEADER_LEN.saturating_add(codec::encoded_len(&repr));
             if len > MAX_DATAGRAM_SIZE {
-                Err(EncodeError::TooLarge {
+                Err(EncodeError::LimitExceeded {
+                    limit: Limit::Datagram,
                     len,
                     max: MAX_DATAGRAM_SIZE,
                 })
@@ -73,8 +126,9 @@ pub fn encode_into<K: KeyType>(
     }
 }
 
-/// Length of the datagram [`encode`] would produce for `message`, header included, without
-/// checking the limits or writing anything.
+/// Length of the datagram [`encode_strict`] would produce for `message`, header included,
+/// without checking the limits or writing anything; for a message within the limits, that is
+/// also what [`encode`] produces.
 pub fn encoded_len<K: KeyType>(message: &WireMessage<K>) -> usize {
     HEADER_LEN.saturating_add(codec::encoded_len(&MessageRepr::new(message)))
 }
@@ -98,7 +152,8 @@ pub fn encoded_len<K: KeyType>(message: &WireMessage<K>) -> usize {
 /// ```
 pub fn decode<K: KeyType>(datagram: &[u8]) -> Result<WireMessage<K>, DecodeError> {
     if datagram.len() > MAX_DATAGRAM_SIZE {
-        return Err(DecodeError::TooLarge {
+        return Err(DecodeError::LimitExceeded {
+            limit: Limit::Datagram,
             len: datagram.len(),
             max: MAX_DATAGRAM_SIZE,
         });
@@ -122,6 +177,9 @@ pub fn decode<K: KeyType>(datagram: &[u8]) -> Result<WireMessage<K>, DecodeError
 /// Trims a `Nodes` response so that it can be encoded, and returns how many contacts were
 /// removed; other messages are left as they are.
 ///
+/// [`encode`] and [`encode_into`] do this themselves, to a copy, when a response needs it: a
+/// sender does not call it. It is public to tell which contacts a response will carry.
+///
 /// Contacts whose multiaddr is longer than [`MAX_MULTIADDR_LEN`] are dropped, then contacts are
 /// removed from the end of the list (kad-core lists them closest first) until at most
 /// [`MAX_CONTACTS_PER_RESPONSE`] remain and the datagram fits [`MAX_DATAGRAM_SIZE`].
@@ -138,10 +196,12 @@ pub fn decode<K: KeyType>(datagram: &[u8]) -> Result<WireMessage<K>, DecodeError
 ///     sender: Key::new([0; 32]),
 ///     body: Body::Response(Response::Nodes { contacts }),
 /// };
-/// assert!(kad_proto::encode(&response).is_err());
+/// assert!(kad_proto::encode_strict(&response).is_err());
+/// let sent = kad_proto::encode(&response)?;
 /// let removed = kad_proto::fit_contacts(&mut response);
 /// assert_eq!(removed, 8);
-/// assert!(kad_proto::encode(&response)?.len() <= MAX_DATAGRAM_SIZE);
+/// assert_eq!(kad_proto::encode_strict(&response)?, sent);
+/// assert!(sent.len() <= MAX_DATAGRAM_SIZE);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn fit_contacts<K: KeyType>(message: &mut WireMessage<K>) -> usize {

@@ -2,46 +2,73 @@
 
 use std::fmt;
 
-/// Why [`encode`](crate::encode) refused a message. Nothing is sent for a refused message.
+/// Which of the wire format's [limits](crate#limits) a message or a datagram is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// The size of a datagram, header included: [`MAX_DATAGRAM_SIZE`](crate::MAX_DATAGRAM_SIZE).
+    Datagram,
+    /// The length of a key: [`MAX_KEY_LEN`](crate::MAX_KEY_LEN).
+    Key,
+    /// The length of a value: [`MAX_VALUE_SIZE`](crate::MAX_VALUE_SIZE).
+    Value,
+    /// The number of contacts in a `Nodes` response:
+    /// [`MAX_CONTACTS_PER_RESPONSE`](crate::MAX_CONTACTS_PER_RESPONSE).
+    Contacts,
+    /// The length of a contact's binary multiaddr:
+    /// [`MAX_MULTIADDR_LEN`](crate::MAX_MULTIADDR_LEN).
+    Multiaddr,
+}
+
+impl Limit {
+    /// What the limit counts, as in "key of 65 bytes is over the limit of 64 bytes".
+    fn describe(self, f: &mut fmt::Formatter<'_>, len: usize, max: usize) -> fmt::Result {
+        match self {
+            Limit::Datagram => write!(
+                f,
+                "datagram of {len} bytes is over the limit of {max} bytes"
+            ),
+            Limit::Key => write!(f, "key of {len} bytes is over the limit of {max} bytes"),
+            Limit::Value => write!(f, "value of {len} bytes is over the limit of {max} bytes"),
+            Limit::Contacts => write!(f, "{len} contacts in one response, over the limit of {max}"),
+            Limit::Multiaddr => {
+                write!(
+                    f,
+                    "multiaddr of {len} bytes is over the limit of {max} bytes"
+                )
+            }
+        }
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Limit::Datagram => "datagram size",
+            Limit::Key => "key length",
+            Limit::Value => "value size",
+            Limit::Contacts => "contacts per response",
+            Limit::Multiaddr => "multiaddr length",
+        })
+    }
+}
+
+/// Why [`encode`](crate::encode), [`encode_into`](crate::encode_into) or
+/// [`encode_strict`](crate::encode_strict) refused a message. Nothing is sent for a refused
+/// message.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EncodeError {
-    /// The key type is longer than [`MAX_KEY_LEN`](crate::MAX_KEY_LEN).
-    KeyTooLong {
-        /// Length of the key type, in bytes.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The value of a `STORE` request or a `Value` response is over
-    /// [`MAX_VALUE_SIZE`](crate::MAX_VALUE_SIZE).
-    ValueTooLarge {
-        /// Its length, in bytes.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A `Nodes` response has more than
-    /// [`MAX_CONTACTS_PER_RESPONSE`](crate::MAX_CONTACTS_PER_RESPONSE) contacts;
-    /// [`fit_contacts`](crate::fit_contacts) trims it.
-    TooManyContacts {
-        /// Number of contacts in the response.
-        count: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A contact's multiaddr is longer than [`MAX_MULTIADDR_LEN`](crate::MAX_MULTIADDR_LEN);
-    /// [`fit_contacts`](crate::fit_contacts) drops such contacts.
-    MultiaddrTooLong {
-        /// Its length, in bytes.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The datagram would be larger than [`MAX_DATAGRAM_SIZE`](crate::MAX_DATAGRAM_SIZE).
-    /// Only a `Nodes` response with long multiaddrs can be, and
-    /// [`fit_contacts`](crate::fit_contacts) trims it to fit.
-    TooLarge {
-        /// Size the datagram would have, in bytes.
+    /// The message is over one of the [limits](crate#limits). [`encode`](crate::encode) and
+    /// [`encode_into`](crate::encode_into) report only a key type over
+    /// [`MAX_KEY_LEN`](crate::MAX_KEY_LEN) or a value over
+    /// [`MAX_VALUE_SIZE`](crate::MAX_VALUE_SIZE): a `Nodes` response over the contact,
+    /// multiaddr or datagram limit they trim instead. [`encode_strict`](crate::encode_strict)
+    /// reports every limit.
+    LimitExceeded {
+        /// Which limit.
+        limit: Limit,
+        /// The length (in bytes, or the number of contacts for [`Limit::Contacts`]) found.
         len: usize,
         /// The limit.
         max: usize,
@@ -58,30 +85,7 @@ pub enum EncodeError {
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EncodeError::KeyTooLong { len, max } => {
-                write!(f, "key of {len} bytes is over the limit of {max} bytes")
-            }
-            EncodeError::ValueTooLarge { len, max } => {
-                write!(f, "value of {len} bytes is over the limit of {max} bytes")
-            }
-            EncodeError::TooManyContacts { count, max } => {
-                write!(
-                    f,
-                    "{count} contacts in one response, over the limit of {max}"
-                )
-            }
-            EncodeError::MultiaddrTooLong { len, max } => {
-                write!(
-                    f,
-                    "multiaddr of {len} bytes is over the limit of {max} bytes"
-                )
-            }
-            EncodeError::TooLarge { len, max } => {
-                write!(
-                    f,
-                    "datagram of {len} bytes is over the limit of {max} bytes"
-                )
-            }
+            EncodeError::LimitExceeded { limit, len, max } => limit.describe(f, *len, *max),
             EncodeError::BufferTooSmall { needed, available } => write!(
                 f,
                 "datagram of {needed} bytes does not fit a buffer of {available} bytes"
@@ -94,6 +98,7 @@ impl std::error::Error for EncodeError {}
 
 /// Why [`decode`](crate::decode) rejected a datagram.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The datagram is shorter than the header.
     TooShort {
@@ -109,13 +114,6 @@ pub enum DecodeError {
         /// The version this decoder reads, [`VERSION`](crate::VERSION).
         supported: u8,
     },
-    /// The datagram is larger than [`MAX_DATAGRAM_SIZE`](crate::MAX_DATAGRAM_SIZE).
-    TooLarge {
-        /// Its length, in bytes.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
     /// The body is not a message: it ends in the middle of a field, names an unknown message
     /// kind, or has a length prefix pointing past its end.
     Malformed(&'static str),
@@ -127,13 +125,6 @@ pub enum DecodeError {
     /// An integer is encoded in more bytes than needed, so the datagram is not the one
     /// encoding of its message.
     NonCanonical,
-    /// A key is longer than [`MAX_KEY_LEN`](crate::MAX_KEY_LEN).
-    KeyTooLong {
-        /// Its length, in bytes.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
     /// A key does not have the length of the decoder's key type.
     KeyLength {
         /// Length of the decoder's key type, in bytes.
@@ -141,24 +132,11 @@ pub enum DecodeError {
         /// Length of the key in the datagram, in bytes.
         found: usize,
     },
-    /// A value is over [`MAX_VALUE_SIZE`](crate::MAX_VALUE_SIZE).
-    ValueTooLarge {
-        /// Its length, in bytes.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A `Nodes` response has more than
-    /// [`MAX_CONTACTS_PER_RESPONSE`](crate::MAX_CONTACTS_PER_RESPONSE) contacts.
-    TooManyContacts {
-        /// Number of contacts in the datagram.
-        count: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A multiaddr is longer than [`MAX_MULTIADDR_LEN`](crate::MAX_MULTIADDR_LEN).
-    MultiaddrTooLong {
-        /// Its length, in bytes.
+    /// The datagram, or a field in it, is over one of the [limits](crate#limits).
+    LimitExceeded {
+        /// Which limit.
+        limit: Limit,
+        /// The length (in bytes, or the number of contacts for [`Limit::Contacts`]) found.
         len: usize,
         /// The limit.
         max: usize,
@@ -178,41 +156,51 @@ impl fmt::Display for DecodeError {
                 f,
                 "unsupported wire format version {found} (this decoder reads version {supported})"
             ),
-            DecodeError::TooLarge { len, max } => {
-                write!(
-                    f,
-                    "datagram of {len} bytes is over the limit of {max} bytes"
-                )
-            }
             DecodeError::Malformed(reason) => write!(f, "malformed message: {reason}"),
             DecodeError::TrailingBytes { count } => {
                 write!(f, "{count} bytes after the end of the message")
             }
             DecodeError::NonCanonical => f.write_str("integer encoded in more bytes than needed"),
-            DecodeError::KeyTooLong { len, max } => {
-                write!(f, "key of {len} bytes is over the limit of {max} bytes")
-            }
             DecodeError::KeyLength { expected, found } => {
                 write!(f, "key of {found} bytes where {expected} were expected")
             }
-            DecodeError::ValueTooLarge { len, max } => {
-                write!(f, "value of {len} bytes is over the limit of {max} bytes")
-            }
-            DecodeError::TooManyContacts { count, max } => {
-                write!(
-                    f,
-                    "{count} contacts in one response, over the limit of {max}"
-                )
-            }
-            DecodeError::MultiaddrTooLong { len, max } => {
-                write!(
-                    f,
-                    "multiaddr of {len} bytes is over the limit of {max} bytes"
-                )
-            }
+            DecodeError::LimitExceeded { limit, len, max } => limit.describe(f, *len, *max),
             DecodeError::BadMultiaddr(reason) => write!(f, "invalid multiaddr: {reason}"),
         }
     }
 }
 
 impl std::error::Error for DecodeError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limit_reads_the_same_from_both_sides() {
+        let encode = EncodeError::LimitExceeded {
+            limit: Limit::Contacts,
+            len: 21,
+            max: 20,
+        };
+        let decode = DecodeError::LimitExceeded {
+            limit: Limit::Contacts,
+            len: 21,
+            max: 20,
+        };
+        assert_eq!(
+            encode.to_string(),
+            "21 contacts in one response, over the limit of 20"
+        );
+        assert_eq!(decode.to_string(), encode.to_string());
+        let key = DecodeError::LimitExceeded {
+            limit: Limit::Key,
+            len: 65,
+            max: 64,
+        };
+        assert_eq!(
+            key.to_string(),
+            "key of 65 bytes is over the limit of 64 bytes"
+        );
+    }
+}

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use kad_core::KeyType;
 use multiaddr::Multiaddr;
 
-use crate::datagram::{decode, WireMessage};
+use crate::datagram::decode;
 use crate::error::{DecodeError, EncodeError};
 use crate::polled::PolledGateway;
 use crate::stats::GatewayStats;
+use crate::wire::WireMessage;
 
 /// A transport: something that moves [`WireMessage`]s between nodes, for the multiaddrs it can
 /// reach.

@@ -13,17 +13,18 @@
 //! A `Nodes` response is the one message whose worst case does not fit: twenty contacts with
 //! [`MAX_MULTIADDR_LEN`]-byte addresses would take about 2 KiB. Rather than shrink the
 //! multiaddr limit below what a `/dns4/…` or `/p2p/…` address needs, or give up on
-//! fragmentation-free datagrams, encoding such a response fails with
-//! [`EncodeError::TooLarge`](crate::EncodeError::TooLarge) and [`fit_contacts`](crate::fit_contacts)
-//! trims a response, farthest contacts first, to what fits. Every contact reached over IP and
+//! fragmentation-free datagrams, [`encode`](crate::encode) trims such a response, farthest
+//! contacts first, to what fits (as [`fit_contacts`](crate::fit_contacts) does), and
+//! [`encode_strict`](crate::encode_strict) refuses it with
+//! [`EncodeError::LimitExceeded`](crate::EncodeError::LimitExceeded). Every contact reached over IP and
 //! UDP (`/ip4/…/udp/…` is 9 bytes, `/ip6/…/udp/…/quic-v1` is 23) is short enough for a full
 //! response of [`MAX_CONTACTS_PER_RESPONSE`] contacts, so trimming only happens with long
 //! addresses.
 
-use kad_core::{Body, KeyType, Request, Response};
+use kad_core::{Body, KeyType, Message, Request, Response};
+use multiaddr::Multiaddr;
 
-use crate::datagram::WireMessage;
-use crate::error::EncodeError;
+use crate::error::{EncodeError, Limit};
 
 /// Largest datagram, header included, that is encoded or accepted: 1232 bytes.
 ///
@@ -61,9 +62,13 @@ pub const MAX_CONTACTS_PER_RESPONSE: usize = 20;
 pub const MAX_MULTIADDR_LEN: usize = 64;
 
 /// Checks every limit that does not depend on the encoded size.
-pub(crate) fn check<K: KeyType>(message: &WireMessage<K>) -> Result<(), EncodeError> {
+///
+/// It takes kad-core's message type rather than its `WireMessage` alias so that this module,
+/// which the wire types and the errors read their limits from, depends on neither of them.
+pub(crate) fn check<K: KeyType>(message: &Message<Multiaddr, K>) -> Result<(), EncodeError> {
     if K::LEN > MAX_KEY_LEN {
-        return Err(EncodeError::KeyTooLong {
+        return Err(EncodeError::LimitExceeded {
+            limit: Limit::Key,
             len: K::LEN,
             max: MAX_KEY_LEN,
         });
@@ -73,8 +78,9 @@ pub(crate) fn check<K: KeyType>(message: &WireMessage<K>) -> Result<(), EncodeEr
         | Body::Response(Response::Value { value, .. }) => check_value(value.len()),
         Body::Response(Response::Nodes { contacts }) => {
             if contacts.len() > MAX_CONTACTS_PER_RESPONSE {
-                return Err(EncodeError::TooManyContacts {
-                    count: contacts.len(),
+                return Err(EncodeError::LimitExceeded {
+                    limit: Limit::Contacts,
+                    len: contacts.len(),
                     max: MAX_CONTACTS_PER_RESPONSE,
                 });
             }
@@ -89,7 +95,8 @@ pub(crate) fn check<K: KeyType>(message: &WireMessage<K>) -> Result<(), EncodeEr
 
 fn check_value(len: usize) -> Result<(), EncodeError> {
     if len > MAX_VALUE_SIZE {
-        return Err(EncodeError::ValueTooLarge {
+        return Err(EncodeError::LimitExceeded {
+            limit: Limit::Value,
             len,
             max: MAX_VALUE_SIZE,
         });
@@ -99,7 +106,8 @@ fn check_value(len: usize) -> Result<(), EncodeError> {
 
 fn check_multiaddr(len: usize) -> Result<(), EncodeError> {
     if len > MAX_MULTIADDR_LEN {
-        return Err(EncodeError::MultiaddrTooLong {
+        return Err(EncodeError::LimitExceeded {
+            limit: Limit::Multiaddr,
             len,
             max: MAX_MULTIADDR_LEN,
         });

@@ -6,8 +6,8 @@ use kad_core::KeyType;
 use mio::{Registry, Token};
 use multiaddr::Multiaddr;
 
-use crate::datagram::WireMessage;
 use crate::gateway::{GatewayError, Inbound};
+use crate::wire::WireMessage;
 
 /// Where [`PolledGateway::receive`] hands each message it decoded, with the address it came
 /// from: the code of the task that owns the node, called on the event loop's thread.

@@ -1,5 +1,6 @@
-//! The wire mirror of kad-core's messages: private serde types whose fields and variants, in
-//! their declared order, are the wire format.
+//! The wire mirror of kad-core's messages: [`WireMessage`], the message type that travels,
+//! and the private serde types whose fields and variants, in their declared order, are the
+//! wire format.
 //!
 //! kad-core's Rust types can change without the bytes on the wire changing, because only these
 //! types are serialized. Decoding borrows every byte string from the datagram; the one
@@ -31,8 +32,11 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::DecodeError;
+use crate::error::{DecodeError, Limit};
 use crate::limits::{MAX_CONTACTS_PER_RESPONSE, MAX_KEY_LEN, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE};
+
+/// A kad-core message whose contacts are reached at multiaddrs: what travels between nodes.
+pub type WireMessage<K> = Message<Multiaddr, K>;
 
 /// A length-prefixed byte string, borrowed from the datagram when decoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,7 +200,7 @@ impl Serialize for ContactsIn<'_> {
 
 impl<'a, K: KeyType> MessageRepr<'a, ContactsOut<'a, K>> {
     /// The wire view of `message`, borrowing all its bytes.
-    pub(crate) fn new(message: &'a Message<Multiaddr, K>) -> Self {
+    pub(crate) fn new(message: &'a WireMessage<K>) -> Self {
         let body = match &message.body {
             Body::Request(Request::Ping) => BodyRepr::Ping,
             Body::Request(Request::FindNode { target }) => BodyRepr::FindNode {
@@ -234,7 +238,7 @@ impl<'a, K: KeyType> MessageRepr<'a, ContactsOut<'a, K>> {
     }
 
     /// The same message without its contacts, to measure what the contacts add to it.
-    pub(crate) fn without_contacts(message: &'a Message<Multiaddr, K>) -> Self {
+    pub(crate) fn without_contacts(message: &'a WireMessage<K>) -> Self {
         let mut repr = Self::new(message);
         if let BodyRepr::Nodes { contacts } = &mut repr.body {
             *contacts = ContactsOut(&[]);
@@ -246,7 +250,7 @@ impl<'a, K: KeyType> MessageRepr<'a, ContactsOut<'a, K>> {
 impl MessageRepr<'_, ContactsIn<'_>> {
     /// The kad-core message, if every field is within the limits and every key has the length
     /// of `K`.
-    pub(crate) fn to_message<K: KeyType>(&self) -> Result<Message<Multiaddr, K>, DecodeError> {
+    pub(crate) fn to_message<K: KeyType>(&self) -> Result<WireMessage<K>, DecodeError> {
         let body = match &self.body {
             BodyRepr::Ping => Body::Request(Request::Ping),
             BodyRepr::FindNode { target } => Body::Request(Request::FindNode {
@@ -284,7 +288,8 @@ impl MessageRepr<'_, ContactsIn<'_>> {
 
 fn key<K: KeyType>(bytes: Bytes<'_>) -> Result<K, DecodeError> {
     if bytes.0.len() > MAX_KEY_LEN {
-        return Err(DecodeError::KeyTooLong {
+        return Err(DecodeError::LimitExceeded {
+            limit: Limit::Key,
             len: bytes.0.len(),
             max: MAX_KEY_LEN,
         });
@@ -297,7 +302,8 @@ fn key<K: KeyType>(bytes: Bytes<'_>) -> Result<K, DecodeError> {
 
 fn value(bytes: Bytes<'_>) -> Result<Vec<u8>, DecodeError> {
     if bytes.0.len() > MAX_VALUE_SIZE {
-        return Err(DecodeError::ValueTooLarge {
+        return Err(DecodeError::LimitExceeded {
+            limit: Limit::Value,
             len: bytes.0.len(),
             max: MAX_VALUE_SIZE,
         });
@@ -309,8 +315,9 @@ fn contacts_of<K: KeyType>(
     contacts: &ContactsIn<'_>,
 ) -> Result<Vec<Contact<Multiaddr, K>>, DecodeError> {
     if contacts.count > MAX_CONTACTS_PER_RESPONSE {
-        return Err(DecodeError::TooManyContacts {
-            count: contacts.count,
+        return Err(DecodeError::LimitExceeded {
+            limit: Limit::Contacts,
+            len: contacts.count,
             max: MAX_CONTACTS_PER_RESPONSE,
         });
     }
@@ -328,7 +335,8 @@ fn contacts_of<K: KeyType>(
 
 fn multiaddr(bytes: Bytes<'_>) -> Result<Multiaddr, DecodeError> {
     if bytes.0.len() > MAX_MULTIADDR_LEN {
-        return Err(DecodeError::MultiaddrTooLong {
+        return Err(DecodeError::LimitExceeded {
+            limit: Limit::Multiaddr,
             len: bytes.0.len(),
             max: MAX_MULTIADDR_LEN,
         });

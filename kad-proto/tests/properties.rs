@@ -5,8 +5,9 @@ mod common;
 use common::{contacts, is_nodes, key, message, multiaddr};
 use kad_core::{Body, Contact, Key, KeyType, Message, Request, Response, TxId};
 use kad_proto::{
-    decode, encode, encode_into, encoded_len, fit_contacts, DecodeError, EncodeError, Multiaddr,
-    WireMessage, MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE,
+    decode, encode, encode_into, encode_strict, encoded_len, fit_contacts, DecodeError,
+    EncodeError, Limit, Multiaddr, WireMessage, MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE,
+    MAX_MULTIADDR_LEN, MAX_VALUE_SIZE,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -15,13 +16,17 @@ use proptest::prelude::*;
 /// large for one datagram.
 fn check_round_trip<K: KeyType>(m: &WireMessage<K>) -> Result<(), TestCaseError> {
     let len = encoded_len(m);
-    match encode(m) {
+    match encode_strict(m) {
         Ok(datagram) => {
             prop_assert_eq!(datagram.len(), len);
             prop_assert!(datagram.len() <= MAX_DATAGRAM_SIZE);
             prop_assert_eq!(decode::<K>(&datagram), Ok(m.clone()));
         }
-        Err(EncodeError::TooLarge { len: reported, max }) => {
+        Err(EncodeError::LimitExceeded {
+            limit: Limit::Datagram,
+            len: reported,
+            max,
+        }) => {
             prop_assert!(is_nodes(m));
             prop_assert_eq!(reported, len);
             prop_assert_eq!(max, MAX_DATAGRAM_SIZE);
@@ -143,8 +148,28 @@ proptest! {
             if let Body::Response(Response::Nodes { contacts }) = &mut one_more.body {
                 contacts.push(next);
             }
-            prop_assert!(encode(&one_more).is_err());
+            prop_assert!(encode_strict(&one_more).is_err());
         }
+    }
+
+    #[test]
+    fn encode_sends_what_fit_contacts_keeps(
+        sender in key::<32>(),
+        list in vec((key::<32>(), multiaddr()).prop_map(|(id, addr)| Contact { id, addr }), 0..40),
+    ) {
+        let m: WireMessage<Key<32>> = Message {
+            tx: TxId::from_u64(3),
+            sender,
+            body: Body::Response(Response::Nodes { contacts: list }),
+        };
+        let mut fitted = m.clone();
+        fit_contacts(&mut fitted);
+        let expected = encode_strict(&fitted);
+        prop_assert!(expected.is_ok(), "{:?}", expected);
+        prop_assert_eq!(encode(&m), expected.clone());
+        let mut buf = [0u8; MAX_DATAGRAM_SIZE];
+        let len = encode_into(&m, &mut buf);
+        prop_assert_eq!(len.map(|len| buf[..len].to_vec()), expected);
     }
 
     #[test]
@@ -209,7 +234,7 @@ proptest! {
             Body::Response(Response::Value { value, ttl_secs: 60 })
         };
         let m: WireMessage<Key<20>> = Message { tx: TxId::from_u64(1), sender: Key::new([2; 20]), body };
-        prop_assert_eq!(encode(&m), Err(EncodeError::ValueTooLarge { len, max: MAX_VALUE_SIZE }));
+        prop_assert_eq!(encode(&m), Err(EncodeError::LimitExceeded { limit: Limit::Value, len, max: MAX_VALUE_SIZE }));
     }
 
     #[test]
@@ -224,8 +249,8 @@ proptest! {
             body: Body::Response(Response::Nodes { contacts: list }),
         };
         prop_assert_eq!(
-            encode(&m),
-            Err(EncodeError::TooManyContacts { count, max: MAX_CONTACTS_PER_RESPONSE })
+            encode_strict(&m),
+            Err(EncodeError::LimitExceeded { limit: Limit::Contacts, len: count, max: MAX_CONTACTS_PER_RESPONSE })
         );
     }
 
@@ -239,7 +264,7 @@ proptest! {
             sender: Key::new([2; 20]),
             body: Body::Response(Response::Nodes { contacts: vec![Contact { id: Key::new([3; 20]), addr }] }),
         };
-        prop_assert_eq!(encode(&m), Err(EncodeError::MultiaddrTooLong { len, max: MAX_MULTIADDR_LEN }));
+        prop_assert_eq!(encode_strict(&m), Err(EncodeError::LimitExceeded { limit: Limit::Multiaddr, len, max: MAX_MULTIADDR_LEN }));
     }
 }
 
@@ -252,6 +277,10 @@ fn keys_over_the_limit_are_refused() {
     };
     assert_eq!(
         encode(&m),
-        Err(EncodeError::KeyTooLong { len: 65, max: 64 })
+        Err(EncodeError::LimitExceeded {
+            limit: Limit::Key,
+            len: 65,
+            max: 64
+        })
     );
 }

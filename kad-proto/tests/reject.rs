@@ -1,7 +1,7 @@
 //! Hand-made datagrams that `decode` must reject, each with its own error.
 
 use kad_core::Key;
-use kad_proto::{decode, DecodeError, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE};
+use kad_proto::{decode, DecodeError, Limit, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE};
 
 /// Header, transaction id and a 20-byte sender: everything before the message kind.
 fn head() -> Vec<u8> {
@@ -46,7 +46,8 @@ fn oversized_datagrams_are_rejected_before_anything_else() {
     bytes.resize(MAX_DATAGRAM_SIZE + 1, 0);
     assert_eq!(
         decode20(&bytes),
-        Err(DecodeError::TooLarge {
+        Err(DecodeError::LimitExceeded {
+            limit: Limit::Datagram,
             len: MAX_DATAGRAM_SIZE + 1,
             max: MAX_DATAGRAM_SIZE
         })
@@ -138,7 +139,8 @@ fn values_over_the_limit_are_rejected() {
     assert!(decode20(&value(MAX_VALUE_SIZE)).is_ok());
     assert_eq!(
         decode20(&value(MAX_VALUE_SIZE + 1)),
-        Err(DecodeError::ValueTooLarge {
+        Err(DecodeError::LimitExceeded {
+            limit: Limit::Value,
             len: MAX_VALUE_SIZE + 1,
             max: MAX_VALUE_SIZE
         })
@@ -150,7 +152,11 @@ fn responses_with_too_many_contacts_are_rejected() {
     assert!(decode20(&nodes(20)).is_ok());
     assert_eq!(
         decode20(&nodes(21)),
-        Err(DecodeError::TooManyContacts { count: 21, max: 20 })
+        Err(DecodeError::LimitExceeded {
+            limit: Limit::Contacts,
+            len: 21,
+            max: 20
+        })
     );
 }
 
@@ -179,7 +185,8 @@ fn long_multiaddrs_are_rejected() {
     bytes.extend_from_slice(&[0; 65]);
     assert_eq!(
         decode20(&bytes),
-        Err(DecodeError::MultiaddrTooLong {
+        Err(DecodeError::LimitExceeded {
+            limit: Limit::Multiaddr,
             len: 65,
             max: MAX_MULTIADDR_LEN
         })
@@ -207,6 +214,10 @@ fn keys_over_the_limit_are_rejected_even_by_a_decoder_of_long_keys() {
     bytes.push(0);
     assert_eq!(
         decode::<Key<65>>(&bytes),
-        Err(DecodeError::KeyTooLong { len: 65, max: 64 })
+        Err(DecodeError::LimitExceeded {
+            limit: Limit::Key,
+            len: 65,
+            max: 64
+        })
     );
 }

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use kad_proto::DecodeError;
+use kad_proto::{DecodeError, Limit};
 
 /// Datagrams a [`UdpGateway`](crate::UdpGateway) received and dropped because they did not
 /// decode, by reason; each is also counted in the gateway's
@@ -30,7 +30,10 @@ impl DropCounters {
         let counter = match error {
             DecodeError::TooShort { .. } | DecodeError::BadMagic => &c.foreign,
             DecodeError::UnsupportedVersion { .. } => &c.version,
-            DecodeError::TooLarge { .. } => &c.oversize,
+            DecodeError::LimitExceeded {
+                limit: Limit::Datagram,
+                ..
+            } => &c.oversize,
             _ => &c.malformed,
         };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -77,7 +80,8 @@ mod tests {
             found: 9,
             supported: 1,
         });
-        drops.record(&DecodeError::TooLarge {
+        drops.record(&DecodeError::LimitExceeded {
+            limit: Limit::Datagram,
             len: 2000,
             max: 1232,
         });

@@ -9,9 +9,8 @@ use std::thread::{self, JoinHandle};
 use kad_core::KeyType;
 use kad_proto::mio::{Registry, Token};
 use kad_proto::{
-    decode, encode_into, fit_contacts, DeliverError, EncodeError, Gateway, GatewayError,
-    GatewayStats, Inbound, MessageSink, Multiaddr, PolledGateway, SendError, WireMessage,
-    MAX_DATAGRAM_SIZE,
+    decode, encode_into, DeliverError, Gateway, GatewayError, GatewayStats, Inbound, MessageSink,
+    Multiaddr, PolledGateway, SendError, WireMessage, MAX_DATAGRAM_SIZE,
 };
 use socket2::SockRef;
 
@@ -307,25 +306,14 @@ impl<K: KeyType> Gateway<K> for UdpGateway {
             .collect()
     }
 
-    fn send(&self, to: &Multiaddr, mut message: WireMessage<K>) -> Result<(), SendError> {
+    fn send(&self, to: &Multiaddr, message: WireMessage<K>) -> Result<(), SendError> {
         let running = self.started.as_ref().ok_or(SendError::NotRunning)?;
         let dest = multiaddr_to_socket(to)
             .filter(|dest| dest.is_ipv4() == running.local.is_ipv4())
             .ok_or(SendError::Unreachable)?;
         let mut buf = [0u8; MAX_DATAGRAM_SIZE];
-        let len = match encode_into(&message, &mut buf) {
-            Ok(len) => len,
-            Err(
-                EncodeError::TooLarge { .. }
-                | EncodeError::TooManyContacts { .. }
-                | EncodeError::MultiaddrTooLong { .. },
-            ) if fit_contacts(&mut message) > 0 => encode_into(&message, &mut buf)
-                .inspect_err(|_| running.stats.record_send_failed())?,
-            Err(e) => {
-                running.stats.record_send_failed();
-                return Err(SendError::Encode(e));
-            }
-        };
+        let len =
+            encode_into(&message, &mut buf).inspect_err(|_| running.stats.record_send_failed())?;
         running.transmit(dest, buf.get(..len).unwrap_or(&[]))
     }
 
