@@ -30,7 +30,8 @@ use crate::metrics::{
 };
 use crate::network::{splitmix64, Network};
 use crate::oracle::Oracle;
-use crate::scenario::{Phase, Progress, Scenario};
+use crate::progress::{Phase, Progress};
+use crate::scenario::Scenario;
 use crate::wire::WireSizes;
 use crate::workload::{KeyPicker, OpKind};
 

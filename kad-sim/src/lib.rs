@@ -45,6 +45,7 @@ mod metrics;
 mod network;
 mod oracle;
 mod plot;
+mod progress;
 mod scenario;
 mod wire;
 mod workload;
@@ -58,5 +59,6 @@ pub use metrics::{
 };
 pub use network::NetworkModel;
 pub use plot::write_svg;
-pub use scenario::{JoinSchedule, KeyBits, Phase, Progress, Scenario};
+pub use progress::{Phase, Progress};
+pub use scenario::{JoinSchedule, KeyBits, Scenario};
 pub use workload::{KeyDistribution, Mix, OpKind};
