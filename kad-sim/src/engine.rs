@@ -24,13 +24,14 @@ use rand_distr::{Distribution as _, Exp};
 
 use crate::churn::SessionSampler;
 use crate::error::SimError;
-use crate::metrics::{
-    BootstrapSummary, Distribution, NetworkSummary, OpRecord, OpSummary, Outcome, PreloadSummary,
-    Report, RoutingSummary, Samples, ScenarioEcho, WallClock,
-};
+use crate::metrics::{Distribution, OpRecord, OpSummary, Outcome};
 use crate::network::{splitmix64, Network};
 use crate::oracle::Oracle;
 use crate::progress::{Phase, Progress};
+use crate::report::{
+    BootstrapSummary, NetworkSummary, PreloadSummary, Report, RoutingSummary, Samples,
+    ScenarioEcho, WallClock,
+};
 use crate::scenario::Scenario;
 use crate::wire::WireSizes;
 use crate::workload::{KeyPicker, OpKind};

@@ -12,9 +12,9 @@ use crate::churn::Sessions;
 use crate::duration::{format_duration, parse_duration};
 use crate::engine;
 use crate::error::SimError;
-use crate::metrics::Report;
 use crate::network::NetworkModel;
 use crate::progress::Progress;
+use crate::report::Report;
 use crate::workload::{KeyDistribution, Mix};
 
 /// When the initial nodes join.
