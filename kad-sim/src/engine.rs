@@ -2,11 +2,6 @@
 //! dense vector addressed by their index, and the loop that feeds each node its inputs and
 //! drains its outputs.
 //!
-//! Events are ordered by (virtual time in microseconds, sequence number), so events at the same
-//! instant run in the order they were scheduled and a run is a pure function of its scenario.
-//! A queue entry is 24 bytes: time, sequence number with the event kind in its low byte, the
-//! node, and a payload (for a delivery, the index of the datagram in a reusable slab).
-//!
 //! After every input to a node (a datagram, a timer, a command) the engine drains the node:
 //! each transmit is sized with kad-proto, passed through the network model and scheduled for
 //! delivery; each finished query is scored; and if the node's next deadline
@@ -22,6 +17,9 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution as _, Exp};
 
+mod queue;
+mod slab;
+
 use crate::churn::SessionSampler;
 use crate::error::SimError;
 use crate::metrics::{Distribution, OpRecord, OpSummary, Outcome};
@@ -36,133 +34,12 @@ use crate::scenario::Scenario;
 use crate::wire::WireSizes;
 use crate::workload::{KeyPicker, OpKind};
 
+use queue::{EventQueue, Kind};
+use slab::Slab;
+
 /// No timer scheduled, or no operation tag.
 const NONE: u64 = u64::MAX;
 const NO_TAG: u32 = u32::MAX;
-
-/// What an event does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-enum Kind {
-    /// Deliver the datagram in slab slot `payload` to `node`.
-    Deliver = 0,
-    /// Call `handle_timeout` on `node` if its timer is still due at this time.
-    Timer = 1,
-    /// Initial node number `node` joins.
-    Join = 2,
-    /// `node` leaves; a fresh node joins in its place.
-    Leave = 3,
-    /// Put key number `payload` of the universe.
-    Preload = 4,
-    /// Start the next measured operation.
-    Operation = 5,
-    /// End the run.
-    End = 6,
-}
-
-impl Kind {
-    fn from_u8(k: u8) -> Kind {
-        match k {
-            0 => Kind::Deliver,
-            1 => Kind::Timer,
-            2 => Kind::Join,
-            3 => Kind::Leave,
-            4 => Kind::Preload,
-            5 => Kind::Operation,
-            _ => Kind::End,
-        }
-    }
-}
-
-/// One queue entry; ordered by time, then by sequence number (unique, kind in the low byte).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Entry {
-    time: u64,
-    seq_kind: u64,
-    node: u32,
-    payload: u32,
-}
-
-impl Entry {
-    /// The ordering key: time in the high half, sequence number in the low half.
-    fn key(&self) -> u128 {
-        (u128::from(self.time) << 64) | u128::from(self.seq_kind)
-    }
-}
-
-/// The event queue: a radix heap over the 128-bit key (time, sequence number).
-///
-/// A radix heap needs keys that never go below the last one taken, which holds because no
-/// event is scheduled in the past. Bucket `b > 0` holds the entries whose key first differs
-/// from the last key taken at bit `b - 1` (counting from the least significant); bucket 0
-/// holds the entry equal to it. Taking the minimum empties the lowest non-empty bucket into
-/// lower ones around its smallest key; each entry moves a few times at most over its life, so
-/// a push and a pop cost a small constant instead of a binary heap's logarithmic number of
-/// cache misses. Keys are unique, so the order is exactly (time, sequence number).
-#[derive(Debug)]
-struct EventQueue {
-    buckets: Vec<Vec<Entry>>,
-    last: u128,
-    len: usize,
-    next_seq: u64,
-    /// Most entries held at once.
-    peak: usize,
-}
-
-impl Default for EventQueue {
-    fn default() -> Self {
-        EventQueue {
-            buckets: (0..=128).map(|_| Vec::new()).collect(),
-            last: 0,
-            len: 0,
-            next_seq: 0,
-            peak: 0,
-        }
-    }
-}
-
-impl EventQueue {
-    fn bucket_of(&self, key: u128) -> usize {
-        (128 - (key ^ self.last).leading_zeros()) as usize
-    }
-
-    /// Schedules an event; `time` must not be before the last event taken.
-    fn push(&mut self, time: u64, kind: Kind, node: u32, payload: u32) {
-        let seq_kind = (self.next_seq << 8) | kind as u64;
-        self.next_seq += 1;
-        let entry = Entry {
-            time,
-            seq_kind,
-            node,
-            payload,
-        };
-        debug_assert!(entry.key() > self.last || self.len == 0 && self.next_seq == 1);
-        let b = self.bucket_of(entry.key());
-        self.buckets[b].push(entry);
-        self.len += 1;
-        self.peak = self.peak.max(self.len);
-    }
-
-    /// Takes the earliest event.
-    fn pop(&mut self) -> Option<(u64, Kind, u32, u32)> {
-        if self.buckets[0].is_empty() {
-            let b = self.buckets.iter().position(|v| !v.is_empty())?;
-            let moved = std::mem::take(&mut self.buckets[b]);
-            self.last = moved.iter().map(Entry::key).min()?;
-            for entry in &moved {
-                let to = self.bucket_of(entry.key());
-                self.buckets[to].push(*entry);
-            }
-            // Keep the emptied bucket's allocation for reuse.
-            let mut moved = moved;
-            moved.clear();
-            self.buckets[b] = moved;
-        }
-        let e = self.buckets[0].pop()?;
-        self.len -= 1;
-        Some((e.time, Kind::from_u8(e.seq_kind as u8), e.node, e.payload))
-    }
-}
 
 /// A datagram in flight.
 #[derive(Debug)]
@@ -171,43 +48,6 @@ struct Flight<const N: usize> {
     /// The measured operation the datagram belongs to, or `NO_TAG`.
     tag: u32,
     message: kad_core::Message<u32, Key<N>>,
-}
-
-/// Datagrams in flight, stored by index and reused, so that queue entries stay small.
-#[derive(Debug)]
-struct Slab<T> {
-    items: Vec<Option<T>>,
-    free: Vec<u32>,
-}
-
-impl<T> Slab<T> {
-    fn new() -> Self {
-        Slab {
-            items: Vec::new(),
-            free: Vec::new(),
-        }
-    }
-
-    fn insert(&mut self, item: T) -> u32 {
-        match self.free.pop() {
-            Some(i) => {
-                self.items[i as usize] = Some(item);
-                i
-            }
-            None => {
-                self.items.push(Some(item));
-                (self.items.len() - 1) as u32
-            }
-        }
-    }
-
-    fn remove(&mut self, i: u32) -> Option<T> {
-        let item = self.items.get_mut(i as usize)?.take();
-        if item.is_some() {
-            self.free.push(i);
-        }
-        item
-    }
 }
 
 /// What the simulator holds per address.
