@@ -4,6 +4,12 @@
 //! A queue entry is 24 bytes: time, sequence number with the event kind in its low byte, the
 //! node, and a payload (for a delivery, the index of the datagram in the flight slab).
 
+/// Bits of the sequence-number word that hold the event kind.
+const KIND_BITS: u32 = 8;
+
+/// Width of the ordering key (time in the high half, sequence number in the low half).
+const KEY_BITS: usize = 128;
+
 /// What an event does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -76,7 +82,7 @@ pub(super) struct EventQueue {
 impl Default for EventQueue {
     fn default() -> Self {
         EventQueue {
-            buckets: (0..=128).map(|_| Vec::new()).collect(),
+            buckets: (0..=KEY_BITS).map(|_| Vec::new()).collect(),
             last: 0,
             len: 0,
             next_seq: 0,
@@ -87,12 +93,12 @@ impl Default for EventQueue {
 
 impl EventQueue {
     fn bucket_of(&self, key: u128) -> usize {
-        (128 - (key ^ self.last).leading_zeros()) as usize
+        (KEY_BITS as u32 - (key ^ self.last).leading_zeros()) as usize
     }
 
     /// Schedules an event; `time` must not be before the last event taken.
     pub(super) fn push(&mut self, time: u64, kind: Kind, node: u32, payload: u32) {
-        let seq_kind = (self.next_seq << 8) | kind as u64;
+        let seq_kind = (self.next_seq << KIND_BITS) | kind as u64;
         self.next_seq += 1;
         let entry = Entry {
             time,
