@@ -103,6 +103,7 @@ enum Tracked {
 }
 
 /// The whole simulated world.
+#[derive(Debug)]
 struct Sim<'s, const N: usize> {
     scenario: &'s Scenario,
     config: kad_core::Config,
