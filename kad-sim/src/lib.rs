@@ -45,6 +45,8 @@ mod metrics;
 mod network;
 mod oracle;
 mod plot;
+mod progress;
+mod report;
 mod scenario;
 mod wire;
 mod workload;
@@ -52,11 +54,13 @@ mod workload;
 pub use churn::Sessions;
 pub use duration::{format_duration, parse_duration};
 pub use error::SimError;
-pub use metrics::{
-    BootstrapSummary, Distribution, NetworkSummary, OpSummary, PreloadSummary, Report,
-    RoutingSummary, Samples, ScenarioEcho, WallClock,
-};
+pub use metrics::{Distribution, OpSummary};
 pub use network::NetworkModel;
 pub use plot::write_svg;
-pub use scenario::{JoinSchedule, KeyBits, Phase, Progress, Scenario};
+pub use progress::{Phase, Progress};
+pub use report::{
+    BootstrapSummary, NetworkSummary, PreloadSummary, Report, RoutingSummary, Samples,
+    ScenarioEcho, WallClock,
+};
+pub use scenario::{JoinSchedule, KeyBits, Scenario};
 pub use workload::{KeyDistribution, Mix, OpKind};

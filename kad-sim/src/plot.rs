@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::SimError;
-use crate::metrics::Report;
+use crate::report::Report;
 use crate::workload::OpKind;
 
 /// At most this many points per curve: quantiles of larger samples.

@@ -12,8 +12,9 @@ use crate::churn::Sessions;
 use crate::duration::{format_duration, parse_duration};
 use crate::engine;
 use crate::error::SimError;
-use crate::metrics::Report;
 use crate::network::NetworkModel;
+use crate::progress::Progress;
+use crate::report::Report;
 use crate::workload::{KeyDistribution, Mix};
 
 /// When the initial nodes join.
@@ -110,49 +111,6 @@ impl KeyBits {
             KeyBits::Bits256 => 256,
         }
     }
-}
-
-/// The phase a running simulation is in; see [`Scenario`] for what each one does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Initial nodes joining.
-    Joining,
-    /// Putting the workload's keys.
-    Preloading,
-    /// Waiting before the measured operations.
-    Settling,
-    /// Running the measured operations.
-    Measuring,
-    /// Waiting for the last operations to finish.
-    Draining,
-}
-
-impl Phase {
-    /// A short name for progress displays.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Joining => "joining",
-            Phase::Preloading => "preloading",
-            Phase::Settling => "settling",
-            Phase::Measuring => "measuring",
-            Phase::Draining => "draining",
-        }
-    }
-}
-
-/// Where a running simulation is, passed to the callback of [`Scenario::run_with_progress`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Progress {
-    /// The current phase.
-    pub phase: Phase,
-    /// Simulated time since the start.
-    pub sim_time: Duration,
-    /// Events processed so far.
-    pub events: u64,
-    /// Units of the current phase done: nodes joined, keys put, operations finished.
-    pub done: u64,
-    /// Units of the current phase in all.
-    pub total: u64,
 }
 
 /// A complete description of one simulation. Every field has a default (see

@@ -1,0 +1,181 @@
+//! Membership: nodes joining (the initial ones on the join schedule, churn replacements at
+//! once), bootstrapping through a random joined node and retrying when that found nobody, and
+//! leaving when their session ends.
+
+use kad_core::{Key, Node};
+use rand::rngs::SmallRng;
+use rand::Rng;
+
+use super::{Kind, Sim, Slot, Tracked, NONE};
+use crate::error::SimError;
+use crate::metrics::Outcome;
+use crate::progress::Phase;
+
+/// Tries a joining node makes before it gives up (each after a bootstrap that found nobody).
+const BOOTSTRAP_ATTEMPTS: u8 = 8;
+
+/// Draws from the live list before [`Sim::random_joined`] settles for a node that has not
+/// finished joining.
+const RANDOM_JOINED_DRAWS: usize = 64;
+
+impl<const N: usize> Sim<'_, N> {
+    /// A random live node that has joined, other than `not`; any live node if none has joined
+    /// after a few draws.
+    pub(super) fn random_joined(
+        live: &[u32],
+        slots: &[Slot<N>],
+        not: u32,
+        rng: &mut SmallRng,
+    ) -> Option<u32> {
+        if live.is_empty() || (live.len() == 1 && live[0] == not) {
+            return None;
+        }
+        let mut fallback = None;
+        for _ in 0..RANDOM_JOINED_DRAWS {
+            let a = live[rng.random_range(0..live.len())];
+            if a == not {
+                continue;
+            }
+            if slots[a as usize].joined {
+                return Some(a);
+            }
+            fallback = Some(a);
+        }
+        fallback
+    }
+
+    /// A random joined node to start an operation at.
+    pub(super) fn random_querier(&mut self) -> Option<u32> {
+        Self::random_joined(&self.live, &self.slots, u32::MAX, &mut self.rng_work)
+    }
+
+    /// Creates a node at the next address and bootstraps it from a random joined node.
+    pub(super) fn spawn(&mut self, initial: bool) -> Result<u32, SimError> {
+        let addr = self.slots.len() as u32;
+        let seed_node = Self::random_joined(&self.live, &self.slots, addr, &mut self.rng_nodes);
+        let id = Key::random(&mut self.rng_nodes);
+        let node_seed = self.rng_nodes.random();
+        let mut node = Box::new(Node::new(
+            id,
+            self.config.clone(),
+            node_seed,
+            self.instant(),
+        )?);
+        self.slots.push(Slot {
+            node: None,
+            timer: NONE,
+            live_pos: self.live.len() as u32,
+            joined: seed_node.is_none(),
+            joining: false,
+        });
+        self.live.push(addr);
+        self.oracle.insert(id, addr);
+        self.count.joins += 1;
+        if let Some(seed_node) = seed_node {
+            // A fresh node has no query running: the command cannot be refused.
+            if let Ok(qid) = node.bootstrap(self.instant(), [seed_node]) {
+                let tracked = Tracked::Bootstrap {
+                    initial,
+                    attempt: 1,
+                    started: self.now,
+                };
+                self.queries.insert((addr, qid), tracked);
+                self.slots[addr as usize].joining = true;
+            }
+        }
+        self.drain(addr, &mut node, None);
+        self.slots[addr as usize].node = Some(node);
+        if let (Some(sessions), false) = (self.sessions, initial) {
+            let end = self.now + sessions.sample(&mut self.rng_churn);
+            self.queue.push(end, Kind::Leave, addr, 0);
+        }
+        Ok(addr)
+    }
+
+    pub(super) fn initial_join(&mut self, index: u32) -> Result<(), SimError> {
+        let addr = self.spawn(true)?;
+        if addr == 0 {
+            // The first node has nobody to bootstrap from.
+            self.count.initial_joined += 1;
+            self.check_joined();
+        }
+        let next = index as u64 + 1;
+        if next < self.scenario.nodes as u64 {
+            let at = Self::micros_of(self.scenario.join.join_time(next));
+            self.queue
+                .push(at.max(self.now), Kind::Join, next as u32, 0);
+        } else {
+            self.start_preload()?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn start_preload(&mut self) -> Result<(), SimError> {
+        self.phase = Phase::Preloading;
+        if let Some(sessions) = self.sessions {
+            for i in 0..self.live.len() {
+                let addr = self.live[i];
+                let end = self.now + sessions.sample(&mut self.rng_churn);
+                self.queue.push(end, Kind::Leave, addr, 0);
+            }
+        }
+        self.queue.push(self.now, Kind::Preload, 0, 0);
+        Ok(())
+    }
+
+    pub(super) fn leave(&mut self, addr: u32) -> Result<(), SimError> {
+        let Some(node) = self.slots[addr as usize].node.take() else {
+            return Ok(());
+        };
+        self.count.leaves += 1;
+        self.oracle.remove(*node.id(), addr);
+        drop(node);
+        if self.slots[addr as usize].joining && (addr as usize) < self.scenario.nodes {
+            // An initial node that churn took before its bootstrap finished.
+            self.count.bootstrap_left += 1;
+            self.count.initial_joined += 1;
+            self.check_joined();
+        }
+        let pos = self.slots[addr as usize].live_pos as usize;
+        self.live.swap_remove(pos);
+        if let Some(&moved) = self.live.get(pos) {
+            self.slots[moved as usize].live_pos = pos as u32;
+        }
+        if let Some(ops) = self.active.remove(&addr) {
+            for (op, _) in ops {
+                self.finish_op(op, Outcome::Abandoned);
+            }
+        }
+        self.spawn(false)?;
+        Ok(())
+    }
+
+    /// Tries the bootstrap of the node at `addr` again through another random joined node,
+    /// after try number `attempt` found nobody (its one request or the answer was lost), as a
+    /// real client would; gives up after [`BOOTSTRAP_ATTEMPTS`] tries. Returns whether a new
+    /// try started.
+    pub(super) fn retry_bootstrap(
+        &mut self,
+        addr: u32,
+        node: &mut Node<u32, Key<N>>,
+        initial: bool,
+        attempt: u8,
+        started: u64,
+    ) -> bool {
+        if attempt >= BOOTSTRAP_ATTEMPTS {
+            return false;
+        }
+        let seed = Self::random_joined(&self.live, &self.slots, addr, &mut self.rng_nodes);
+        let Some(qid) = seed.and_then(|s| node.bootstrap(self.instant(), [s]).ok()) else {
+            return false;
+        };
+        self.count.bootstrap_retries += 1;
+        let tracked = Tracked::Bootstrap {
+            initial,
+            attempt: attempt + 1,
+            started,
+        };
+        self.queries.insert((addr, qid), tracked);
+        true
+    }
+}

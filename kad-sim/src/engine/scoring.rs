@@ -1,0 +1,122 @@
+//! Scoring finished queries: a bootstrap ends a join (or is retried), a preload put counts its
+//! replicas, and a measured operation is checked against the [oracle](crate::oracle) and
+//! recorded as succeeded or failed.
+
+use kad_core::{Key, Node, QueryId, QueryResult};
+
+use super::{Sim, Tracked, MICROS_PER_MS};
+use crate::metrics::Outcome;
+use crate::progress::Phase;
+
+impl<const N: usize> Sim<'_, N> {
+    /// Scores a finished query; returns whether the node was given a new command.
+    pub(super) fn query_finished(
+        &mut self,
+        addr: u32,
+        node: &mut Node<u32, Key<N>>,
+        id: QueryId,
+        result: QueryResult<u32, Key<N>>,
+        stats: kad_core::QueryStats,
+    ) -> bool {
+        let Some(tracked) = self.queries.remove(&(addr, id)) else {
+            return false;
+        };
+        match tracked {
+            Tracked::Bootstrap {
+                initial,
+                attempt,
+                started,
+            } => {
+                let found =
+                    matches!(&result, QueryResult::Bootstrap { closest } if !closest.is_empty());
+                if !found && self.retry_bootstrap(addr, node, initial, attempt, started) {
+                    return true;
+                }
+                self.slots[addr as usize].joining = false;
+                if found {
+                    self.slots[addr as usize].joined = true;
+                } else {
+                    self.count.bootstrap_failed += 1;
+                }
+                if initial {
+                    self.count.initial_joined += 1;
+                    let latency = self.now.saturating_sub(started) as f64 / MICROS_PER_MS;
+                    self.bootstrap_latency.push(latency);
+                    self.bootstrap_requests.push(f64::from(stats.requests));
+                    self.check_joined();
+                }
+            }
+            Tracked::Preload => {
+                if let QueryResult::Put { replicas } = result {
+                    self.count.preload_ok += usize::from(replicas > 0);
+                    self.count.preload_replicas += replicas;
+                }
+            }
+            Tracked::Op(op) => {
+                let mut target = None;
+                if let Some(list) = self.active.get_mut(&addr) {
+                    if let Some(i) = list.iter().position(|(o, _)| *o == op) {
+                        target = Some(list.swap_remove(i).1);
+                    }
+                    if list.is_empty() {
+                        self.active.remove(&addr);
+                    }
+                }
+                let mut recall = (0u16, 0u16);
+                let (ok, closest_found) = match (&result, target) {
+                    (QueryResult::Get { value }, _) => (value.is_some(), false),
+                    (QueryResult::Put { replicas }, _) => (*replicas > 0, false),
+                    (QueryResult::FindNode { closest }, Some(target)) => {
+                        let truth = self.oracle.closest(&target, self.config.k, addr);
+                        let got: Vec<u32> = closest.iter().map(|c| c.addr).collect();
+                        let hits = truth.iter().filter(|a| got.contains(a)).count();
+                        recall = (hits as u16, truth.len() as u16);
+                        (
+                            got == truth,
+                            !got.is_empty() && got.first() == truth.first(),
+                        )
+                    }
+                    _ => (false, false),
+                };
+                if let Some(r) = self.ops.get_mut(op as usize) {
+                    r.hops = stats.hops;
+                    r.latency_us = u64::try_from(stats.duration.as_micros()).unwrap_or(u64::MAX);
+                    r.closest_found = closest_found;
+                    (r.recall, r.recall_of) = recall;
+                }
+                self.finish_op(
+                    op,
+                    if ok {
+                        Outcome::Succeeded
+                    } else {
+                        Outcome::Failed
+                    },
+                );
+            }
+        }
+        false
+    }
+
+    /// Notes the end of the join phase when the last initial bootstrap has finished.
+    pub(super) fn check_joined(&mut self) {
+        if self.count.initial_joined == self.scenario.nodes && self.wall_join.is_none() {
+            self.bootstrap_end = self.now;
+            self.wall_join = Some((
+                self.wall_start.elapsed().as_secs_f64(),
+                crate::memory::current_rss(),
+            ));
+        }
+    }
+
+    pub(super) fn finish_op(&mut self, op: u32, outcome: Outcome) {
+        if let Some(r) = self.ops.get_mut(op as usize) {
+            if r.outcome == Outcome::Running {
+                r.outcome = outcome;
+                self.count.ops_done += 1;
+            }
+        }
+        if self.phase == Phase::Draining && self.count.ops_done == self.ops.len() {
+            self.ended = true;
+        }
+    }
+}
