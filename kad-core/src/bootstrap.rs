@@ -1,8 +1,8 @@
 //! Joining the network, and not giving up on it.
 //!
 //! A bootstrap asks each seed address for the contacts closest to this node, then looks this
-//! node's id up. One that reaches nobody (no seed answered and the routing table is still
-//! empty: an answer lost, a seed restarting) is tried again after a wait that doubles each
+//! node's id up. One that reaches nobody (no seed or contact answered: an answer lost, a
+//! seed restarting) is tried again after a wait that doubles each
 //! time, up to [`Config::bootstrap_attempts`](crate::Config::bootstrap_attempts) attempts in
 //! all, under the same query id: the caller sees one
 //! [`QueryResult::Bootstrap`](crate::QueryResult::Bootstrap), after the first attempt that
@@ -76,8 +76,11 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
     ) {
         let mut clock = clock;
         clock.absorb(attempt.earlier);
-        let reached_nobody = closest.is_empty() && self.routing.is_empty();
-        if reached_nobody && attempt.number < self.config.bootstrap_attempts {
+        // Someone may have contacted this node meanwhile (its seed got the request but the
+        // answer was lost): the next attempt then starts from them too.
+        let someone_to_ask = !attempt.seeds.is_empty() || !self.routing.is_empty();
+        let retry = closest.is_empty() && someone_to_ask;
+        if retry && attempt.number < self.config.bootstrap_attempts {
             attempt.retry_at = now + self.backoff(attempt.number);
             let next = self
                 .bootstrap_retry_at

@@ -69,8 +69,8 @@ pub struct Config {
     /// self-lookup, as the paper does (default true).
     pub bootstrap_refresh: bool,
     /// How many times a bootstrap that reached nobody is tried in all, first attempt included
-    /// (default 8). A bootstrap reaches nobody when no seed answered and the routing table is
-    /// still empty: each retry asks every seed given again, and every contact learned since.
+    /// (default 8). A bootstrap reaches nobody when no seed or contact answered it: each retry
+    /// asks every seed given again, and every contact learned since.
     pub bootstrap_attempts: u32,
     /// The wait before the first retry of a bootstrap that reached nobody; it doubles with
     /// each retry, up to [`Config::MAX_BOOTSTRAP_BACKOFF_DOUBLINGS`] times (default 1 s).

@@ -214,7 +214,7 @@ impl<H: Hasher> Builder<H> {
     pub fn build(self) -> Result<DHTService<H>, Error> {
         let settings = self.settings();
         if let Err(error) = &settings.config {
-            return Err(Error::Config(error.clone()));
+            return Err(Error::Config(*error));
         }
         Ok(DHTService::with_settings(self.hasher, settings))
     }

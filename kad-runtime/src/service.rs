@@ -227,10 +227,7 @@ impl<H: Hasher> DHTService<H> {
 
     /// The kad-core configuration the service runs with (or would, once started).
     pub fn config(&self) -> Result<&Config, Error> {
-        self.settings
-            .config
-            .as_ref()
-            .map_err(|e| Error::Config(e.clone()))
+        self.settings.config.as_ref().map_err(|e| Error::Config(*e))
     }
 
     /// Joins the network through the node at `seed`: asks it for the contacts closest to

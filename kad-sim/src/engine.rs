@@ -26,7 +26,7 @@ mod summary;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use kad_core::{Body, Event, Key, Node, QueryId, Request, Transmit, TxId};
+use kad_core::{Body, Driver, Event, Key, Node, QueryId, Request, Transmit, TxId};
 use rand::rngs::SmallRng;
 use rand_distr::Exp;
 
@@ -95,8 +95,6 @@ enum Tracked {
     Bootstrap {
         /// One of the initial nodes (not a churn replacement).
         initial: bool,
-        /// 1 for the first try.
-        attempt: u8,
         /// When the node joined.
         started: u64,
     },
@@ -298,28 +296,22 @@ impl<'s, const N: usize> Sim<'s, N> {
     /// Takes every output of `node` (at `addr`, out of its slot for the call). `reply` is the
     /// transaction id and operation of the request it just handled, to tag its answer.
     fn drain(&mut self, addr: u32, node: &mut Node<u32, Key<N>>, reply: Option<(TxId, u32)>) {
-        loop {
-            while let Some(t) = node.poll_transmit() {
-                self.send(addr, t, reply);
-            }
-            let mut quiet = true;
-            while let Some(event) = node.poll_event() {
-                if let Event::QueryFinished { id, result, stats } = event {
-                    // A retried bootstrap sends again: go round once more.
-                    quiet &= !self.query_finished(addr, node, id, result, stats);
-                }
-            }
-            if quiet {
-                break;
-            }
+        let mut outputs = Outputs {
+            sim: self,
+            addr,
+            reply,
+            joined: false,
+        };
+        let deadline = node.drain(&mut outputs);
+        if outputs.joined {
+            // The node's bootstrap is over: count the attempts kad-core made again.
+            self.count.bootstrap_retries += node.stats().bootstrap_retries;
         }
-        if let Some(deadline) = node.poll_timeout() {
-            let at = self.micros(deadline).max(self.now);
-            let slot = &mut self.slots[addr as usize];
-            if at < slot.timer {
-                slot.timer = at;
-                self.queue.push(at, Kind::Timer, addr, 0);
-            }
+        let at = self.micros(deadline).max(self.now);
+        let slot = &mut self.slots[addr as usize];
+        if at < slot.timer {
+            slot.timer = at;
+            self.queue.push(at, Kind::Timer, addr, 0);
         }
     }
 
@@ -362,6 +354,28 @@ impl<'s, const N: usize> Sim<'s, N> {
                 self.count.peak_flights = self.count.peak_flights.max(slot as usize + 1);
                 self.queue.push(self.now + delay, Kind::Deliver, t.to, slot);
             }
+        }
+    }
+}
+
+/// The simulated world as one node's driver while the node is drained.
+struct Outputs<'w, 's, const N: usize> {
+    sim: &'w mut Sim<'s, N>,
+    addr: u32,
+    /// The request the node just answered, to tag its response.
+    reply: Option<(TxId, u32)>,
+    /// Whether the node's bootstrap finished.
+    joined: bool,
+}
+
+impl<const N: usize> Driver<u32, Key<N>> for Outputs<'_, '_, N> {
+    fn transmit(&mut self, transmit: Transmit<u32, Key<N>>) {
+        self.sim.send(self.addr, transmit, self.reply);
+    }
+
+    fn event(&mut self, event: Event<u32, Key<N>>) {
+        if let Event::QueryFinished { id, result, stats } = event {
+            self.joined |= self.sim.query_finished(self.addr, id, result, stats);
         }
     }
 }

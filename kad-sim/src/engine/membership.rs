@@ -1,6 +1,6 @@
 //! Membership: nodes joining (the initial ones on the join schedule, churn replacements at
-//! once), bootstrapping through a random joined node and retrying when that found nobody, and
-//! leaving when their session ends.
+//! once), bootstrapping through a random joined node (kad-core tries again, with backoff, when that
+//! found nobody), and leaving when their session ends.
 
 use kad_core::{Key, Node};
 use rand::rngs::SmallRng;
@@ -10,9 +10,6 @@ use super::{Kind, Sim, Slot, Tracked, NONE};
 use crate::error::SimError;
 use crate::metrics::Outcome;
 use crate::progress::Phase;
-
-/// Tries a joining node makes before it gives up (each after a bootstrap that found nobody).
-const BOOTSTRAP_ATTEMPTS: u8 = 8;
 
 /// Draws from the live list before [`Sim::random_joined`] settles for a node that has not
 /// finished joining.
@@ -76,7 +73,6 @@ impl<const N: usize> Sim<'_, N> {
             if let Ok(qid) = node.bootstrap(self.instant(), [seed_node]) {
                 let tracked = Tracked::Bootstrap {
                     initial,
-                    attempt: 1,
                     started: self.now,
                 };
                 self.queries.insert((addr, qid), tracked);
@@ -148,34 +144,5 @@ impl<const N: usize> Sim<'_, N> {
         }
         self.spawn(false)?;
         Ok(())
-    }
-
-    /// Tries the bootstrap of the node at `addr` again through another random joined node,
-    /// after try number `attempt` found nobody (its one request or the answer was lost), as a
-    /// real client would; gives up after [`BOOTSTRAP_ATTEMPTS`] tries. Returns whether a new
-    /// try started.
-    pub(super) fn retry_bootstrap(
-        &mut self,
-        addr: u32,
-        node: &mut Node<u32, Key<N>>,
-        initial: bool,
-        attempt: u8,
-        started: u64,
-    ) -> bool {
-        if attempt >= BOOTSTRAP_ATTEMPTS {
-            return false;
-        }
-        let seed = Self::random_joined(&self.live, &self.slots, addr, &mut self.rng_nodes);
-        let Some(qid) = seed.and_then(|s| node.bootstrap(self.instant(), [s]).ok()) else {
-            return false;
-        };
-        self.count.bootstrap_retries += 1;
-        let tracked = Tracked::Bootstrap {
-            initial,
-            attempt: attempt + 1,
-            started,
-        };
-        self.queries.insert((addr, qid), tracked);
-        true
     }
 }

@@ -1,19 +1,18 @@
-//! Scoring finished queries: a bootstrap ends a join (or is retried), a preload put counts its
+//! Scoring finished queries: a bootstrap ends a join, a preload put counts its
 //! replicas, and a measured operation is checked against the [oracle](crate::oracle) and
 //! recorded as succeeded or failed.
 
-use kad_core::{Key, Node, QueryId, QueryResult};
+use kad_core::{Key, QueryId, QueryResult};
 
 use super::{Sim, Tracked, MICROS_PER_MS};
 use crate::metrics::Outcome;
 use crate::progress::Phase;
 
 impl<const N: usize> Sim<'_, N> {
-    /// Scores a finished query; returns whether the node was given a new command.
+    /// Scores a finished query; returns whether it was the node's bootstrap.
     pub(super) fn query_finished(
         &mut self,
         addr: u32,
-        node: &mut Node<u32, Key<N>>,
         id: QueryId,
         result: QueryResult<u32, Key<N>>,
         stats: kad_core::QueryStats,
@@ -22,16 +21,9 @@ impl<const N: usize> Sim<'_, N> {
             return false;
         };
         match tracked {
-            Tracked::Bootstrap {
-                initial,
-                attempt,
-                started,
-            } => {
+            Tracked::Bootstrap { initial, started } => {
                 let found =
                     matches!(&result, QueryResult::Bootstrap { closest } if !closest.is_empty());
-                if !found && self.retry_bootstrap(addr, node, initial, attempt, started) {
-                    return true;
-                }
                 self.slots[addr as usize].joining = false;
                 if found {
                     self.slots[addr as usize].joined = true;
@@ -45,6 +37,7 @@ impl<const N: usize> Sim<'_, N> {
                     self.bootstrap_requests.push(f64::from(stats.requests));
                     self.check_joined();
                 }
+                return true;
             }
             Tracked::Preload => {
                 if let QueryResult::Put { replicas } = result {
