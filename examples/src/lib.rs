@@ -8,7 +8,7 @@
 //! - `cluster`: a local network of N nodes that measures its success rate and latency.
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 use std::fmt;
 use std::time::Duration;

@@ -286,6 +286,7 @@ impl std::error::Error for DeliverError {
 
 /// Why a gateway did not start.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum GatewayError {
     /// [`Gateway::start`] was called on a gateway already started.
     AlreadyStarted,
@@ -330,6 +331,7 @@ impl std::error::Error for GatewayError {
 
 /// Why [`Gateway::send`] did not send a message; in every case it is dropped.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum SendError {
     /// The gateway cannot reach this address (see [`Gateway::can_reach`]).
     Unreachable,

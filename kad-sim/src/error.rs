@@ -5,6 +5,7 @@ use std::fmt;
 
 /// Why a scenario could not run or its results could not be written.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum SimError {
     /// A scenario parameter is out of range.
     InvalidParameter(String),

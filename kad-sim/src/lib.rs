@@ -34,7 +34,7 @@
 //! The `kad-sim` binary wraps all of this in a command line; see its `--help`.
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 mod churn;
 mod duration;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// The phase a running simulation is in; see [`Scenario`](crate::Scenario) for what each one does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Phase {
     /// Initial nodes joining.
     Joining,
