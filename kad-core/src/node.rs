@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use rand::rngs::SmallRng;
+use rand::rngs::{SmallRng, StdRng};
 use rand::{Rng, SeedableRng};
 
 use crate::config::{Config, ConfigError};
@@ -68,7 +68,14 @@ pub struct Transmit<A, K> {
 pub struct Node<A, K: KeyType> {
     pub(crate) id: K,
     pub(crate) config: Config,
+    /// Protocol randomness: refresh targets and, for a node built from a `u64` seed,
+    /// transaction ids.
     pub(crate) rng: SmallRng,
+    /// For a node built [`with_secret`](Self::with_secret): the cryptographically secure
+    /// generator its transaction ids come from, so that nobody who sees its traffic can guess
+    /// the id of a request in flight and forge the answer. Boxed: a simulator keeps a
+    /// million nodes that have none.
+    pub(crate) tx_rng: Option<Box<StdRng>>,
     pub(crate) routing: RoutingTable<A, K>,
     pub(crate) store: RecordStore<K>,
     pub(crate) pending: PendingRequests<A, K>,
@@ -86,12 +93,51 @@ pub struct Node<A, K: KeyType> {
 }
 
 impl<A: Clone + Eq, K: KeyType> Node<A, K> {
-    /// A node with id `id`, started at `now`, whose randomness comes from `seed`.
+    /// A node with id `id`, started at `now`, whose randomness (transaction ids included)
+    /// comes from `seed`: the same seed gives the same node, as tests and simulations want.
+    /// Whoever knows or guesses the seed can predict its transaction ids; a node that faces
+    /// the network is built [`with_secret`](Self::with_secret) instead.
     pub fn new(id: K, config: Config, seed: u64, now: Instant) -> Result<Self, ConfigError> {
+        Self::build(id, config, SmallRng::seed_from_u64(seed), None, now)
+    }
+
+    /// A node with id `id` whose transaction ids come from a cryptographically secure
+    /// generator (ChaCha12) seeded with `secret`, and whose other randomness is drawn from
+    /// that generator too. Give it 32 bytes from the operating system's generator, drawn
+    /// apart from the id: then nothing the node sends tells what its next transaction id is.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use kad_core::{Config, Key, Node};
+    ///
+    /// let secret = [7u8; 32]; // in real use: 32 bytes from the OS
+    /// let node: Node<u32, Key<20>> =
+    ///     Node::with_secret(Key::new([1; 20]), Config::default(), secret, Instant::now())?;
+    /// # Ok::<(), kad_core::ConfigError>(())
+    /// ```
+    pub fn with_secret(
+        id: K,
+        config: Config,
+        secret: [u8; 32],
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        let mut tx_rng = StdRng::from_seed(secret);
+        let rng = SmallRng::from_rng(&mut tx_rng);
+        Self::build(id, config, rng, Some(Box::new(tx_rng)), now)
+    }
+
+    fn build(
+        id: K,
+        config: Config,
+        rng: SmallRng,
+        tx_rng: Option<Box<StdRng>>,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Node {
             id,
-            rng: SmallRng::seed_from_u64(seed),
+            rng,
+            tx_rng,
             routing: RoutingTable::new(id, config.k, config.replacement_cache_size),
             store: RecordStore::new(config.max_records, config.max_value_size),
             pending: PendingRequests::new(config.max_pending_requests),
@@ -107,7 +153,8 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         })
     }
 
-    /// A node with a random id drawn from `seed`.
+    /// A node with a random id drawn from `seed`, like [`new`](Self::new) for tests and
+    /// simulations: its id and its transaction ids come from the same seed.
     pub fn with_random_id(config: Config, seed: u64, now: Instant) -> Result<Self, ConfigError> {
         let mut rng = SmallRng::seed_from_u64(seed);
         let id = K::random(&mut rng);

@@ -194,9 +194,9 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             self.counters.requests_deferred += 1;
             return false;
         }
-        let mut tx = TxId::from_u64(self.rng.random());
+        let mut tx = self.next_tx();
         while self.pending.contains(&tx) {
-            tx = TxId::from_u64(self.rng.random());
+            tx = self.next_tx();
         }
         let kind = match request {
             Request::Ping => Kind::Ping,
@@ -224,6 +224,16 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             },
         });
         true
+    }
+}
+
+impl<A, K: KeyType> Node<A, K> {
+    /// A fresh transaction id: from the secure generator if the node has one.
+    fn next_tx(&mut self) -> TxId {
+        TxId::from_u64(match &mut self.tx_rng {
+            Some(secure) => secure.random(),
+            None => self.rng.random(),
+        })
     }
 }
 

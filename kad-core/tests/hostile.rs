@@ -289,3 +289,33 @@ fn remote_stores_cannot_lock_the_node_out_of_publishing() {
     assert_eq!(n.get_local(now, &id(0x01, 1)), Some(&b"mine"[..]));
     assert_eq!(n.stats().records, 3);
 }
+
+/// The transaction ids of the first `n` pings a node sends.
+fn ping_txs(node: &mut Node<u32, Id>, n: u32) -> Vec<TxId> {
+    let now = Instant::now();
+    (0..n)
+        .map(|addr| {
+            node.ping(now, addr).unwrap();
+            node.poll_transmit().unwrap().message.tx
+        })
+        .collect()
+}
+
+#[test]
+fn transaction_ids_follow_from_the_secret_alone_never_from_the_id() {
+    let now = Instant::now();
+    let secret = |byte: u8| [byte; 32];
+    let with = |node_id: Id, s: [u8; 32]| -> Node<u32, Id> {
+        Node::with_secret(node_id, Config::default(), s, now).unwrap()
+    };
+    let a = ping_txs(&mut with(id(1, 1), secret(1)), 8);
+    // Another secret, same id: other ids. The same secret gives the same ids whatever the
+    // node's id, so nothing about them can be learned from the id it announces.
+    assert_ne!(a, ping_txs(&mut with(id(1, 1), secret(2)), 8));
+    assert_eq!(a, ping_txs(&mut with(id(9, 9), secret(1)), 8));
+    // And they are not the ids a node seeded with a small number would use.
+    for seed in 0..64 {
+        let mut seeded = Node::<u32, Id>::new(id(1, 1), Config::default(), seed, now).unwrap();
+        assert_ne!(a, ping_txs(&mut seeded, 8), "seed {seed}");
+    }
+}

@@ -32,6 +32,9 @@ pub enum Error {
     UnreachableAddress(Multiaddr),
     /// The operating system refused a thread or a poll for a [`Reactor`](crate::Reactor).
     Thread(std::io::Error),
+    /// The operating system's random generator, which the node's id and secrets come from,
+    /// failed.
+    Randomness(rand::rand_core::OsError),
 }
 
 impl fmt::Display for Error {
@@ -49,6 +52,9 @@ impl fmt::Display for Error {
                 write!(f, "no registered gateway can reach {addr}")
             }
             Error::Thread(error) => write!(f, "could not start a reactor thread: {error}"),
+            Error::Randomness(error) => {
+                write!(f, "the operating system's random generator failed: {error}")
+            }
         }
     }
 }
@@ -60,6 +66,7 @@ impl std::error::Error for Error {
             Error::Gateway(error) => Some(error),
             Error::Command(error) => Some(error),
             Error::Thread(error) => Some(error),
+            Error::Randomness(error) => Some(error),
             _ => None,
         }
     }

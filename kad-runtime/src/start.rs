@@ -8,8 +8,8 @@ use std::time::Instant;
 use kad_core::{Config, KeyType, Node};
 use kad_proto::mio::Token;
 use kad_proto::{Gateway, GatewayError, GatewayStats, Multiaddr};
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::rngs::{OsRng, StdRng};
+use rand::{SeedableRng, TryRngCore};
 
 use crate::builder::Settings;
 use crate::error::Error;
@@ -18,15 +18,25 @@ use crate::reactor::{Reactor, ReactorHandle};
 use crate::slot::Slot;
 use crate::token::{token, MAX_GATEWAYS};
 
-/// The node, with an id drawn from the configured seed or from the system.
+/// The node. With a configured seed everything follows from it, for reproducible runs;
+/// otherwise its id and, apart from it, the secret its transaction ids come from are drawn
+/// from the operating system's generator.
 pub(crate) fn new_node<K: KeyType>(
     settings: &Settings,
     config: Config,
 ) -> Result<Node<Multiaddr, K>, Error> {
-    let seed = settings
-        .seed
-        .unwrap_or_else(|| SmallRng::from_os_rng().random());
-    Ok(Node::with_random_id(config, seed, Instant::now())?)
+    let now = Instant::now();
+    if let Some(seed) = settings.seed {
+        return Ok(Node::with_random_id(config, seed, now)?);
+    }
+    let mut id_seed = [0u8; 32];
+    let mut secret = [0u8; 32];
+    OsRng
+        .try_fill_bytes(&mut id_seed)
+        .and_then(|()| OsRng.try_fill_bytes(&mut secret))
+        .map_err(Error::Randomness)?;
+    let id = K::random(&mut StdRng::from_seed(id_seed));
+    Ok(Node::with_secret(id, config, secret, now)?)
 }
 
 /// The shared reactor, or a new one for this service alone, named after its id.
