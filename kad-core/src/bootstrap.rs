@@ -82,10 +82,7 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         let retry = closest.is_empty() && someone_to_ask;
         if retry && attempt.number < self.config.bootstrap_attempts {
             attempt.retry_at = now + self.backoff(attempt.number);
-            let next = self
-                .bootstrap_retry_at
-                .map_or(attempt.retry_at, |t| t.min(attempt.retry_at));
-            self.bootstrap_retry_at = Some(next);
+            self.bootstrap_retry_at = Some(earliest(self.bootstrap_retry_at, attempt.retry_at));
             attempt.number += 1;
             attempt.earlier = clock;
             self.counters.bootstrap_retries += 1;
@@ -125,8 +122,7 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
                 if attempt.retry_at <= now {
                     due.push(*id);
                 } else {
-                    next =
-                        Some(next.map_or(attempt.retry_at, |t: Instant| t.min(attempt.retry_at)));
+                    next = Some(earliest(next, attempt.retry_at));
                 }
             }
         }
@@ -175,4 +171,9 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             }
         }
     }
+}
+
+/// The earlier of `at` and `known`, if any.
+fn earliest(known: Option<Instant>, at: Instant) -> Instant {
+    known.map_or(at, |t| t.min(at))
 }

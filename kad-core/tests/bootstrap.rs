@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use kad_core::{Config, QueryResult};
+use kad_core::{Config, ConfigBuilder, QueryId, QueryResult};
 use support::{Finished, Net};
 
 fn closest_ids(finished: &Finished) -> Vec<support::Id> {
@@ -22,15 +22,36 @@ fn bootstraps(net: &Net) -> usize {
         .count()
 }
 
-#[test]
-fn a_seed_that_answers_late_is_asked_again_and_the_bootstrap_succeeds() {
-    let mut net = Net::new(1, Config::default());
+/// A network of two nodes where the second starts to bootstrap through the first, which is
+/// silent: (the network, the seed, the joiner, the bootstrap's query id).
+fn join_through_silent_seed(seed_value: u64, config: Config) -> (Net, u32, u32, QueryId) {
+    let mut net = Net::new(seed_value, config);
     let seed = net.add_node();
     let joiner = net.add_node();
     net.dead.insert(seed);
     let now = net.now;
     let q = net.node(joiner).bootstrap(now, [seed]).unwrap();
     net.flush(joiner);
+    (net, seed, joiner, q)
+}
+
+/// A node joined through a seed, with contacts silent for 30 s checked: (the network, the
+/// seed, the joiner).
+fn joined_pair(config: ConfigBuilder) -> (Net, u32, u32) {
+    let config = config
+        .peer_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let mut net = Net::new(3, config);
+    let seed = net.add_node();
+    let joiner = net.add_node();
+    net.join(joiner, seed);
+    (net, seed, joiner)
+}
+
+#[test]
+fn a_seed_that_answers_late_is_asked_again_and_the_bootstrap_succeeds() {
+    let (mut net, seed, joiner, q) = join_through_silent_seed(1, Config::default());
     // The first attempt times out after 3 s; the second waits 1 s more.
     net.run_for(Duration::from_millis(3_500));
     assert_eq!(bootstraps(&net), 0, "no result while attempts are left");
@@ -55,13 +76,7 @@ fn a_seed_that_answers_late_is_asked_again_and_the_bootstrap_succeeds() {
 #[test]
 fn a_dead_seed_is_tried_bootstrap_attempts_times_with_doubling_waits() {
     let config = Config::builder().bootstrap_attempts(4).build().unwrap();
-    let mut net = Net::new(2, config);
-    let seed = net.add_node();
-    let joiner = net.add_node();
-    net.dead.insert(seed);
-    let start = net.now;
-    let q = net.node(joiner).bootstrap(start, [seed]).unwrap();
-    net.flush(joiner);
+    let (mut net, _, joiner, q) = join_through_silent_seed(2, config);
     let finished = net.run_until_finished(joiner, q);
     assert!(closest_ids(&finished).is_empty());
     // Four request timeouts of 3 s, and waits of 1, 2 and 4 s between them.
@@ -78,14 +93,7 @@ fn a_dead_seed_is_tried_bootstrap_attempts_times_with_doubling_waits() {
 
 #[test]
 fn a_node_whose_table_empties_bootstraps_again_through_its_seeds() {
-    let config = Config::builder()
-        .peer_timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let mut net = Net::new(3, config);
-    let seed = net.add_node();
-    let joiner = net.add_node();
-    net.join(joiner, seed);
+    let (mut net, seed, joiner) = joined_pair(Config::builder());
     assert_eq!(net.node(joiner).routing_table().len(), 1);
 
     // The seed goes silent: the liveness check after the peer timeout removes it.
@@ -104,15 +112,7 @@ fn a_node_whose_table_empties_bootstraps_again_through_its_seeds() {
 
 #[test]
 fn without_rebootstrap_an_emptied_table_stays_empty() {
-    let config = Config::builder()
-        .peer_timeout(Duration::from_secs(30))
-        .rebootstrap_when_empty(false)
-        .build()
-        .unwrap();
-    let mut net = Net::new(3, config);
-    let seed = net.add_node();
-    let joiner = net.add_node();
-    net.join(joiner, seed);
+    let (mut net, seed, joiner) = joined_pair(Config::builder().rebootstrap_when_empty(false));
     net.dead.insert(seed);
     net.run_for(Duration::from_secs(50));
     net.dead.remove(&seed);
