@@ -2,7 +2,7 @@
 //!
 //! A bootstrap asks each seed address for the contacts closest to this node, then looks this
 //! node's id up. One that reaches nobody (no seed or contact answered: an answer lost, a
-//! seed restarting) is tried again after a wait that doubles each
+//! seed restarting) is tried again at once, then after a wait that doubles each
 //! time, up to [`Config::bootstrap_attempts`](crate::Config::bootstrap_attempts) attempts in
 //! all, under the same query id: the caller sees one
 //! [`QueryResult::Bootstrap`](crate::QueryResult::Bootstrap), after the first attempt that
@@ -81,11 +81,20 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         let someone_to_ask = !attempt.seeds.is_empty() || !self.routing.is_empty();
         let retry = closest.is_empty() && someone_to_ask;
         if retry && attempt.number < self.config.bootstrap_attempts {
-            attempt.retry_at = now + self.backoff(attempt.number);
-            self.bootstrap_retry_at = Some(earliest(self.bootstrap_retry_at, attempt.retry_at));
+            let failed = attempt.number;
             attempt.number += 1;
             attempt.earlier = clock;
             self.counters.bootstrap_retries += 1;
+            if failed == 1 {
+                // A lost datagram is the usual cause: ask again at once, once. (Only the
+                // first retry runs from here, so this never nests deeper than one level.)
+                let seeds = attempt.seeds.clone();
+                let id = self.id;
+                self.run_lookup(now, qid, id, Goal::Bootstrap(attempt), seeds);
+                return;
+            }
+            attempt.retry_at = now + self.backoff(failed);
+            self.bootstrap_retry_at = Some(earliest(self.bootstrap_retry_at, attempt.retry_at));
             self.queries.insert(qid, Query::BootstrapWait(attempt));
             return;
         }
@@ -102,10 +111,11 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         }
     }
 
-    /// The wait after attempt `number` (1 for the first) reached nobody.
+    /// The wait after attempt `number` (2 or more; the first is retried at once) reached
+    /// nobody: `bootstrap_backoff`, doubling with each attempt after the second.
     fn backoff(&self, number: u32) -> Duration {
         let doublings = number
-            .saturating_sub(1)
+            .saturating_sub(2)
             .min(Config::MAX_BOOTSTRAP_BACKOFF_DOUBLINGS);
         self.config.bootstrap_backoff * (1 << doublings)
     }

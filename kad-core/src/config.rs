@@ -72,9 +72,10 @@ pub struct Config {
     /// (default 8). A bootstrap reaches nobody when no seed or contact answered it: each retry
     /// asks every seed given again, and every contact learned since.
     pub bootstrap_attempts: u32,
-    /// The wait before the first retry of a bootstrap that reached nobody; it doubles with
-    /// each retry, up to [`Config::MAX_BOOTSTRAP_BACKOFF_DOUBLINGS`] times (default 1 s).
-    /// Zero retries at once.
+    /// The wait before the second retry of a bootstrap that reached nobody (the first comes at
+    /// once, a lost datagram being the usual cause); it doubles with each retry after that,
+    /// up to [`Config::MAX_BOOTSTRAP_BACKOFF_DOUBLINGS`] times (default 1 s). Zero retries
+    /// at once every time.
     pub bootstrap_backoff: Duration,
     /// Whether a node whose routing table became empty bootstraps again through the seeds of
     /// its last bootstrap (default true). Such a bootstrap reports no event.

@@ -15,7 +15,6 @@ fn start<H: Hasher>(hasher: H, reactor: &Reactor, seed: u64) -> DHTService<H> {
     let mut service = DHTService::builder()
         .hasher(hasher)
         .request_timeout(REQUEST_TIMEOUT)
-        .bootstrap_backoff(Duration::ZERO)
         .seed(seed)
         .reactor(reactor)
         .build()
