@@ -7,11 +7,14 @@
 //! all, under the same query id: the caller sees one
 //! [`QueryResult::Bootstrap`](crate::QueryResult::Bootstrap), after the first attempt that
 //! found someone or the last one. Each retry asks every seed again and every contact learned
-//! since. A node whose routing table becomes empty later bootstraps again through the seeds
-//! of its last bootstrap, quietly.
+//! since. A bootstrap that leaves fewer than k contacts in the routing table looks the node's
+//! id up once more a backoff later, when those it asked have verified their own neighbours
+//! (nodes that join together know little of each other at first). A node whose routing table
+//! becomes empty later bootstraps again through the seeds of its last bootstrap, quietly.
 
 use std::time::{Duration, Instant};
 
+use crate::address::Address;
 use crate::config::Config;
 use crate::contact::Contact;
 use crate::error::CommandError;
@@ -36,7 +39,7 @@ pub(crate) struct Attempt<A> {
     retry_at: Instant,
 }
 
-impl<A: Clone + Eq, K: KeyType> Node<A, K> {
+impl<A: Address, K: KeyType> Node<A, K> {
     /// Starts a bootstrap through `seeds`; see [`Node::bootstrap`].
     pub(crate) fn start_bootstrap(
         &mut self,
@@ -102,6 +105,11 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         if attempt.report {
             self.report(qid, QueryResult::Bootstrap { closest }, clock, now);
         }
+        if nearest.is_some() && self.routing.len() < self.config.k {
+            // Those asked may not have verified their own neighbours yet (they joined at the
+            // same time): look again once they had the time to.
+            self.bootstrap_follow_up_at = Some(now + self.config.bootstrap_backoff);
+        }
         if let (true, Some(nearest)) = (self.config.bootstrap_refresh, nearest) {
             for bucket in 0..nearest {
                 if self.refresh_bucket(now, bucket).is_err() {
@@ -118,6 +126,22 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             .saturating_sub(2)
             .min(Config::MAX_BOOTSTRAP_BACKOFF_DOUBLINGS);
         self.config.bootstrap_backoff * (1 << doublings)
+    }
+
+    /// Looks this node's id up once more, quietly, if a bootstrap that left the routing
+    /// table with fewer than k contacts asked for it and the time has come.
+    pub(crate) fn follow_up_bootstrap(&mut self, now: Instant) {
+        if self.bootstrap_follow_up_at.is_none_or(|at| at > now) {
+            return;
+        }
+        self.bootstrap_follow_up_at = None;
+        if self.routing.len() < self.config.k && !self.routing.is_empty() {
+            let id = self.id;
+            // Refused only when max_queries are running: the next maintenance refreshes.
+            if self.start_lookup(now, id, Goal::Refresh, []).is_ok() {
+                self.counters.bootstrap_follow_ups += 1;
+            }
+        }
     }
 
     /// Starts again every waiting bootstrap that is due.

@@ -17,6 +17,15 @@ pub struct Entry<A, K> {
 }
 
 impl<A, K> Entry<A, K> {
+    fn new(contact: Contact<A, K>, now: Instant) -> Self {
+        Entry {
+            contact,
+            last_seen: now,
+            failures: 0,
+            pinging: false,
+        }
+    }
+
     /// The contact.
     pub fn contact(&self) -> &Contact<A, K> {
         &self.contact
@@ -47,7 +56,7 @@ pub(crate) enum Offer<A, K> {
     Cached(Option<Contact<A, K>>),
 }
 
-/// A removed entry and the replacement promoted in its place.
+/// A removed entry and the replacement to verify in its place.
 pub(crate) type Eviction<A, K> = (Entry<A, K>, Option<Contact<A, K>>);
 
 #[derive(Clone, Debug)]
@@ -81,9 +90,14 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
         self.entries.iter().find(|e| e.contact.id == *id)
     }
 
-    /// A message arrived from `contact`: refresh it, add it, or cache it. A full bucket asks
-    /// for a check of its least-recently-seen contact only if that one has been silent for
-    /// `ping_after`.
+    /// Whether the bucket has room for another contact.
+    pub(crate) fn has_room(&self, k: usize) -> bool {
+        self.entries.len() < k
+    }
+
+    /// A contact answered a request of ours from `contact.addr`: refresh it, add it, or cache
+    /// it. A full bucket asks for a check of its least-recently-seen contact only if that one
+    /// has been silent for `ping_after`.
     pub(crate) fn offer(
         &mut self,
         contact: Contact<A, K>,
@@ -106,68 +120,83 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
             self.entries.push(entry);
             return Offer::Refreshed;
         }
-        let entry = Entry {
-            contact,
-            last_seen: now,
-            failures: 0,
-            pinging: false,
-        };
-        if self.entries.len() < k {
+        if self.has_room(k) {
             // Grow 4, 8, 16, ..., k: a full bucket holds exactly k slots, not the next power
             // of two (a simulator keeps a million of these tables).
             if self.entries.len() == self.entries.capacity() {
                 let want = (self.entries.len() * 2).max(4).min(k);
                 self.entries.reserve_exact(want - self.entries.len());
             }
-            self.entries.push(entry);
+            self.entries.push(Entry::new(contact, now));
             return Offer::Added;
         }
-        self.replacements
-            .retain(|r| r.contact.id != entry.contact.id);
-        if cache_size > 0 {
-            if self.replacements.len() >= cache_size {
-                self.replacements.remove(0);
-            } else if self.replacements.len() == self.replacements.capacity() {
-                let want = (self.replacements.len() * 2).max(2).min(cache_size);
-                self.replacements
-                    .reserve_exact(want - self.replacements.len());
-            }
-            self.replacements.push(entry);
-        }
-        let lru = &mut self.entries[0];
-        if lru.pinging || now.saturating_duration_since(lru.last_seen) < ping_after {
-            Offer::Cached(None)
-        } else {
-            lru.pinging = true;
-            Offer::Cached(Some(lru.contact.clone()))
-        }
+        self.cache(contact, now, cache_size);
+        Offer::Cached(self.doubt_lru(now, ping_after))
     }
 
-    /// Records a failed request to `id`. The contact is removed, and the most recently seen
-    /// replacement takes its place, when `evict` is set or it has failed `max_failures` times in
-    /// a row. Returns the removed entry and the promoted replacement.
-    pub(crate) fn fail(&mut self, id: &K, evict: bool, max_failures: u8) -> Option<Eviction<A, K>> {
+    /// The least-recently-seen contact, marked as being pinged, if it has been silent for
+    /// `ping_after` and no check of it is running: a newcomer waits for its slot.
+    pub(crate) fn doubt_lru(
+        &mut self,
+        now: Instant,
+        ping_after: Duration,
+    ) -> Option<Contact<A, K>> {
+        let lru = self.entries.first_mut()?;
+        if lru.pinging || now.saturating_duration_since(lru.last_seen) < ping_after {
+            return None;
+        }
+        lru.pinging = true;
+        Some(lru.contact.clone())
+    }
+
+    /// Keeps `contact` as the most recent replacement, dropping the oldest beyond
+    /// `cache_size`. Replacements are verified by a ping before they are promoted.
+    pub(crate) fn cache(&mut self, contact: Contact<A, K>, now: Instant, cache_size: usize) {
+        self.replacements.retain(|r| r.contact.id != contact.id);
+        if cache_size == 0 {
+            return;
+        }
+        if self.replacements.len() >= cache_size {
+            self.replacements.remove(0);
+        } else if self.replacements.len() == self.replacements.capacity() {
+            let want = (self.replacements.len() * 2).max(2).min(cache_size);
+            self.replacements
+                .reserve_exact(want - self.replacements.len());
+        }
+        self.replacements.push(Entry::new(contact, now));
+    }
+
+    /// The most recently seen replacement, taken out of the cache to be verified and, if it
+    /// answers, added; `None` if the cache is empty or the bucket has no room.
+    pub(crate) fn take_replacement(&mut self, k: usize) -> Option<Contact<A, K>> {
+        if !self.has_room(k) {
+            return None;
+        }
+        // A replacement whose id came back into the bucket meanwhile is stale.
+        let entries = &self.entries;
+        self.replacements
+            .retain(|r| !entries.iter().any(|e| e.contact.id == r.contact.id));
+        self.replacements.pop().map(|r| r.contact)
+    }
+
+    /// Records a failed request to `id`. The contact is removed when `evict` is set and it was
+    /// being pinged, or when it has failed `max_failures` times in a row. Returns the removed
+    /// entry and the replacement to verify in its place (see
+    /// [`take_replacement`](Self::take_replacement)).
+    pub(crate) fn fail(
+        &mut self,
+        id: &K,
+        evict: bool,
+        max_failures: u8,
+        k: usize,
+    ) -> Option<Eviction<A, K>> {
         let i = self.position(id)?;
         let entry = &mut self.entries[i];
         entry.failures = entry.failures.saturating_add(1);
         if evict && entry.pinging || entry.failures >= max_failures {
             let removed = self.entries.remove(i);
-            // A replacement whose id came back into the bucket meanwhile is stale.
-            let entries = &self.entries;
-            self.replacements
-                .retain(|r| !entries.iter().any(|e| e.contact.id == r.contact.id));
-            let promoted = self.replacements.pop().map(|r| {
-                let contact = r.contact.clone();
-                // Keep least-recently-seen order: the replacement goes where its age puts it.
-                let at = self
-                    .entries
-                    .iter()
-                    .position(|e| e.last_seen > r.last_seen)
-                    .unwrap_or(self.entries.len());
-                self.entries.insert(at, r);
-                contact
-            });
-            return Some((removed, promoted));
+            let replacement = self.take_replacement(k);
+            return Some((removed, replacement));
         }
         if evict {
             entry.pinging = false;
@@ -271,7 +300,7 @@ mod tests {
                         b.offer(Contact::new(id(n), addr), now, K, CACHE, PING_AFTER);
                     }
                     Op::Fail(n, evict) => {
-                        b.fail(&id(n), evict, 2);
+                        b.fail(&id(n), evict, 2, K);
                     }
                 }
                 prop_assert!(b.entries().len() <= K);
@@ -290,7 +319,7 @@ mod tests {
         let t0 = Instant::now();
         let mut b = full(t0);
         assert_eq!(ids(&b), [1, 2, 3]);
-        assert!(b.fail(&id(1), false, 3).is_none());
+        assert!(b.fail(&id(1), false, 3, K).is_none());
         assert!(matches!(offer(&mut b, 1, t0 + secs(5)), Offer::Refreshed));
         assert_eq!(ids(&b), [2, 3, 1]);
         let one = b.get(&id(1)).map(|e| (e.last_seen(), e.failures()));
@@ -327,19 +356,23 @@ mod tests {
     }
 
     #[test]
-    fn max_failures_remove_the_entry_and_promote_the_latest_replacement_by_age() {
+    fn max_failures_remove_the_entry_and_offer_the_latest_replacement_for_verification() {
         let t0 = Instant::now();
         let mut b = full(t0);
         offer(&mut b, 4, t0 + secs(1));
         offer(&mut b, 5, t0 + secs(2));
-        offer(&mut b, 2, t0 + secs(3)); // 2 is now seen later than replacement 5
-        assert_eq!(ids(&b), [1, 3, 2]);
-        assert!(b.fail(&id(3), false, 2).is_none());
-        assert_eq!(ids(&b), [1, 3, 2]);
-        let (removed, promoted) = b.fail(&id(3), false, 2).expect("second failure evicts");
-        assert_eq!((removed.contact, promoted), (c(3), Some(c(5))));
-        assert_eq!(ids(&b), [1, 5, 2]);
+        assert!(b.fail(&id(3), false, 2, K).is_none());
+        assert_eq!(ids(&b), [1, 2, 3]);
+        let (removed, replacement) = b.fail(&id(3), false, 2, K).expect("second failure evicts");
+        assert_eq!((removed.contact, replacement), (c(3), Some(c(5))));
+        assert_eq!(
+            ids(&b),
+            [1, 2],
+            "the replacement is verified before it enters"
+        );
         assert_eq!(b.replacements_len(), 1);
+        assert_eq!(b.take_replacement(K), Some(c(4)));
+        assert_eq!(b.take_replacement(K), None);
     }
 
     #[test]
@@ -350,24 +383,35 @@ mod tests {
             offer(&mut b, 4, t0 + secs(60)),
             Offer::Cached(Some(_))
         ));
-        assert!(b.fail(&id(2), true, 5).is_none()); // 2 was not being pinged
-        let (removed, promoted) = b.fail(&id(1), true, 5).expect("the pinged LRU is evicted");
-        assert_eq!((removed.contact, promoted), (c(1), Some(c(4))));
-        assert_eq!(ids(&b), [2, 3, 4]);
+        assert!(b.fail(&id(2), true, 5, K).is_none()); // 2 was not being pinged
+        let (removed, replacement) = b
+            .fail(&id(1), true, 5, K)
+            .expect("the pinged LRU is evicted");
+        assert_eq!((removed.contact, replacement), (c(1), Some(c(4))));
+        assert_eq!(ids(&b), [2, 3]);
     }
 
     #[test]
-    fn a_replacement_already_in_the_bucket_is_not_promoted() {
+    fn a_replacement_already_in_the_bucket_is_not_offered() {
         let t0 = Instant::now();
         let mut b = Bucket::new(t0);
         for n in 1..=4 {
             b.offer(c(n), t0 + secs(n.into()), 2, CACHE, PING_AFTER); // 3 and 4 are cached
         }
         assert!(matches!(offer(&mut b, 4, t0 + secs(5)), Offer::Added)); // the bucket grew
-        let (_, promoted) = b.fail(&id(1), false, 1).expect("one failure evicts");
-        assert_eq!(promoted, Some(c(3)));
-        assert_eq!(ids(&b), [2, 3, 4]);
+        let (_, replacement) = b.fail(&id(1), false, 1, K).expect("one failure evicts");
+        assert_eq!(replacement, Some(c(3)));
+        assert_eq!(ids(&b), [2, 4]);
         assert_eq!(b.replacements_len(), 0);
+    }
+
+    #[test]
+    fn a_full_bucket_offers_no_replacement() {
+        let t0 = Instant::now();
+        let mut b = full(t0);
+        offer(&mut b, 4, t0);
+        assert_eq!(b.take_replacement(K), None);
+        assert_eq!(b.replacements_len(), 1);
     }
 
     #[test]

@@ -80,6 +80,39 @@ pub struct Config {
     /// Whether a node whose routing table became empty bootstraps again through the seeds of
     /// its last bootstrap (default true). Such a bootstrap reports no event.
     pub rebootstrap_when_empty: bool,
+    /// How often the secret behind write tokens is replaced (default 5 min). A STORE must carry
+    /// a token this node gave the sender's IP under the current or the previous secret, so a
+    /// token is good for one to two rotations.
+    pub token_rotation: Duration,
+    /// Verification pings per second, at most, to unknown nodes that sent this node a request
+    /// (default 50, in bursts of as many). A sender enters the routing table only after it
+    /// answered a request of ours from its address; these pings are how a node that only
+    /// receives learns of its neighbours. A stranger that must wait is cached as a
+    /// replacement and verified at a later maintenance round. Zero learns contacts from
+    /// answers alone.
+    pub verify_rate: u32,
+    /// Contacts in one bucket from one IPv4 /24 or IPv6 /64, at most (default 2).
+    pub max_bucket_contacts_per_subnet: usize,
+    /// Contacts in the whole routing table from one IPv4 /24 or IPv6 /64, at most (default 10).
+    pub max_table_contacts_per_subnet: usize,
+    /// Datagrams per second that one source (an IPv4 address, an IPv6 /64) may send before
+    /// [`Node::admit`](crate::Node::admit) turns the rest away (default 20).
+    pub source_rate: u32,
+    /// Datagrams a source may send at once before its rate applies (default 50).
+    pub source_burst: u32,
+    /// Sources whose rate is tracked at once (default 65 536); beyond it, sources still being
+    /// limited are kept and new ones pass untracked.
+    pub max_rate_limited_sources: usize,
+    /// Whether loopback, private and link-local addresses are exempt from the per-source rate
+    /// limit and the subnet limits (default true), so that a local cluster of many nodes on
+    /// one host or network runs unhindered. Set it to false to apply the limits everywhere.
+    pub exempt_local_addresses: bool,
+    /// Whether contacts at loopback, private or link-local addresses that other nodes tell of
+    /// are contacted (default false). A node on such an address itself needs it true, and
+    /// kad-runtime sets it so when it listens on one. Seeds and pings the caller gives are
+    /// never filtered; unroutable addresses (unspecified, multicast, broadcast, port 0) are
+    /// never contacted at all.
+    pub contact_local_addresses: bool,
 }
 
 impl Default for Config {
@@ -108,6 +141,15 @@ impl Default for Config {
             bootstrap_attempts: 8,
             bootstrap_backoff: Duration::from_secs(1),
             rebootstrap_when_empty: true,
+            token_rotation: Duration::from_secs(5 * 60),
+            verify_rate: 50,
+            max_bucket_contacts_per_subnet: 2,
+            max_table_contacts_per_subnet: 10,
+            source_rate: 20,
+            source_burst: 50,
+            max_rate_limited_sources: 65_536,
+            exempt_local_addresses: true,
+            contact_local_addresses: false,
         }
     }
 }
@@ -140,6 +182,7 @@ impl Config {
             ("republish_interval", self.republish_interval),
             ("reput_interval", self.reput_interval),
             ("maintenance_interval", self.maintenance_interval),
+            ("token_rotation", self.token_rotation),
         ];
         let may_be_zero = [
             ("lru_ping_after", self.lru_ping_after),
@@ -163,6 +206,17 @@ impl Config {
             ("max_records", self.max_records),
             ("max_response_contacts", self.max_response_contacts),
             ("bootstrap_attempts", self.bootstrap_attempts as usize),
+            (
+                "max_bucket_contacts_per_subnet",
+                self.max_bucket_contacts_per_subnet,
+            ),
+            (
+                "max_table_contacts_per_subnet",
+                self.max_table_contacts_per_subnet,
+            ),
+            ("source_rate", self.source_rate as usize),
+            ("source_burst", self.source_burst as usize),
+            ("max_rate_limited_sources", self.max_rate_limited_sources),
         ];
         if let Some((setting, _)) = counts.iter().find(|(_, n)| *n == 0) {
             return Err(ConfigError::Zero { setting });

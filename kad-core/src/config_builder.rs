@@ -93,6 +93,24 @@ setters! {
     bootstrap_backoff: Duration,
     /// Sets [`Config::rebootstrap_when_empty`].
     rebootstrap_when_empty: bool,
+    /// Sets [`Config::token_rotation`].
+    token_rotation: Duration,
+    /// Sets [`Config::verify_rate`].
+    verify_rate: u32,
+    /// Sets [`Config::max_bucket_contacts_per_subnet`].
+    max_bucket_contacts_per_subnet: usize,
+    /// Sets [`Config::max_table_contacts_per_subnet`].
+    max_table_contacts_per_subnet: usize,
+    /// Sets [`Config::source_rate`].
+    source_rate: u32,
+    /// Sets [`Config::source_burst`].
+    source_burst: u32,
+    /// Sets [`Config::max_rate_limited_sources`].
+    max_rate_limited_sources: usize,
+    /// Sets [`Config::exempt_local_addresses`].
+    exempt_local_addresses: bool,
+    /// Sets [`Config::contact_local_addresses`].
+    contact_local_addresses: bool,
 }
 
 impl ConfigBuilder {

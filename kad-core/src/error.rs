@@ -28,6 +28,8 @@ pub enum CommandError {
         /// The configured bound.
         max: usize,
     },
+    /// The address is one no datagram may go to: unspecified, multicast, broadcast or port 0.
+    UnroutableAddress,
 }
 
 impl fmt::Display for CommandError {
@@ -45,6 +47,9 @@ impl fmt::Display for CommandError {
             CommandError::StoreFull { max } => {
                 write!(f, "record store is full ({max} records)")
             }
+            CommandError::UnroutableAddress => f.write_str(
+                "the address is unroutable (unspecified, multicast, broadcast or port 0)",
+            ),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use crate::address::Address;
 use crate::event::{Event, QueryResult, StatsClock};
 use crate::ids::QueryId;
 use crate::key::KeyType;
@@ -14,7 +15,7 @@ use crate::pending::Purpose;
 use crate::query_pool::{Goal, Query};
 use crate::store::ttl_secs;
 
-impl<A: Clone + Eq, K: KeyType> Node<A, K> {
+impl<A: Address, K: KeyType> Node<A, K> {
     /// Lookup `qid` is over: do what its goal asks.
     pub(crate) fn finish_lookup(&mut self, now: Instant, qid: QueryId) {
         let Some(Query::Lookup { lookup, goal }) = self.queries.remove(&qid) else {
@@ -46,11 +47,12 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         let key = *lookup.target();
         let clock = lookup.clock;
         let value = lookup.found.map(|found| {
-            if let Some(to) = cache.filter(|c| c.id != found.from) {
+            if let Some((to, token)) = cache.filter(|(c, _)| c.id != found.from) {
                 let request = Request::Store {
                     key,
                     value: found.value.clone(),
                     ttl_secs: found.ttl_secs,
+                    token,
                 };
                 self.send_request(now, to.addr, Some(to.id), request, Purpose::Replicate);
             }
@@ -72,11 +74,12 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         let key = *lookup.target();
         let ttl_secs = ttl_secs(expires, now);
         let mut remaining = 0;
-        for to in lookup.closest() {
+        for (to, token) in lookup.closest_with_tokens() {
             let request = Request::Store {
                 key,
                 value: value.clone(),
                 ttl_secs,
+                token,
             };
             if self.send_request(now, to.addr, Some(to.id), request, Purpose::Store(qid)) {
                 remaining += 1;

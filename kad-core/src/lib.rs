@@ -85,6 +85,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod address;
 mod bootstrap;
 mod bucket;
 mod config;
@@ -104,12 +105,15 @@ mod message;
 mod node;
 mod pending;
 mod query_pool;
+mod rate_limit;
 mod replication;
 mod routing;
 mod rpc;
 mod stats;
 mod store;
+mod token;
 
+pub use address::{Address, AddressScope};
 pub use bucket::Entry;
 pub use config::{Config, ConfigBuilder, ConfigError};
 pub use contact::Contact;
@@ -129,3 +133,4 @@ pub use message::{Body, Message, Request, Response};
 pub use node::{Node, Transmit};
 pub use routing::RoutingTable;
 pub use stats::NodeStats;
+pub use token::{Token, TOKEN_LEN};

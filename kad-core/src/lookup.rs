@@ -14,6 +14,7 @@ use std::time::Instant;
 use crate::contact::Contact;
 use crate::event::StatsClock;
 use crate::key::KeyType;
+use crate::token::Token;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -30,6 +31,8 @@ struct Candidate<A, K: KeyType> {
     state: State,
     depth: u32,
     had_value: bool,
+    /// The write token it gave in its answer, for a STORE to it.
+    token: Option<Token>,
 }
 
 /// A value found by a FIND_VALUE lookup.
@@ -116,6 +119,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                     state: State::Waiting,
                     depth,
                     had_value: false,
+                    token: None,
                 },
             );
         }
@@ -135,20 +139,21 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         self.clock.stats.requests += 1;
     }
 
-    /// A seed answered (`Some(id)`) or failed (`None`).
+    /// A seed answered (`Some` of its contact and token) or failed (`None`).
     pub(crate) fn seed_done(
         &mut self,
-        answered: Option<Contact<A, K>>,
+        answered: Option<(Contact<A, K>, Token)>,
         contacts: Vec<Contact<A, K>>,
     ) {
         self.seeds_in_flight = self.seeds_in_flight.saturating_sub(1);
         match answered {
-            Some(seed) => {
+            Some((seed, token)) => {
                 self.clock.stats.responses += 1;
                 self.add_contacts([seed.clone()], 1);
                 if let Some(c) = self.find_mut(&seed.id) {
                     if c.state == State::Waiting {
                         c.state = State::Responded;
+                        c.token = Some(token);
                     }
                 }
                 self.note_depth(1);
@@ -206,11 +211,14 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         }
     }
 
-    /// `id` answered with `contacts`.
-    pub(crate) fn on_nodes(&mut self, id: &K, contacts: Vec<Contact<A, K>>) {
+    /// `id` answered with `contacts` and a write `token`.
+    pub(crate) fn on_nodes(&mut self, id: &K, contacts: Vec<Contact<A, K>>, token: Token) {
         let Some(depth) = self.mark(id, State::Responded) else {
             return;
         };
+        if let Some(c) = self.find_mut(id) {
+            c.token = Some(token);
+        }
         self.clock.stats.responses += 1;
         self.note_depth(depth);
         let before = self.closest_live();
@@ -301,20 +309,33 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
 
     /// The k closest contacts that answered, closest first.
     pub(crate) fn closest(&self) -> Vec<Contact<A, K>> {
-        self.candidates
-            .iter()
-            .filter(|c| c.state == State::Responded)
+        self.responded()
             .take(self.k)
             .map(|c| c.contact.clone())
             .collect()
     }
 
-    /// The closest contact that answered without the value: where a found value is cached.
-    pub(crate) fn cache_target(&self) -> Option<Contact<A, K>> {
+    /// The k closest contacts that answered with a write token, and the token: where a put
+    /// stores its record.
+    pub(crate) fn closest_with_tokens(&self) -> Vec<(Contact<A, K>, Token)> {
+        self.responded()
+            .take(self.k)
+            .filter_map(|c| Some((c.contact.clone(), c.token?)))
+            .collect()
+    }
+
+    /// The closest contact that answered without the value, and its token: where a found
+    /// value is cached.
+    pub(crate) fn cache_target(&self) -> Option<(Contact<A, K>, Token)> {
+        self.responded()
+            .find(|c| !c.had_value)
+            .and_then(|c| Some((c.contact.clone(), c.token?)))
+    }
+
+    fn responded(&self) -> impl Iterator<Item = &Candidate<A, K>> {
         self.candidates
             .iter()
-            .find(|c| c.state == State::Responded && !c.had_value)
-            .map(|c| c.contact.clone())
+            .filter(|c| c.state == State::Responded)
     }
 }
 
@@ -350,7 +371,11 @@ mod tests {
     }
 
     fn answer(l: &mut Lookup<u32, Id>, n: u8, contacts: &[u8]) {
-        l.on_nodes(&c(n).id, contacts.iter().copied().map(c).collect());
+        l.on_nodes(
+            &c(n).id,
+            contacts.iter().copied().map(c).collect(),
+            Token::default(),
+        );
     }
 
     #[test]
@@ -465,7 +490,7 @@ mod tests {
             .as_ref()
             .map(|f| (f.value.as_slice(), f.ttl_secs, f.from));
         assert_eq!(found, Some((&b"v"[..], 60, c(1).id)));
-        assert_eq!(l.cache_target(), Some(c(3)));
+        assert_eq!(l.cache_target(), Some((c(3), Token::default())));
     }
 
     #[test]
@@ -486,7 +511,7 @@ mod tests {
         l.seed_sent();
         l.seed_sent();
         assert!(!l.is_finished());
-        l.seed_done(Some(c(1)), vec![c(2)]);
+        l.seed_done(Some((c(1), Token::default())), vec![c(2)]);
         assert_eq!(ask(&mut l), [2]);
         answer(&mut l, 2, &[]);
         assert!(!l.is_finished()); // the other seed is still out

@@ -1,23 +1,29 @@
-//! Periodic work, run every `maintenance_interval`: expire records, re-put and republish
-//! them, refresh stale buckets, check contacts silent for the peer timeout, and bootstrap
-//! again if the routing table is empty. Internal queries take at most the spare query slots
+//! Periodic work, run every `maintenance_interval`: rotate the write-token secret, expire
+//! records, re-put and republish them, refresh stale buckets, check contacts silent for the
+//! peer timeout, verify waiting replacements where a bucket has room, and bootstrap again if
+//! the routing table is empty. Internal queries take at most the spare query slots
 //! and checks the spare request slots, so that the caller's commands are not starved.
 
 use std::time::Instant;
 
+use crate::address::Address;
 use crate::error::CommandError;
 use crate::ids::QueryId;
 use crate::key::KeyType;
-use crate::node::Node;
+use crate::node::{secret_from, Node};
 use crate::query_pool::Goal;
 use crate::store::Round;
 
-impl<A: Clone + Eq, K: KeyType> Node<A, K> {
+impl<A: Address, K: KeyType> Node<A, K> {
     pub(crate) fn maintain(&mut self, now: Instant) {
+        let (rng, secure) = (&mut self.rng, &mut self.tx_rng);
+        self.tokens
+            .rotate(now, self.config.token_rotation, || secret_from(rng, secure));
         self.store.expire(now);
         self.send_records(now);
         self.refresh_stale_buckets(now);
         self.check_silent(now);
+        self.top_up_buckets(now);
         self.rebootstrap_if_empty(now);
     }
 

@@ -1,30 +1,106 @@
-//! How what the node hears changes its routing table: a contact heard from is offered to its
-//! bucket, a full bucket checks its least-recently-seen contact, and every entry or exit is
-//! reported as an event (and an entry may be handed records, see `replication`).
+//! How what the node hears changes its routing table. A contact enters the table only after
+//! it answered a request of ours from its address (verified): a stranger that sends a request
+//! is sent one verification ping (within [`Config::verify_rate`](crate::Config::verify_rate)),
+//! and a replacement is pinged before it takes a free slot. A full bucket checks its
+//! least-recently-seen contact; every entry or exit is reported as an event, and a new entry
+//! is handed the records it should now hold (see `replication`).
 
 use std::time::Instant;
 
+use crate::address::Address;
 use crate::contact::Contact;
 use crate::event::Event;
 use crate::key::KeyType;
 use crate::message::Request;
 use crate::node::Node;
 use crate::pending::Purpose;
-use crate::routing::{Removal, Update};
+use crate::routing::{Removal, Unverified, Update};
+use crate::token::Token;
 
-impl<A: Clone + Eq, K: KeyType> Node<A, K> {
-    /// A message came from `contact`: update the routing table accordingly.
-    pub(crate) fn observe(&mut self, now: Instant, contact: Contact<A, K>) {
+impl<A: Address, K: KeyType> Node<A, K> {
+    /// `contact` answered a request of ours from its address, perhaps with a write `token`:
+    /// update the routing table accordingly.
+    pub(crate) fn observe(&mut self, now: Instant, contact: Contact<A, K>, token: Option<Token>) {
         match self
             .routing
             .offer(contact.clone(), now, self.config.lru_ping_after)
         {
             Update::Added { bucket } => {
-                self.replicate_to(now, &contact);
+                self.replicate_to(now, &contact, token);
                 self.push_routing_event(Event::ContactAdded { contact, bucket });
             }
             Update::Cached { ping: Some(lru) } => self.check(now, lru),
+            Update::Refused => self.counters.contacts_refused_subnet += 1,
             Update::Cached { ping: None } | Update::Refreshed | Update::Local => {}
+        }
+    }
+
+    /// `contact` sent this node a request: verify it if its bucket has room for it. Nothing
+    /// a request says changes an entry already in the table (a forged request from a dead
+    /// contact's address must not keep it alive, nor cancel its liveness check).
+    pub(crate) fn consider_requester(&mut self, now: Instant, contact: Contact<A, K>) {
+        let ping_after = self.config.lru_ping_after;
+        match self
+            .routing
+            .offer_unverified(contact.clone(), now, ping_after)
+        {
+            Unverified::Room => {
+                if !self.verify(now, contact.clone()) {
+                    // Verified later, when maintenance tops the bucket up.
+                    self.routing.cache(contact, now);
+                }
+            }
+            Unverified::Cached { ping: Some(lru) } => self.check(now, lru),
+            Unverified::Refused => self.counters.contacts_refused_subnet += 1,
+            Unverified::Known | Unverified::Cached { ping: None } => {}
+        }
+    }
+
+    /// Pings `contact`, not in the table, which enters it if it answers; within
+    /// `verify_rate`, and once at a time per address. Returns false if the ping could not
+    /// go now (`verify_rate` spent, every request slot taken).
+    pub(crate) fn verify(&mut self, now: Instant, contact: Contact<A, K>) -> bool {
+        if self.verifying.contains(&contact.addr) {
+            return true;
+        }
+        let rate = self.config.verify_rate;
+        if !self.verify_budget.take(now, rate, rate) {
+            self.counters.verifications_skipped += 1;
+            return false;
+        }
+        let to = contact.addr.clone();
+        if !self.send_request(now, to, Some(contact.id), Request::Ping, Purpose::Verify) {
+            return false;
+        }
+        self.counters.verifications_sent += 1;
+        self.verifying.push(contact.addr);
+        true
+    }
+
+    /// Verifies a cached replacement for each bucket that has room, within `verify_rate`:
+    /// how strangers whose verification had to wait get their turn.
+    pub(crate) fn top_up_buckets(&mut self, now: Instant) {
+        for index in 0..self.routing.bucket_count() {
+            let Some(replacement) = self.routing.take_replacement_at(index) else {
+                continue;
+            };
+            if !self.verify(now, replacement.clone()) {
+                self.routing.cache(replacement, now);
+                return;
+            }
+        }
+    }
+
+    /// A verification ping to `contact` was answered (`true`) or not: either way the address
+    /// may be verified again; after a failure, the next replacement of its bucket is tried.
+    pub(crate) fn verify_done(&mut self, now: Instant, contact: &Contact<A, K>, answered: bool) {
+        self.verifying.retain(|a| *a != contact.addr);
+        if !answered {
+            if let Some(next) = self.routing.take_replacement(&contact.id) {
+                if !self.verify(now, next.clone()) {
+                    self.routing.cache(next, now);
+                }
+            }
         }
     }
 
@@ -36,14 +112,16 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         }
     }
 
-    /// A contact left the table, perhaps for a replacement; bootstrap again if none is left.
+    /// A contact left the table; verify a replacement for its slot, and bootstrap again if
+    /// none is left.
     pub(crate) fn on_removal(&mut self, now: Instant, removal: Removal<A, K>) {
         self.push_routing_event(Event::ContactRemoved {
             contact: removal.removed,
         });
-        if let Some((contact, bucket)) = removal.promoted {
-            self.replicate_to(now, &contact);
-            self.push_routing_event(Event::ContactAdded { contact, bucket });
+        if let Some(replacement) = removal.replacement {
+            if !self.verify(now, replacement.clone()) {
+                self.routing.cache(replacement, now);
+            }
         }
         self.rebootstrap_if_empty(now);
     }

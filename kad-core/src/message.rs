@@ -6,6 +6,7 @@
 
 use crate::contact::Contact;
 use crate::ids::TxId;
+use crate::token::Token;
 
 /// One datagram's worth of protocol.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +53,9 @@ pub enum Request<K> {
         /// Remaining lifetime of the record in seconds (the receiver caps it at its own storage
         /// timeout).
         ttl_secs: u32,
+        /// The write token the receiver gave the sender's IP in a [`Response::Nodes`]; a
+        /// STORE without a valid one is refused.
+        token: Token,
     },
 }
 
@@ -64,6 +68,8 @@ pub enum Response<A, K> {
     Nodes {
         /// At most `max_response_contacts` contacts, closest first.
         contacts: Vec<Contact<A, K>>,
+        /// A write token for the requester's IP, to send back with a [`Request::Store`].
+        token: Token,
     },
     /// The value asked for by [`Request::FindValue`].
     Value {
@@ -74,8 +80,8 @@ pub enum Response<A, K> {
     },
     /// Acknowledges [`Request::Store`].
     Stored {
-        /// Whether the record was kept (false when the responder's store is full or the value is
-        /// over its limit).
+        /// Whether the record was kept (false when the token is not valid, the responder's
+        /// store is full or the value is over its limit).
         accepted: bool,
     },
 }

@@ -9,6 +9,7 @@ use std::time::Instant;
 use rand::rngs::{SmallRng, StdRng};
 use rand::{Rng, SeedableRng};
 
+use crate::address::{Address, AddressScope};
 use crate::config::{Config, ConfigError};
 use crate::contact::Contact;
 use crate::driver::Driver;
@@ -19,9 +20,11 @@ use crate::key::KeyType;
 use crate::message::{Body, Message, Request};
 use crate::pending::{PendingRequests, Purpose};
 use crate::query_pool::{Goal, Query, QueryPool};
-use crate::routing::RoutingTable;
+use crate::rate_limit::{Admission, SourceLimiter, TokenBucket};
+use crate::routing::{Diversity, RoutingTable};
 use crate::stats::NodeStats;
 use crate::store::{Record, RecordStore};
+use crate::token::TokenSecrets;
 
 /// A message to send and where to send it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +47,8 @@ pub struct Transmit<A, K> {
 ///
 /// - **inputs**: [`handle_message`](Self::handle_message) for each message that arrives, and
 ///   [`handle_timeout`](Self::handle_timeout) once the instant given by
-///   [`poll_timeout`](Self::poll_timeout) has come;
+///   [`poll_timeout`](Self::poll_timeout) has come; before it decodes a datagram, a driver
+///   asks [`admit`](Self::admit) whether its source is within its rate;
 /// - **commands**: [`bootstrap`](Self::bootstrap), [`find_node`](Self::find_node),
 ///   [`get`](Self::get), [`put`](Self::put), [`ping`](Self::ping) and
 ///   [`add_contact`](Self::add_contact); each query command returns a [`QueryId`] at once, and
@@ -60,6 +64,18 @@ pub struct Transmit<A, K> {
 /// event, then read the timeout, which may have moved earlier. [`drain`](Self::drain) does
 /// exactly that with a [`Driver`]; use it rather than a loop of your own. Handling an event may
 /// lead the driver to give a new command: drain again after it.
+///
+/// # Strangers
+///
+/// Every message may come from an attacker with a forged source address. A node therefore
+/// adds to its routing table only contacts that answered a request of its own from their
+/// address (a stranger's request draws at most one verification ping, within
+/// [`Config::verify_rate`]); keeps a STORE only with the write [`Token`](crate::Token) it gave
+/// the sender's IP; lets one subnet hold only a few slots of its table; never sends to an
+/// unroutable address, nor to a local one that another node told of; and, through
+/// [`admit`](Self::admit), limits what each source IP may send. Each rule is a [`Config`]
+/// field and is counted in [`stats`](Self::stats). They need the IP behind an address, which
+/// the address type gives through [`Address`](crate::Address).
 ///
 /// Every `now` passed in must be at or after the one before (monotonic time, as
 /// [`Instant`] is); a node given an earlier instant may fire timers late, never early, but its
@@ -89,10 +105,29 @@ pub struct Node<A, K: KeyType> {
     pub(crate) last_seeds: Vec<A>,
     /// When the earliest bootstrap waiting to be tried again is due.
     pub(crate) bootstrap_retry_at: Option<Instant>,
+    /// When a bootstrap that left the table short of k contacts looks again.
+    pub(crate) bootstrap_follow_up_at: Option<Instant>,
+    /// The secrets behind the write tokens this node hands out.
+    pub(crate) tokens: TokenSecrets,
+    /// What `verify_rate` still allows.
+    pub(crate) verify_budget: TokenBucket,
+    /// Addresses a verification ping is out to, so that a flood of requests from one address
+    /// costs it one ping; bounded by what `verify_rate` lets out in a request timeout.
+    pub(crate) verifying: Vec<A>,
+    /// Per-source rate limits, for [`admit`](Self::admit).
+    pub(crate) limiter: SourceLimiter,
     pub(crate) counters: NodeStats,
 }
 
-impl<A: Clone + Eq, K: KeyType> Node<A, K> {
+/// 32 fresh secret bytes: from the secure generator if the node has one.
+pub(crate) fn secret_from(rng: &mut SmallRng, secure: &mut Option<Box<StdRng>>) -> [u8; 32] {
+    match secure {
+        Some(secure) => secure.random(),
+        None => rng.random(),
+    }
+}
+
+impl<A: Address, K: KeyType> Node<A, K> {
     /// A node with id `id`, started at `now`, whose randomness (transaction ids included)
     /// comes from `seed`: the same seed gives the same node, as tests and simulations want.
     /// Whoever knows or guesses the seed can predict its transaction ids; a node that faces
@@ -129,16 +164,30 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
     fn build(
         id: K,
         config: Config,
-        rng: SmallRng,
-        tx_rng: Option<Box<StdRng>>,
+        mut rng: SmallRng,
+        mut tx_rng: Option<Box<StdRng>>,
         now: Instant,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
+        let tokens = TokenSecrets::new(|| secret_from(&mut rng, &mut tx_rng), now);
         Ok(Node {
             id,
             rng,
             tx_rng,
-            routing: RoutingTable::new(id, config.k, config.replacement_cache_size),
+            tokens,
+            verify_budget: TokenBucket::full(config.verify_rate, now),
+            limiter: SourceLimiter::new(),
+            routing: RoutingTable::new(
+                id,
+                config.k,
+                config.replacement_cache_size,
+                Diversity {
+                    per_bucket: config.max_bucket_contacts_per_subnet,
+                    per_table: config.max_table_contacts_per_subnet,
+                    exempt_local: config.exempt_local_addresses,
+                },
+            ),
+            verifying: Vec::new(),
             store: RecordStore::new(config.max_records, config.max_value_size),
             pending: PendingRequests::new(config.max_pending_requests),
             queries: QueryPool::new(config.max_queries),
@@ -148,6 +197,7 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             next_maintenance: now + config.maintenance_interval,
             last_seeds: Vec::new(),
             bootstrap_retry_at: None,
+            bootstrap_follow_up_at: None,
             counters: NodeStats::default(),
             config,
         })
@@ -188,6 +238,7 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             records: self.store.len(),
             pending_requests: self.pending.len(),
             queries: self.queries.len(),
+            rate_limited_sources: self.limiter.len(),
             ..self.counters
         }
     }
@@ -214,7 +265,10 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         if let Some(t) = self.pending.next_deadline() {
             next = next.min(t);
         }
-        if let Some(t) = self.bootstrap_retry_at {
+        for t in [self.bootstrap_retry_at, self.bootstrap_follow_up_at]
+            .into_iter()
+            .flatten()
+        {
             next = next.min(t);
         }
         next
@@ -289,6 +343,9 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
 
     /// Pings the node at `addr`. Finishes with [`QueryResult::Ping`].
     pub fn ping(&mut self, now: Instant, addr: A) -> Result<QueryId, CommandError> {
+        if addr.scope() == Some(AddressScope::Unroutable) {
+            return Err(CommandError::UnroutableAddress);
+        }
         if self.pending.is_full() {
             return Err(CommandError::TooManyPendingRequests {
                 max: self.config.max_pending_requests,
@@ -307,12 +364,46 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         Ok(id)
     }
 
-    /// Offers a known contact to the routing table, as if a message had come from it.
+    /// Offers a contact the caller vouches for to the routing table, as if it had answered
+    /// a request: it is not verified first. Contacts from anywhere less trusted are better
+    /// given to [`ping`](Self::ping), or as seeds to [`bootstrap`](Self::bootstrap).
     pub fn add_contact(&mut self, now: Instant, contact: Contact<A, K>) {
-        self.observe(now, contact);
+        self.observe(now, contact, None);
     }
 
     // ----- inputs -----
+
+    /// Whether a datagram that arrived from `from` at `now` is within its source's rate
+    /// ([`Config::source_rate`], [`Config::source_burst`]): a driver asks this before it
+    /// decodes the datagram, and drops it unread when the answer is no (counted in
+    /// [`NodeStats::rate_limited`]). Opaque addresses, and local ones while
+    /// [`Config::exempt_local_addresses`] holds, are always admitted.
+    pub fn admit(&mut self, now: Instant, from: &A) -> bool {
+        let Some(socket) = from.socket_addr() else {
+            return true;
+        };
+        if self.config.exempt_local_addresses && from.scope() == Some(AddressScope::Local) {
+            return true;
+        }
+        let c = &self.config;
+        match self.limiter.admit(
+            socket.ip(),
+            now,
+            c.source_rate,
+            c.source_burst,
+            c.max_rate_limited_sources,
+        ) {
+            Admission::Admitted => true,
+            Admission::Untracked => {
+                self.counters.rate_untracked += 1;
+                true
+            }
+            Admission::Limited => {
+                self.counters.rate_limited += 1;
+                false
+            }
+        }
+    }
 
     /// Handles a message that arrived from `from`.
     pub fn handle_message(&mut self, now: Instant, from: A, message: Message<A, K>) {
@@ -331,6 +422,7 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             self.on_timeout(now, pending);
         }
         self.retry_bootstraps(now);
+        self.follow_up_bootstrap(now);
         if now >= self.next_maintenance {
             self.maintain(now);
             self.next_maintenance = now + self.config.maintenance_interval;

@@ -26,6 +26,12 @@ pub(crate) enum Purpose {
     Ping(QueryId),
     /// A liveness check of a routing-table contact: removed if it fails.
     Check,
+    /// A ping to a node not yet in the routing table (a stranger that sent a request, a
+    /// replacement about to be promoted): it enters the table only if it answers.
+    Verify,
+    /// A FIND_NODE to a new contact for the write token that the records it should hold
+    /// need.
+    Handover,
 }
 
 /// The kind of request, to check that a response answers it.

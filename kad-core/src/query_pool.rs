@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
+use crate::address::{Address, AddressScope};
 use crate::error::CommandError;
 use crate::event::StatsClock;
 use crate::ids::QueryId;
@@ -128,7 +129,7 @@ impl<A, K: KeyType> QueryPool<A, K> {
     }
 }
 
-impl<A: Clone + Eq, K: KeyType> Node<A, K> {
+impl<A: Address, K: KeyType> Node<A, K> {
     /// Starts a lookup of `target` from the routing table's closest contacts and `seeds`
     /// (addresses whose ids are not known).
     pub(crate) fn start_lookup<I: IntoIterator<Item = A>>(
@@ -183,6 +184,12 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             let Some(contact) = lookup.next_request() else {
                 return;
             };
+            if contact.addr.scope() == Some(AddressScope::Unroutable) {
+                // Only a contact the caller vouched for can be there; it counts as failed.
+                lookup.on_failure(&contact.id);
+                self.counters.unroutable_dropped += 1;
+                continue;
+            }
             let target = *lookup.target();
             let request = match goal {
                 Goal::Get => Request::FindValue { key: target },

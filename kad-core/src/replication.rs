@@ -1,20 +1,30 @@
 //! Replication to new contacts (paper, section 2.5): a node that joins is handed the records
-//! it should now hold by the old holder nearest to each.
+//! it should now hold by the old holder nearest to each. A STORE needs the new contact's
+//! write token: when the answer that verified it carried none (a pong), the node first asks
+//! it for one with a FIND_NODE.
 
 use std::time::Instant;
 
+use crate::address::Address;
 use crate::contact::Contact;
 use crate::key::KeyType;
 use crate::message::Request;
 use crate::node::Node;
 use crate::pending::Purpose;
+use crate::token::Token;
 
-impl<A: Clone + Eq, K: KeyType> Node<A, K> {
-    /// Hands `contact` the records it is closer to than this node, where this node was the
-    /// closest holder it knew, so that of all the old holders only one sends each record. The
-    /// STOREs go out within the spare request slots; the rest are left to the next
-    /// republication.
-    pub(crate) fn replicate_to(&mut self, now: Instant, contact: &Contact<A, K>) {
+impl<A: Address, K: KeyType> Node<A, K> {
+    /// Hands `contact`, a verified contact that just entered the routing table, the records
+    /// it is closer to than this node, where this node was the closest holder it knew, so
+    /// that of all the old holders only one sends each record. The STOREs go out within the
+    /// spare request slots; the rest are left to the next republication. Without a `token`
+    /// from `contact`, asks it for one first, and only if there is anything to hand over.
+    pub(crate) fn replicate_to(
+        &mut self,
+        now: Instant,
+        contact: &Contact<A, K>,
+        token: Option<Token>,
+    ) {
         let budget = self.pending.spare();
         let mut stores = Vec::new();
         for (key, record) in self.store.iter(now) {
@@ -32,13 +42,26 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             {
                 continue;
             }
-            stores.push(Request::Store {
-                key: *key,
-                value: record.value.clone(),
-                ttl_secs: record.ttl_secs(now),
-            });
+            stores.push((*key, record.value.clone(), record.ttl_secs(now)));
+            if token.is_none() {
+                break;
+            }
         }
-        for request in stores {
+        let Some(token) = token else {
+            if !stores.is_empty() {
+                let request = Request::FindNode { target: contact.id };
+                let to = contact.addr.clone();
+                self.send_request(now, to, Some(contact.id), request, Purpose::Handover);
+            }
+            return;
+        };
+        for (key, value, ttl_secs) in stores {
+            let request = Request::Store {
+                key,
+                value,
+                ttl_secs,
+                token,
+            };
             let to = contact.addr.clone();
             self.send_request(now, to, Some(contact.id), request, Purpose::Replicate);
         }

@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::address::{Address, AddressScope, Subnet};
 use crate::bucket::{Bucket, Entry, Offer};
 use crate::contact::Contact;
 use crate::key::KeyType;
@@ -20,14 +21,38 @@ pub(crate) enum Update<A, K> {
     /// Its bucket is full; cached as a replacement. `ping` is the least-recently-seen contact
     /// to check, if no check is already running and it has been silent long enough to doubt.
     Cached { ping: Option<Contact<A, K>> },
+    /// Kept out by the subnet limits, or another id holds its IP and port.
+    Refused,
     /// The local id: never stored.
     Local,
 }
 
-/// A contact removed by [`RoutingTable::fail`], and the replacement that took its place.
+/// What [`RoutingTable::offer_unverified`] did with a contact not yet verified.
+pub(crate) enum Unverified<A, K> {
+    /// Its id is in the table already (at this address or another): nothing to do.
+    Known,
+    /// Its bucket has room and the subnet limits allow it: verify it, then offer it.
+    Room,
+    /// Its bucket is full; cached as a replacement, to be verified before any promotion.
+    /// `ping` is the least-recently-seen contact to check, as for [`Update::Cached`].
+    Cached { ping: Option<Contact<A, K>> },
+    /// Kept out by the subnet limits, or another id holds its IP and port.
+    Refused,
+}
+
+/// A contact removed by [`RoutingTable::fail`], and the replacement to verify in its place.
 pub(crate) struct Removal<A, K> {
     pub(crate) removed: Contact<A, K>,
-    pub(crate) promoted: Option<(Contact<A, K>, usize)>,
+    pub(crate) replacement: Option<Contact<A, K>>,
+}
+
+/// The subnet-diversity rule: how many contacts of one IPv4 /24 or IPv6 /64 a bucket and the
+/// whole table may hold, and whether local addresses are exempt.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Diversity {
+    pub(crate) per_bucket: usize,
+    pub(crate) per_table: usize,
+    pub(crate) exempt_local: bool,
 }
 
 /// The k-buckets of one node.
@@ -36,18 +61,20 @@ pub struct RoutingTable<A, K> {
     local: K,
     k: usize,
     cache_size: usize,
+    diversity: Diversity,
     buckets: Vec<Bucket<A, K>>,
     len: usize,
 }
 
-impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
+impl<A: Address, K: KeyType> RoutingTable<A, K> {
     /// An empty table for the node `local`, with buckets of `k` contacts and `cache_size`
     /// replacements each.
-    pub(crate) fn new(local: K, k: usize, cache_size: usize) -> Self {
+    pub(crate) fn new(local: K, k: usize, cache_size: usize, diversity: Diversity) -> Self {
         RoutingTable {
             local,
             k,
             cache_size,
+            diversity,
             buckets: Vec::new(),
             len: 0,
         }
@@ -107,8 +134,9 @@ impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
         &mut self.buckets[index]
     }
 
-    /// A message arrived from `contact` at `now`. If its bucket is full, the least-recently-seen
-    /// contact is to be checked only if it has been silent for `ping_after`.
+    /// `contact` answered a request of ours from its address at `now`. If its bucket is
+    /// full, the least-recently-seen contact is to be checked only if it has been silent for
+    /// `ping_after`.
     pub(crate) fn offer(
         &mut self,
         contact: Contact<A, K>,
@@ -118,6 +146,9 @@ impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
         let Some(index) = self.bucket_index(&contact.id) else {
             return Update::Local;
         };
+        if self.would_add(index, &contact) && !self.diverse(index, &contact) {
+            return Update::Refused;
+        }
         let (k, cache) = (self.k, self.cache_size);
         match self
             .bucket_mut(index, now)
@@ -130,6 +161,71 @@ impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
             }
             Offer::Cached(ping) => Update::Cached { ping },
         }
+    }
+
+    /// `contact` sent this node a request: it may be anyone at any address, so no entry
+    /// changes. When its bucket is full it waits in the replacement cache (and the bucket's
+    /// least-recently-seen contact may be doubted, as for a verified newcomer).
+    pub(crate) fn offer_unverified(
+        &mut self,
+        contact: Contact<A, K>,
+        now: Instant,
+        ping_after: Duration,
+    ) -> Unverified<A, K> {
+        let Some(index) = self.bucket_index(&contact.id) else {
+            return Unverified::Known;
+        };
+        if self.contains(&contact.id) {
+            return Unverified::Known;
+        }
+        if self.buckets.get(index).is_none_or(|b| b.has_room(self.k)) {
+            return if self.diverse(index, &contact) {
+                Unverified::Room
+            } else {
+                Unverified::Refused
+            };
+        }
+        let cache = self.cache_size;
+        let bucket = self.bucket_mut(index, now);
+        bucket.cache(contact, now, cache);
+        Unverified::Cached {
+            ping: bucket.doubt_lru(now, ping_after),
+        }
+    }
+
+    /// Whether offering `contact` to bucket `index` would add it (unknown id, room left).
+    fn would_add(&self, index: usize, contact: &Contact<A, K>) -> bool {
+        self.buckets
+            .get(index)
+            .is_none_or(|b| b.get(&contact.id).is_none() && b.has_room(self.k))
+    }
+
+    /// Whether the subnet-diversity rule lets `contact` into bucket `index`: no other entry at
+    /// its IP and port, and (unless its address is local and exempt) fewer than the limits of
+    /// its subnet in the bucket and in the table. Opaque addresses always pass.
+    fn diverse(&self, index: usize, contact: &Contact<A, K>) -> bool {
+        let Some(socket) = contact.addr.socket_addr() else {
+            return true;
+        };
+        let mut sockets = self
+            .iter()
+            .filter_map(|e| e.contact.addr.socket_addr().map(|s| (e, s)));
+        if sockets.any(|(_, s)| s == socket) {
+            return false;
+        }
+        let d = self.diversity;
+        if d.exempt_local && AddressScope::of(&socket) == AddressScope::Local {
+            return true;
+        }
+        let subnet = Subnet::of(socket.ip());
+        let same_subnet = |e: &&Entry<A, K>| {
+            e.contact
+                .addr
+                .socket_addr()
+                .is_some_and(|s| Subnet::of(s.ip()) == subnet)
+        };
+        let in_bucket = self.bucket(index).iter().filter(same_subnet).count();
+        in_bucket < d.per_bucket && self.iter().filter(same_subnet).count() < d.per_table
     }
 
     /// A request to `id` at `addr` went unanswered. See [`Bucket::fail`] for when the contact
@@ -145,14 +241,35 @@ impl<A: Clone + Eq, K: KeyType> RoutingTable<A, K> {
             return None;
         }
         let index = self.bucket_index(id)?;
-        let (entry, promoted) = self.buckets.get_mut(index)?.fail(id, evict, max_failures)?;
-        if promoted.is_none() {
-            self.len -= 1;
-        }
+        let k = self.k;
+        let (entry, replacement) = self
+            .buckets
+            .get_mut(index)?
+            .fail(id, evict, max_failures, k)?;
+        self.len -= 1;
         Some(Removal {
             removed: entry.contact,
-            promoted: promoted.map(|c| (c, index)),
+            replacement,
         })
+    }
+
+    /// The next replacement to verify for the bucket `id` belongs in, if it has room.
+    pub(crate) fn take_replacement(&mut self, id: &K) -> Option<Contact<A, K>> {
+        self.take_replacement_at(self.bucket_index(id)?)
+    }
+
+    /// The next replacement to verify for bucket `index`, if it has room.
+    pub(crate) fn take_replacement_at(&mut self, index: usize) -> Option<Contact<A, K>> {
+        let k = self.k;
+        self.buckets.get_mut(index)?.take_replacement(k)
+    }
+
+    /// Keeps `contact`, not verified yet, as the most recent replacement of its bucket.
+    pub(crate) fn cache(&mut self, contact: Contact<A, K>, now: Instant) {
+        if let Some(index) = self.bucket_index(&contact.id) {
+            let cache = self.cache_size;
+            self.bucket_mut(index, now).cache(contact, now, cache);
+        }
     }
 
     /// Marks `id` as being pinged; false if unknown or already pinged.

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 
+use crate::address::{Address, AddressScope};
 use crate::contact::Contact;
 use crate::ids::TxId;
 use crate::key::KeyType;
@@ -12,9 +13,10 @@ use crate::message::{Body, Message, Request, Response};
 use crate::node::{Node, Transmit};
 use crate::pending::{Kind, Pending, Purpose};
 use crate::query_pool::Query;
-use crate::store::Record;
+use crate::store::{Accepted, Record};
+use crate::token::Token;
 
-impl<A: Clone + Eq, K: KeyType> Node<A, K> {
+impl<A: Address, K: KeyType> Node<A, K> {
     /// Answers a request from `from`, whose sender claims the id `sender`.
     pub(crate) fn on_request(
         &mut self,
@@ -24,11 +26,15 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         sender: K,
         request: Request<K>,
     ) {
+        if from.scope() == Some(AddressScope::Unroutable) {
+            self.counters.unroutable_dropped += 1;
+            return;
+        }
         self.counters.requests_received += 1;
         if sender != self.id {
-            self.observe(now, Contact::new(sender, from.clone()));
+            self.consider_requester(now, Contact::new(sender, from.clone()));
         }
-        let response = self.answer(now, &sender, request);
+        let response = self.answer(now, &from, &sender, request);
         self.transmits.push_back(Transmit {
             to: from,
             message: Message {
@@ -39,42 +45,79 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         });
     }
 
-    fn answer(&mut self, now: Instant, sender: &K, request: Request<K>) -> Response<A, K> {
+    fn answer(
+        &mut self,
+        now: Instant,
+        from: &A,
+        sender: &K,
+        request: Request<K>,
+    ) -> Response<A, K> {
         let exclude = Some(sender);
         match request {
             Request::Ping => Response::Pong,
-            Request::FindNode { target } => Response::Nodes {
-                contacts: self.closest_for_response(&target, exclude),
-            },
+            Request::FindNode { target } => self.nodes_response(from, &target, exclude),
             Request::FindValue { key } => match self.store.get(&key, now) {
                 Some(record) => Response::Value {
                     value: record.value.clone(),
                     ttl_secs: record.ttl_secs(now),
                 },
-                None => Response::Nodes {
-                    contacts: self.closest_for_response(&key, exclude),
-                },
+                None => self.nodes_response(from, &key, exclude),
             },
             Request::Store {
                 key,
                 value,
                 ttl_secs,
-            } => {
-                let lifetime =
-                    Duration::from_secs(u64::from(ttl_secs)).min(self.config.storage_timeout);
-                let record = Record {
-                    value,
-                    expires: now + lifetime,
-                    // Someone else just republished it: skip our own next round.
-                    republish_at: now + self.config.republish_interval,
-                    reput_at: None,
-                };
-                let accepted = !lifetime.is_zero() && self.store.accept(key, record).is_ok();
-                if !accepted {
-                    self.counters.stores_refused += 1;
-                }
-                Response::Stored { accepted }
+                token,
+            } => Response::Stored {
+                accepted: self.accept_store(now, from, key, value, ttl_secs, &token),
+            },
+        }
+    }
+
+    /// Keeps a record a STORE from `from` carries, if its token is one this node gave
+    /// `from`'s IP and the store takes it.
+    fn accept_store(
+        &mut self,
+        now: Instant,
+        from: &A,
+        key: K,
+        value: Vec<u8>,
+        ttl_secs: u32,
+        token: &Token,
+    ) -> bool {
+        if !self.tokens.check(from, token) {
+            self.counters.stores_without_token += 1;
+            self.counters.stores_refused += 1;
+            return false;
+        }
+        let lifetime = Duration::from_secs(u64::from(ttl_secs)).min(self.config.storage_timeout);
+        let record = Record {
+            value,
+            expires: now + lifetime,
+            // Someone else just republished it: skip our own next round.
+            republish_at: now + self.config.republish_interval,
+            reput_at: None,
+        };
+        let accepted = match self.store.accept(key, record) {
+            _ if lifetime.is_zero() => false,
+            Ok(Accepted::Stored) => true,
+            Ok(Accepted::Shortening) => {
+                self.counters.stores_shortening += 1;
+                false
             }
+            Err(_) => false,
+        };
+        if !accepted {
+            self.counters.stores_refused += 1;
+        }
+        accepted
+    }
+
+    /// The closest contacts to `target`, with a write token for `to`.
+    fn nodes_response(&self, to: &A, target: &K, exclude: Option<&K>) -> Response<A, K> {
+        Response::Nodes {
+            contacts: self.closest_for_response(target, exclude),
+            token: self.tokens.issue(to),
         }
     }
 
@@ -106,7 +149,11 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         };
         self.counters.responses_received += 1;
         let contact = Contact::new(sender, from);
-        self.observe(now, contact.clone());
+        let token = match &response {
+            Response::Nodes { token, .. } => Some(*token),
+            _ => None,
+        };
+        self.observe(now, contact.clone(), token);
         match pending.purpose {
             Purpose::Lookup(qid) => {
                 let by_seed = pending.id.is_none();
@@ -118,6 +165,8 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
                 self.store_done(now, qid, accepted);
             }
             Purpose::Ping(qid) => self.ping_done(now, qid, true),
+            Purpose::Verify => self.verify_done(now, &contact, true),
+            Purpose::Handover => self.replicate_to(now, &contact, token),
             Purpose::Check | Purpose::Replicate => {}
         }
     }
@@ -134,9 +183,20 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             return;
         };
         match response {
-            Response::Nodes { mut contacts } => {
+            Response::Nodes {
+                mut contacts,
+                token,
+            } => {
                 contacts.retain(|c| c.id != self.id);
                 contacts.truncate(self.config.k);
+                let before = contacts.len();
+                let local_ok = self.config.contact_local_addresses;
+                contacts.retain(|c| match c.addr.scope() {
+                    Some(AddressScope::Unroutable) => false,
+                    Some(AddressScope::Local) => local_ok,
+                    Some(AddressScope::Global) | None => true,
+                });
+                self.counters.addresses_filtered += (before - contacts.len()) as u64;
                 // Trust the address this node already knows for an id over what a third
                 // party says.
                 for c in contacts.iter_mut() {
@@ -145,9 +205,9 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
                     }
                 }
                 if by_seed {
-                    lookup.seed_done(Some(contact), contacts);
+                    lookup.seed_done(Some((contact, token)), contacts);
                 } else {
-                    lookup.on_nodes(&contact.id, contacts);
+                    lookup.on_nodes(&contact.id, contacts, token);
                 }
             }
             Response::Value { value, ttl_secs } => lookup.on_value(&contact.id, value, ttl_secs),
@@ -177,7 +237,12 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
             }
             Purpose::Store(qid) => self.store_done(now, qid, false),
             Purpose::Ping(qid) => self.ping_done(now, qid, false),
-            Purpose::Check | Purpose::Replicate => {}
+            Purpose::Verify => {
+                if let Some(id) = pending.id {
+                    self.verify_done(now, &Contact::new(id, pending.to), false);
+                }
+            }
+            Purpose::Check | Purpose::Replicate | Purpose::Handover => {}
         }
     }
 
@@ -190,6 +255,10 @@ impl<A: Clone + Eq, K: KeyType> Node<A, K> {
         request: Request<K>,
         purpose: Purpose,
     ) -> bool {
+        if to.scope() == Some(AddressScope::Unroutable) {
+            self.counters.unroutable_dropped += 1;
+            return false;
+        }
         if self.pending.is_full() {
             self.counters.requests_deferred += 1;
             return false;

@@ -31,4 +31,31 @@ pub struct NodeStats {
     pub bootstrap_retries: u64,
     /// Bootstraps started because the routing table had become empty.
     pub rebootstraps: u64,
+    /// Self-lookups run again after a bootstrap that left fewer than k contacts.
+    pub bootstrap_follow_ups: u64,
+    /// STOREs refused for want of a valid write token (also counted in `stores_refused`).
+    pub stores_without_token: u64,
+    /// STOREs refused because they would have shortened or replaced a longer-lived copy
+    /// (also counted in `stores_refused`).
+    pub stores_shortening: u64,
+    /// Verification pings sent to unknown senders of requests (and to replacements before
+    /// their promotion).
+    pub verifications_sent: u64,
+    /// Unknown senders of requests not verified because `verify_rate` was spent.
+    pub verifications_skipped: u64,
+    /// Contacts kept out of the routing table by the subnet limits or because another id
+    /// holds their IP and port.
+    pub contacts_refused_subnet: u64,
+    /// Contacts learned from others and dropped by the address filter (unroutable, or local
+    /// while `contact_local_addresses` is off).
+    pub addresses_filtered: u64,
+    /// Datagrams neither answered nor sent because the address is unroutable.
+    pub unroutable_dropped: u64,
+    /// Datagrams turned away by [`Node::admit`](crate::Node::admit) for going over their
+    /// source's rate.
+    pub rate_limited: u64,
+    /// Datagrams let through untracked because every rate-limit slot was in use.
+    pub rate_untracked: u64,
+    /// Sources whose rate is being tracked.
+    pub rate_limited_sources: usize,
 }

@@ -32,6 +32,15 @@ pub(crate) fn ttl_secs(expires: Instant, now: Instant) -> u32 {
     u32::try_from(secs).unwrap_or(u32::MAX)
 }
 
+/// What [`RecordStore::accept`] did with a record it had room for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Accepted {
+    /// Stored, or merged with the copy held.
+    Stored,
+    /// Refused: a different value held here lives longer.
+    Shortening,
+}
+
 /// A round of periodic sending, and how it moves a record's schedule on.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Round {
@@ -151,24 +160,26 @@ impl<K: KeyType> RecordStore<K> {
     ///
     /// This node's own publication of the key wins over any remote copy. A copy of the value
     /// already held can only extend its lifetime (republications carry the remaining lifetime,
-    /// which may be older); a different value replaces the old one.
-    pub(crate) fn accept(&mut self, key: K, record: Record) -> Result<(), CommandError> {
+    /// which may be older); a different value replaces the old one only if it lives at least
+    /// as long, so that no STORE can cut short a copy held for others.
+    pub(crate) fn accept(&mut self, key: K, record: Record) -> Result<Accepted, CommandError> {
         self.check_value(&record.value)?;
         match self.records.get_mut(&key) {
-            Some(old) if old.reput_at.is_some() => Ok(()),
+            Some(old) if old.reput_at.is_some() => Ok(Accepted::Stored),
             Some(old) if old.value == record.value => {
                 old.expires = old.expires.max(record.expires);
                 old.republish_at = record.republish_at;
-                Ok(())
+                Ok(Accepted::Stored)
             }
+            Some(old) if record.expires < old.expires => Ok(Accepted::Shortening),
             Some(old) => {
                 *old = record;
-                Ok(())
+                Ok(Accepted::Stored)
             }
             None => {
                 self.has_room_for(&key)?;
                 self.records.insert(key, record);
-                Ok(())
+                Ok(Accepted::Stored)
             }
         }
     }

@@ -1,5 +1,6 @@
-//! A full k-bucket keeps a live old contact and replaces a dead one (paper, section 2.2), and
-//! does not ping a contact it heard from recently (section 4.1).
+//! A full k-bucket keeps a live old contact and replaces a dead one (paper, section 2.2) with
+//! a newcomer that answered a verification ping, and does not ping a contact it heard from
+//! recently (section 4.1).
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,20 @@ fn ping_from(id: Id) -> Message<u32, Id> {
     }
 }
 
+/// Answers the verification ping that a request from `far(n)` at address `n` drew: only
+/// then does `far(n)` enter the routing table.
+fn answer_verification(node: &mut Node<u32, Id>, now: Instant, n: u8) {
+    let ping = std::iter::from_fn(|| node.poll_transmit())
+        .find(|t| t.to == u32::from(n) && t.message.body == Body::Request(Request::Ping))
+        .expect("a stranger's request is answered by a verification ping");
+    let pong = Message {
+        tx: ping.message.tx,
+        sender: far(n),
+        body: Body::Response(Response::Pong),
+    };
+    node.handle_message(now, u32::from(n), pong);
+}
+
 /// The silence after which a full bucket checks its oldest contact, in these tests.
 const PING_AFTER: Duration = Duration::from_secs(60);
 
@@ -38,6 +53,7 @@ fn bucket_after(now: Instant, silence: Duration) -> (Node<u32, Id>, Option<TxId>
     let mut node = Node::new(Id::new([0; 20]), config, 1, now).unwrap();
     for n in 1..=2u8 {
         node.handle_message(now, u32::from(n), ping_from(far(n)));
+        answer_verification(&mut node, now, n);
     }
     node.handle_message(now + silence, 3, ping_from(far(3)));
     let mut probe = None;
@@ -138,6 +154,12 @@ fn a_dead_old_contact_is_replaced() {
     let now = Instant::now();
     let (mut node, _, now) = full_bucket(now);
     node.handle_timeout(now + Duration::from_secs(5));
+    assert_eq!(
+        node.routing_table().len(),
+        1,
+        "the newcomer is verified first"
+    );
+    answer_verification(&mut node, now + Duration::from_secs(5), 3);
     let ids: Vec<Id> = node
         .routing_table()
         .iter()
@@ -168,6 +190,7 @@ fn a_pong_from_the_wrong_address_or_id_is_ignored() {
     node.handle_message(now, 1, wrong_tx);
     assert_eq!(node.stats().responses_ignored, 3);
     node.handle_timeout(now + Duration::from_secs(5));
+    answer_verification(&mut node, now + Duration::from_secs(5), 3);
     let ids: Vec<Id> = node
         .routing_table()
         .iter()

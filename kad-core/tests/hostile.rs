@@ -1,6 +1,6 @@
 //! Hostile or careless input: a STORE that would clobber a record, a third party lying about
 //! addresses, settings that would overflow the clock, a flood of records to hand over.
-use kad_core::{Body, Config, Contact, Event, Key, Message, Node, Request, Response, TxId};
+use kad_core::{Body, Config, Contact, Event, Key, Message, Node, Request, Response, Token, TxId};
 use std::time::{Duration, Instant};
 
 type Id = Key<20>;
@@ -17,6 +17,23 @@ fn req(sender: Id, tx: u64, r: Request<Id>) -> Message<u32, Id> {
         sender,
         body: Body::Request(r),
     }
+}
+
+/// The write token `node` gives requesters (all alike for opaque `u32` addresses), asked
+/// for with a FIND_NODE from address 999.
+fn token(node: &mut Node<u32, Id>, now: Instant) -> Token {
+    node.handle_message(
+        now,
+        999,
+        req(id(0xee, 0xee), 0xee, Request::FindNode { target: id(0, 1) }),
+    );
+    let mut token = None;
+    while let Some(t) = node.poll_transmit() {
+        if let Body::Response(Response::Nodes { token: given, .. }) = t.message.body {
+            token = Some(given);
+        }
+    }
+    token.expect("a FIND_NODE is answered with a token")
 }
 
 #[test]
@@ -49,6 +66,7 @@ fn unbounded_max_pending_requests_does_not_panic() {
 fn a_remote_store_cannot_kill_the_publishers_record() {
     let now = Instant::now();
     let mut n: Node<u32, Id> = Node::new(id(0, 0), Config::default(), 1, now).unwrap();
+    let tok = token(&mut n, now);
     let key = id(1, 1);
     n.put(now, key, b"mine".to_vec()).unwrap();
     n.handle_message(
@@ -61,6 +79,7 @@ fn a_remote_store_cannot_kill_the_publishers_record() {
                 key,
                 value: b"mine".to_vec(),
                 ttl_secs: 1,
+                token: tok,
             },
         ),
     );
@@ -77,6 +96,7 @@ fn a_remote_store_cannot_kill_the_publishers_record() {
 fn a_remote_store_cannot_replace_the_publishers_value() {
     let now = Instant::now();
     let mut n: Node<u32, Id> = Node::new(id(0, 0), Config::default(), 1, now).unwrap();
+    let tok = token(&mut n, now);
     let key = id(1, 1);
     n.put(now, key, b"v2".to_vec()).unwrap();
     // a holder that missed the update republishes the old value
@@ -90,6 +110,7 @@ fn a_remote_store_cannot_replace_the_publishers_value() {
                 key,
                 value: b"v1".to_vec(),
                 ttl_secs: 3000,
+                token: tok,
             },
         ),
     );
@@ -104,6 +125,7 @@ fn a_remote_store_cannot_replace_the_publishers_value() {
 fn a_stale_republish_does_not_shorten_a_fresh_record() {
     let now = Instant::now();
     let mut n: Node<u32, Id> = Node::new(id(0, 0), Config::default(), 1, now).unwrap();
+    let tok = token(&mut n, now);
     let key = id(1, 1);
     n.handle_message(
         now,
@@ -115,6 +137,7 @@ fn a_stale_republish_does_not_shorten_a_fresh_record() {
                 key,
                 value: b"v".to_vec(),
                 ttl_secs: 3600,
+                token: tok,
             },
         ),
     );
@@ -128,6 +151,7 @@ fn a_stale_republish_does_not_shorten_a_fresh_record() {
                 key,
                 value: b"v".to_vec(),
                 ttl_secs: 5,
+                token: tok,
             },
         ),
     );
@@ -191,7 +215,10 @@ fn a_bogus_address_from_a_third_party_does_not_evict_a_good_contact() {
                 let answer = |sender, contacts| Message {
                     tx: t.message.tx,
                     sender,
-                    body: Body::Response(Response::Nodes { contacts }),
+                    body: Body::Response(Response::Nodes {
+                        contacts,
+                        token: Token::default(),
+                    }),
                 };
                 match t.to {
                     10 => node.handle_message(now, 10, answer(c1, vec![Contact::new(x, 99)])),
@@ -225,6 +252,7 @@ fn replication_to_a_new_contact_is_bounded() {
     let now = Instant::now();
     let c = Config::builder().max_records(20_000).build().unwrap();
     let mut n: Node<u32, Id> = Node::new(Id::new([0; 20]), c, 1, now).unwrap();
+    let tok = token(&mut n, now);
     let mut rng_state = 0x1234_5678_u64;
     for i in 0..20_000u64 {
         let mut b = [0u8; 20];
@@ -244,25 +272,39 @@ fn replication_to_a_new_contact_is_bounded() {
                     key: Id::new(b),
                     value: vec![0; 100],
                     ttl_secs: 3600,
+                    token: tok,
                 },
             ),
         );
     }
     while n.poll_transmit().is_some() {}
+    let mut stores = 0usize;
     for j in 0..50u8 {
         // new contacts in otherwise empty buckets
         let mut b = [0u8; 20];
         b[0] = 0x40 | (j & 0x3f);
         b[19] = j;
         n.add_contact(now, Contact::new(Id::new(b), 100 + u32::from(j)));
-    }
-    let s = n.stats();
-    let mut stores = 0usize;
-    while let Some(t) = n.poll_transmit() {
-        if matches!(t.message.body, Body::Request(Request::Store { .. })) {
-            stores += 1;
+        // It is asked for its write token first: answer with one.
+        while let Some(t) = n.poll_transmit() {
+            match t.message.body {
+                Body::Request(Request::FindNode { target }) => {
+                    let answer = Message {
+                        tx: t.message.tx,
+                        sender: target,
+                        body: Body::Response(Response::Nodes {
+                            contacts: vec![],
+                            token: Token::default(),
+                        }),
+                    };
+                    n.handle_message(now, t.to, answer);
+                }
+                Body::Request(Request::Store { .. }) => stores += 1,
+                _ => {}
+            }
         }
     }
+    let s = n.stats();
     assert!(stores > 0, "new closer contacts are handed records");
     assert!(
         s.requests_deferred == 0,
@@ -276,11 +318,13 @@ fn remote_stores_cannot_lock_the_node_out_of_publishing() {
     let now = Instant::now();
     let c = Config::builder().max_records(3).build().unwrap();
     let mut n: Node<u32, Id> = Node::new(id(0, 0), c, 1, now).unwrap();
+    let tok = token(&mut n, now);
     for i in 0..3u8 {
         let store = Request::Store {
             key: id(0x10, i),
             value: b"junk".to_vec(),
             ttl_secs: 3600,
+            token: tok,
         };
         n.handle_message(now, 5, req(id(0x80, 5), u64::from(i), store));
     }

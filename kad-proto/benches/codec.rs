@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kad_core::{Body, Contact, Key, Message, Request, Response, TxId};
+use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
 use kad_proto::{
     decode, encode, encode_into, encoded_len, Multiaddr, WireMessage, MAX_CONTACTS_PER_RESPONSE,
     MAX_DATAGRAM_SIZE,
@@ -30,7 +30,10 @@ fn full_nodes() -> WireMessage<Key<32>> {
     Message {
         tx: TxId::from_u64(0x9e37_79b9_7f4a_7c15),
         sender: Key::new([7; 32]),
-        body: Body::Response(Response::Nodes { contacts }),
+        body: Body::Response(Response::Nodes {
+            contacts,
+            token: Token::from_bytes([0x5a; 8]),
+        }),
     }
 }
 
@@ -55,7 +58,7 @@ fn bench_message(c: &mut Criterion, name: &str, message: &WireMessage<Key<32>>) 
 fn codec(c: &mut Criterion) {
     bench_message(c, "ping", &ping());
     let nodes = full_nodes();
-    assert_eq!(encode(&nodes).map(|d| d.len()), Ok(1147));
+    assert_eq!(encode(&nodes).map(|d| d.len()), Ok(1155));
     bench_message(c, "nodes_20_contacts", &nodes);
 }
 

@@ -25,7 +25,7 @@ use crate::wire::{ContactRepr, ContactsIn, MessageRepr, WireMessage};
 ///     body: Body::Request(Request::Ping),
 /// };
 /// let datagram = kad_proto::encode(&ping)?;
-/// assert_eq!(&datagram[..4], b"KAD\x01");
+/// assert_eq!(&datagram[..4], b"KAD\x02");
 /// assert_eq!(datagram.len(), kad_proto::encoded_len(&ping));
 /// assert_eq!(kad_proto::decode::<Key<20>>(&datagram)?, ping);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -68,7 +68,7 @@ pub fn encode_into<K: KeyType>(
 /// it is over.
 ///
 /// ```
-/// use kad_core::{Body, Contact, Key, Message, Response, TxId};
+/// use kad_core::{Body, Contact, Key, Message, Response, Token, TxId};
 /// use kad_proto::{EncodeError, Limit, Multiaddr};
 ///
 /// let addr: Multiaddr = "/ip4/192.0.2.7/udp/4000".parse()?;
@@ -76,7 +76,7 @@ pub fn encode_into<K: KeyType>(
 /// let response: kad_proto::WireMessage<Key<20>> = Message {
 ///     tx: TxId::from_u64(1),
 ///     sender: Key::new([0; 20]),
-///     body: Body::Response(Response::Nodes { contacts }),
+///     body: Body::Response(Response::Nodes { contacts, token: Token::default() }),
 /// };
 /// assert_eq!(
 ///     kad_proto::encode_strict(&response),
@@ -182,10 +182,11 @@ pub fn decode<K: KeyType>(datagram: &[u8]) -> Result<WireMessage<K>, DecodeError
 ///
 /// Contacts whose multiaddr is longer than [`MAX_MULTIADDR_LEN`] are dropped, then contacts are
 /// removed from the end of the list (kad-core lists them closest first) until at most
-/// [`MAX_CONTACTS_PER_RESPONSE`] remain and the datagram fits [`MAX_DATAGRAM_SIZE`].
+/// [`MAX_CONTACTS_PER_RESPONSE`] remain and the datagram fits [`MAX_DATAGRAM_SIZE`]. The
+/// token and the other fields are kept as they are.
 ///
 /// ```
-/// use kad_core::{Body, Contact, Key, Message, Response, TxId};
+/// use kad_core::{Body, Contact, Key, Message, Response, Token, TxId};
 /// use kad_proto::{Multiaddr, MAX_DATAGRAM_SIZE};
 ///
 /// // A 61-byte /dns4 address: twenty contacts at it do not fit one datagram.
@@ -194,7 +195,7 @@ pub fn decode<K: KeyType>(datagram: &[u8]) -> Result<WireMessage<K>, DecodeError
 /// let mut response: kad_proto::WireMessage<Key<32>> = Message {
 ///     tx: TxId::from_u64(1),
 ///     sender: Key::new([0; 32]),
-///     body: Body::Response(Response::Nodes { contacts }),
+///     body: Body::Response(Response::Nodes { contacts, token: Token::from_bytes([5; 8]) }),
 /// };
 /// assert!(kad_proto::encode_strict(&response).is_err());
 /// let sent = kad_proto::encode(&response)?;
@@ -206,10 +207,10 @@ pub fn decode<K: KeyType>(datagram: &[u8]) -> Result<WireMessage<K>, DecodeError
 /// ```
 pub fn fit_contacts<K: KeyType>(message: &mut WireMessage<K>) -> usize {
     // The contact count stays below 251, so its length prefix is one byte with or without the
-    // contacts, and the datagram is this length plus that of each contact.
+    // contacts, and the datagram is this length (the token included) plus that of each contact.
     let mut len =
         HEADER_LEN.saturating_add(codec::encoded_len(&MessageRepr::without_contacts(message)));
-    let Body::Response(Response::Nodes { contacts }) = &mut message.body else {
+    let Body::Response(Response::Nodes { contacts, .. }) = &mut message.body else {
         return 0;
     };
     let before = contacts.len();

@@ -11,8 +11,9 @@ pub const MAGIC: [u8; 3] = *b"KAD";
 /// The version of the wire format written after [`MAGIC`].
 ///
 /// Any change to the bytes of an encoded message, however small, comes with a new version; the
-/// golden vectors in this crate's tests fail until it does.
-pub const VERSION: u8 = 1;
+/// golden vectors in this crate's tests fail until it does. Version 2 added the write token to
+/// `STORE` requests and `Nodes` responses; a node reading version 2 drops version 1 datagrams.
+pub const VERSION: u8 = 2;
 
 /// Length of the header: [`MAGIC`] and [`VERSION`].
 pub const HEADER_LEN: usize = MAGIC.len() + 1;
@@ -51,19 +52,26 @@ mod tests {
 
     #[test]
     fn strips_a_good_header() {
-        assert_eq!(strip(b"KAD\x01rest"), Ok(&b"rest"[..]));
-        assert_eq!(strip(b"KAD\x01"), Ok(&b""[..]));
+        assert_eq!(strip(b"KAD\x02rest"), Ok(&b"rest"[..]));
+        assert_eq!(strip(b"KAD\x02"), Ok(&b""[..]));
     }
 
     #[test]
-    fn rejects_short_foreign_and_future_datagrams() {
+    fn rejects_short_foreign_past_and_future_datagrams() {
         assert_eq!(strip(b"KAD"), Err(DecodeError::TooShort { len: 3 }));
         assert_eq!(strip(b""), Err(DecodeError::TooShort { len: 0 }));
         assert_eq!(strip(b"GET / HTTP/1.1"), Err(DecodeError::BadMagic));
         assert_eq!(
-            strip(b"KAD\x02body"),
+            strip(b"KAD\x01body"),
             Err(DecodeError::UnsupportedVersion {
-                found: 2,
+                found: 1,
+                supported: VERSION
+            })
+        );
+        assert_eq!(
+            strip(b"KAD\x03body"),
+            Err(DecodeError::UnsupportedVersion {
+                found: 3,
                 supported: VERSION
             })
         );

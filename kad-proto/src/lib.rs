@@ -11,14 +11,17 @@
 //! keys have another length.
 //!
 //! ```
-//! use kad_core::{Body, Contact, Key, Message, Response, TxId};
+//! use kad_core::{Body, Contact, Key, Message, Response, Token, TxId};
 //! use kad_proto::{decode, encode, Multiaddr};
 //!
 //! let addr: Multiaddr = "/ip4/192.0.2.7/udp/4000".parse()?;
 //! let response: kad_proto::WireMessage<Key<32>> = Message {
 //!     tx: TxId::from_u64(42),
 //!     sender: Key::new([9; 32]),
-//!     body: Body::Response(Response::Nodes { contacts: vec![Contact::new(Key::new([3; 32]), addr)] }),
+//!     body: Body::Response(Response::Nodes {
+//!         contacts: vec![Contact::new(Key::new([3; 32]), addr)],
+//!         token: Token::from_bytes([0x5a; 8]),
+//!     }),
 //! };
 //! let datagram = encode(&response)?;
 //! assert_eq!(decode::<Key<32>>(&datagram)?, response);

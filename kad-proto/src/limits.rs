@@ -5,10 +5,12 @@
 //!
 //! | message | largest encoding |
 //! | --- | --- |
-//! | `STORE` with 64-byte keys and a [`MAX_VALUE_SIZE`] value | 1175 bytes |
+//! | `STORE` with 64-byte keys and a [`MAX_VALUE_SIZE`] value | 1183 bytes |
 //! | `Value` response with a 64-byte sender and a [`MAX_VALUE_SIZE`] value | 1110 bytes |
-//! | `Nodes` response with 20 contacts of 32-byte keys and 25-byte multiaddrs | 1227 bytes |
-//! | `Nodes` response with 20 contacts of 20-byte keys and 37-byte multiaddrs | 1215 bytes |
+//! | `Nodes` response with 20 contacts of 32-byte keys and 24-byte multiaddrs | 1215 bytes |
+//! | `Nodes` response with 20 contacts of 20-byte keys and 37-byte multiaddrs | 1223 bytes |
+//!
+//! The `STORE` and `Nodes` sizes include the 8-byte write token these two messages carry.
 //!
 //! A `Nodes` response is the one message whose worst case does not fit: twenty contacts with
 //! [`MAX_MULTIADDR_LEN`]-byte addresses would take about 2 KiB. Rather than shrink the
@@ -18,8 +20,8 @@
 //! [`encode_strict`](crate::encode_strict) refuses it with
 //! [`EncodeError::LimitExceeded`](crate::EncodeError::LimitExceeded). Every contact reached over IP and
 //! UDP (`/ip4/…/udp/…` is 9 bytes, `/ip6/…/udp/…/quic-v1` is 23) is short enough for a full
-//! response of [`MAX_CONTACTS_PER_RESPONSE`] contacts, so trimming only happens with long
-//! addresses.
+//! response of [`MAX_CONTACTS_PER_RESPONSE`] contacts with keys of up to 32 bytes, so trimming
+//! only happens with long addresses.
 
 use kad_core::{Body, KeyType, Message, Request, Response};
 use multiaddr::Multiaddr;
@@ -46,7 +48,7 @@ pub const MAX_KEY_LEN: usize = 64;
 
 /// Largest value carried by a `STORE` request or a `Value` response, in bytes: 1024.
 ///
-/// With 64-byte keys, the largest `STORE` is 1175 bytes, so a value of this size always fits
+/// With 64-byte keys, the largest `STORE` is 1183 bytes, so a value of this size always fits
 /// [`MAX_DATAGRAM_SIZE`]. A node built for this wire format sets kad-core's
 /// `Config::max_value_size` to this value, so that a value that cannot be sent is refused at
 /// `put` rather than cut.
@@ -76,7 +78,7 @@ pub(crate) fn check<K: KeyType>(message: &Message<Multiaddr, K>) -> Result<(), E
     match &message.body {
         Body::Request(Request::Store { value, .. })
         | Body::Response(Response::Value { value, .. }) => check_value(value.len()),
-        Body::Response(Response::Nodes { contacts }) => {
+        Body::Response(Response::Nodes { contacts, .. }) => {
             if contacts.len() > MAX_CONTACTS_PER_RESPONSE {
                 return Err(EncodeError::LimitExceeded {
                     limit: Limit::Contacts,

@@ -9,9 +9,47 @@ use multiaddr::Multiaddr;
 use crate::gateway::{GatewayError, Inbound};
 use crate::wire::WireMessage;
 
-/// Where [`PolledGateway::receive`] hands each message it decoded, with the address it came
-/// from: the code of the task that owns the node, called on the event loop's thread.
-pub type MessageSink<'a, K> = dyn FnMut(Multiaddr, WireMessage<K>) + 'a;
+/// Where [`PolledGateway::receive`] hands what it reads: the code of the task that owns the
+/// node, called on the event loop's thread.
+///
+/// ```
+/// use kad_core::Key;
+/// use kad_proto::{MessageSink, Multiaddr, WireMessage};
+///
+/// /// Keeps what arrives, turning away one address before its datagrams are even decoded.
+/// struct Collect {
+///     banned: Multiaddr,
+///     arrived: Vec<(Multiaddr, WireMessage<Key<20>>)>,
+/// }
+///
+/// impl MessageSink<Key<20>> for Collect {
+///     fn admit(&mut self, from: &Multiaddr) -> bool {
+///         *from != self.banned
+///     }
+///     fn deliver(&mut self, from: Multiaddr, message: WireMessage<Key<20>>) {
+///         self.arrived.push((from, message));
+///     }
+/// }
+/// ```
+pub trait MessageSink<K> {
+    /// Whether a datagram that came from `from` is to be read at all. The gateway asks
+    /// before it decodes the datagram and drops it unread on `false`, so that a source over
+    /// its rate (see kad-core's `Node::admit`) costs no decoding. Admits everything by default.
+    fn admit(&mut self, from: &Multiaddr) -> bool {
+        let _ = from;
+        true
+    }
+
+    /// A message that decoded, with the address it came from.
+    fn deliver(&mut self, from: Multiaddr, message: WireMessage<K>);
+}
+
+/// A closure is a sink that admits everything.
+impl<K, F: FnMut(Multiaddr, WireMessage<K>)> MessageSink<K> for F {
+    fn deliver(&mut self, from: Multiaddr, message: WireMessage<K>) {
+        self(from, message);
+    }
+}
 
 /// A [`Gateway`](crate::Gateway) that can run without threads of its own, driven by the
 /// caller's [mio](https://docs.rs/mio) event loop: it registers its sockets with the caller's
@@ -48,11 +86,11 @@ pub trait PolledGateway<K: KeyType> {
     ) -> Result<(), GatewayError>;
 
     /// Reads what has arrived, at most a bounded batch, and hands each message that decodes
-    /// to `sink`, counting it in the stats of the [`Inbound`] given at start; never
-    /// blocks. Returns `true` if the batch was full, so that more may be waiting: the caller
+    /// to `sink` (when [`MessageSink::admit`] lets its source in), counting it in the stats
+    /// of the [`Inbound`] given at start; never blocks. Returns `true` if the batch was full, so that more may be waiting: the caller
     /// then calls again before it next sleeps (mio reports readiness once per edge, not
     /// while data is left).
-    fn receive(&mut self, sink: &mut MessageSink<'_, K>) -> bool;
+    fn receive(&mut self, sink: &mut dyn MessageSink<K>) -> bool;
 
     /// Sends what was queued for lack of room in the socket's buffer, as far as it goes
     /// now, and keeps the registration watching for room while anything is left. Cheap when

@@ -16,8 +16,8 @@
 //! | message kind | integer: 0 `PING`, 1 `FIND_NODE`, 2 `FIND_VALUE`, 3 `STORE`, 4 `Pong`, 5 `Nodes`, 6 `Value`, 7 `Stored` |
 //! | `FIND_NODE` | target: byte string |
 //! | `FIND_VALUE` | key: byte string |
-//! | `STORE` | key: byte string, value: byte string, ttl in seconds: integer |
-//! | `Nodes` | integer count, then per contact its id and its binary multiaddr, both byte strings |
+//! | `STORE` | key: byte string, value: byte string, ttl in seconds: integer, write token: 8 bytes |
+//! | `Nodes` | integer count, then per contact its id and its binary multiaddr, both byte strings; then the write token: 8 bytes |
 //! | `Value` | value: byte string, ttl in seconds: integer |
 //! | `Stored` | accepted: one byte, 0 or 1 |
 //!
@@ -26,7 +26,7 @@
 
 use std::fmt;
 
-use kad_core::{Body, Contact, KeyType, Message, Request, Response, TxId};
+use kad_core::{Body, Contact, KeyType, Message, Request, Response, Token, TxId};
 use multiaddr::Multiaddr;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
@@ -84,6 +84,9 @@ pub(crate) struct MessageRepr<'a, C> {
 
 /// The message kinds, requests and responses in one list. The order of the variants is their
 /// number on the wire.
+///
+/// Write tokens are `[u8; 8]` rather than `[u8; kad_core::TOKEN_LEN]`, so that a change of
+/// kad-core's token length stops the build here instead of changing the wire.
 #[derive(Debug, Serialize, Deserialize)]
 enum BodyRepr<'a, C> {
     Ping,
@@ -101,10 +104,12 @@ enum BodyRepr<'a, C> {
         #[serde(borrow)]
         value: Bytes<'a>,
         ttl_secs: u32,
+        token: [u8; 8],
     },
     Pong,
     Nodes {
         contacts: C,
+        token: [u8; 8],
     },
     Value {
         #[serde(borrow)]
@@ -115,6 +120,9 @@ enum BodyRepr<'a, C> {
         accepted: bool,
     },
 }
+
+/// Contacts reserved for before any has decoded.
+const INITIAL_CONTACTS: usize = 4;
 
 /// One contact: its id and its binary multiaddr.
 #[derive(Debug, Serialize, Deserialize)]
@@ -169,13 +177,20 @@ impl<'de: 'a, 'a> Deserialize<'de> for ContactsIn<'a> {
             }
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                // The count is the sender's claim: reserve for a few contacts at first and
+                // grow with those that actually decode, so that a short datagram claiming
+                // many contacts allocates little.
                 let claimed = seq.size_hint().unwrap_or(0);
-                let mut kept = Vec::with_capacity(claimed.min(MAX_CONTACTS_PER_RESPONSE));
+                let mut kept = Vec::with_capacity(claimed.min(INITIAL_CONTACTS));
                 let mut count = 0usize;
                 // Every contact takes at least two bytes (two length prefixes), so this loop
                 // ends within half the datagram's length, whatever count the datagram claims.
                 while let Some(contact) = seq.next_element::<ContactRepr<'de>>()? {
                     if kept.len() < MAX_CONTACTS_PER_RESPONSE {
+                        if kept.len() == kept.capacity() {
+                            let more = (kept.len() * 2).min(MAX_CONTACTS_PER_RESPONSE);
+                            kept.reserve_exact(more - kept.len());
+                        }
                         kept.push(contact);
                     }
                     count += 1;
@@ -213,14 +228,17 @@ impl<'a, K: KeyType> MessageRepr<'a, ContactsOut<'a, K>> {
                 key,
                 value,
                 ttl_secs,
+                token,
             }) => BodyRepr::Store {
                 key: Bytes(key.as_slice()),
                 value: Bytes(value),
                 ttl_secs: *ttl_secs,
+                token: *token.as_bytes(),
             },
             Body::Response(Response::Pong) => BodyRepr::Pong,
-            Body::Response(Response::Nodes { contacts }) => BodyRepr::Nodes {
+            Body::Response(Response::Nodes { contacts, token }) => BodyRepr::Nodes {
                 contacts: ContactsOut(contacts),
+                token: *token.as_bytes(),
             },
             Body::Response(Response::Value { value, ttl_secs }) => BodyRepr::Value {
                 value: Bytes(value),
@@ -237,10 +255,11 @@ impl<'a, K: KeyType> MessageRepr<'a, ContactsOut<'a, K>> {
         }
     }
 
-    /// The same message without its contacts, to measure what the contacts add to it.
+    /// The same message without its contacts (its token kept), to measure what the contacts
+    /// add to it.
     pub(crate) fn without_contacts(message: &'a WireMessage<K>) -> Self {
         let mut repr = Self::new(message);
-        if let BodyRepr::Nodes { contacts } = &mut repr.body {
+        if let BodyRepr::Nodes { contacts, .. } = &mut repr.body {
             *contacts = ContactsOut(&[]);
         }
         repr
@@ -261,14 +280,17 @@ impl MessageRepr<'_, ContactsIn<'_>> {
                 key: k,
                 value: v,
                 ttl_secs,
+                token,
             } => Body::Request(Request::Store {
                 key: key(*k)?,
                 value: value(*v)?,
                 ttl_secs: *ttl_secs,
+                token: Token::from_bytes(*token),
             }),
             BodyRepr::Pong => Body::Response(Response::Pong),
-            BodyRepr::Nodes { contacts } => Body::Response(Response::Nodes {
+            BodyRepr::Nodes { contacts, token } => Body::Response(Response::Nodes {
                 contacts: contacts_of(contacts)?,
+                token: Token::from_bytes(*token),
             }),
             BodyRepr::Value { value: v, ttl_secs } => Body::Response(Response::Value {
                 value: value(*v)?,

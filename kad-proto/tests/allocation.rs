@@ -78,7 +78,7 @@ proptest! {
 
     #[test]
     fn decoding_arbitrary_bodies_allocates_a_small_multiple_of_them(body in vec(any::<u8>(), 0..1228)) {
-        let mut bytes = b"KAD\x01".to_vec();
+        let mut bytes = b"KAD\x02".to_vec();
         bytes.extend_from_slice(&body);
         let allocated = allocated_by_decode(&bytes);
         prop_assert!(allocated <= bound(bytes.len()), "{allocated} bytes for {}", bytes.len());
@@ -88,8 +88,8 @@ proptest! {
 #[test]
 fn a_response_of_empty_contacts_stays_within_the_bound() {
     // The densest allocation per input byte: twenty contacts of 20-byte ids and empty
-    // multiaddrs, each 22 bytes on the wire.
-    let mut bytes = b"KAD\x01".to_vec();
+    // multiaddrs, each 22 bytes on the wire, then the write token.
+    let mut bytes = b"KAD\x02".to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.push(20);
     bytes.extend_from_slice(&[1; 20]);
@@ -99,6 +99,7 @@ fn a_response_of_empty_contacts_stays_within_the_bound() {
         bytes.extend_from_slice(&[i; 20]);
         bytes.push(0);
     }
+    bytes.extend_from_slice(&[7; 8]);
     assert!(decode::<Key<20>>(&bytes).is_ok());
     let allocated = allocated_by_decode(&bytes);
     assert!(
@@ -108,6 +109,23 @@ fn a_response_of_empty_contacts_stays_within_the_bound() {
     );
     println!(
         "{allocated} bytes allocated for a datagram of {}",
+        bytes.len()
+    );
+}
+
+#[test]
+fn a_short_datagram_claiming_many_contacts_allocates_little() {
+    // Header, transaction id, an empty sender id, kind 5 (Nodes), and a claim of 20 contacts
+    // that never come.
+    let mut bytes = b"KAD".to_vec();
+    bytes.push(kad_proto::VERSION);
+    bytes.extend_from_slice(&[0; 8]);
+    bytes.extend_from_slice(&[0, 5, 20]);
+    assert!(decode::<Key<20>>(&bytes).is_err());
+    let allocated = allocated_by_decode(&bytes);
+    assert!(
+        allocated <= bound(bytes.len()),
+        "{allocated} bytes for {}",
         bytes.len()
     );
 }

@@ -3,7 +3,7 @@
 //! A failure here means the bytes on the wire changed. If that was meant, bump
 //! `kad_proto::VERSION` and replace the vectors; if not, the change is a bug.
 
-use kad_core::{Body, Contact, Key, Message, Request, Response, TxId};
+use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
 use kad_proto::{decode, encode, Multiaddr, WireMessage, VERSION};
 
 fn message<const N: usize>(body: Body<Multiaddr, Key<N>>) -> WireMessage<Key<N>> {
@@ -16,6 +16,11 @@ fn message<const N: usize>(body: Body<Multiaddr, Key<N>>) -> WireMessage<Key<N>>
 
 fn key<const N: usize>(byte: u8) -> Key<N> {
     Key::new([byte; N])
+}
+
+/// The write token of the `STORE` and `Nodes` vectors: `c0c1c2c3c4c5c6c7` on the wire.
+fn token() -> Token {
+    Token::from_bytes(std::array::from_fn(|i| 0xc0 + i as u8))
 }
 
 fn addr(s: &str) -> Multiaddr {
@@ -34,8 +39,11 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Header (`KAD`, version 1), transaction id, then the 20-byte sender id with its length.
-const HEAD_20: &str = "4b414401 0102030405060708 14a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
+/// Header (`KAD`, version 2), transaction id, then the 20-byte sender id with its length.
+const HEAD_20: &str = "4b414402 0102030405060708 14a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
+
+/// The bytes of [`token`].
+const TOKEN: &str = " c0c1c2c3c4c5c6c7";
 
 /// Checks that `m` encodes to `expected` (hex, whitespace ignored) and decodes back.
 #[track_caller]
@@ -51,9 +59,9 @@ fn golden<const N: usize>(m: WireMessage<Key<N>>, expected: &str) {
 }
 
 #[test]
-fn version_is_1() {
-    // The vectors below are version 1 datagrams.
-    assert_eq!(VERSION, 1);
+fn version_is_2() {
+    // The vectors below are version 2 datagrams.
+    assert_eq!(VERSION, 2);
 }
 
 #[test]
@@ -87,12 +95,14 @@ fn store() {
             key: key(0x33),
             value: b"hello".to_vec(),
             ttl_secs: 3600,
+            token: token(),
         })),
         &[
             HEAD_20,
             " 03 143333333333333333333333333333333333333333",
             " 0568656c6c6f",
             " fb100e",
+            TOKEN,
         ]
         .concat(),
     );
@@ -114,12 +124,14 @@ fn nodes() {
                 Contact::new(key(0x44), addr("/ip4/192.0.2.1/udp/4000")),
                 Contact::new(key(0x55), addr("/ip6/2001:db8::1/udp/4001")),
             ],
+            token: token(),
         })),
         &[
             HEAD_20,
             " 05 02",
             " 144444444444444444444444444444444444444444 09 04c0000201 91020fa0",
-            " 145555555555555555555555555555555555555555 15 2920010db8000000000000000000000001 91020fa1"
+            " 145555555555555555555555555555555555555555 15 2920010db8000000000000000000000001 91020fa1",
+            TOKEN,
         ]
         .concat(),
     );
@@ -128,8 +140,11 @@ fn nodes() {
 #[test]
 fn empty_nodes() {
     golden(
-        message::<20>(Body::Response(Response::Nodes { contacts: vec![] })),
-        &[HEAD_20, " 05 00"].concat(),
+        message::<20>(Body::Response(Response::Nodes {
+            contacts: vec![],
+            token: token(),
+        })),
+        &[HEAD_20, " 05 00", TOKEN].concat(),
     );
 }
 
@@ -157,13 +172,15 @@ fn nodes_of_32_byte_keys() {
     golden(
         message::<32>(Body::Response(Response::Nodes {
             contacts: vec![Contact::new(key(0x66), addr("/ip4/198.51.100.9/udp/65535"))],
+            token: token(),
         })),
         &[
-            "4b414401 0102030405060708",
+            "4b414402 0102030405060708",
             " 20a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
             " 05 01",
             " 206666666666666666666666666666666666666666666666666666666666666666",
             " 09 04c6336409 9102ffff",
+            TOKEN,
         ]
         .concat(),
     );

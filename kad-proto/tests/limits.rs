@@ -1,7 +1,7 @@
 //! The limits fit together: the worst cases documented in `limits.rs` are the sizes
 //! `encode` produces, and they fit one datagram.
 
-use kad_core::{Body, Contact, Key, Message, Request, Response, TxId};
+use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
 use kad_proto::{
     decode, encode, encode_strict, encoded_len, Multiaddr, WireMessage, MAX_CONTACTS_PER_RESPONSE,
     MAX_DATAGRAM_SIZE, MAX_KEY_LEN, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE,
@@ -27,7 +27,10 @@ fn full_response<const N: usize>(addr_len: usize) -> WireMessage<Key<N>> {
     let contacts = (0..MAX_CONTACTS_PER_RESPONSE)
         .map(|i| Contact::new(Key::new([i as u8; N]), multiaddr_of_len(addr_len)))
         .collect();
-    message(Body::Response(Response::Nodes { contacts }))
+    message(Body::Response(Response::Nodes {
+        contacts,
+        token: Token::from_bytes([0xff; 8]),
+    }))
 }
 
 /// Encodes `m`, checks its length against `expected` and the datagram limit, and decodes it
@@ -48,8 +51,9 @@ fn the_largest_store_fits() {
         key: Key::new([1; N]),
         value: vec![2; MAX_VALUE_SIZE],
         ttl_secs: u32::MAX,
+        token: Token::from_bytes([0xff; 8]),
     }));
-    fits(&store, 1175);
+    fits(&store, 1183);
 }
 
 #[test]
@@ -63,14 +67,14 @@ fn the_largest_value_response_fits() {
 }
 
 #[test]
-fn a_full_response_of_32_byte_keys_fits_with_25_byte_addresses() {
-    fits(&full_response::<32>(25), 1227);
-    assert!(encode_strict(&full_response::<32>(26)).is_err());
+fn a_full_response_of_32_byte_keys_fits_with_24_byte_addresses() {
+    fits(&full_response::<32>(24), 1215);
+    assert!(encode_strict(&full_response::<32>(25)).is_err());
 }
 
 #[test]
 fn a_full_response_of_20_byte_keys_fits_with_37_byte_addresses() {
-    fits(&full_response::<20>(37), 1215);
+    fits(&full_response::<20>(37), 1223);
     assert!(encode_strict(&full_response::<20>(38)).is_err());
 }
 

@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::{contacts, is_nodes, key, message, multiaddr};
-use kad_core::{Body, Contact, Key, KeyType, Message, Request, Response, TxId};
+use common::{contacts, is_nodes, key, message, multiaddr, token};
+use kad_core::{Body, Contact, Key, KeyType, Message, Request, Response, Token, TxId};
 use kad_proto::{
     decode, encode, encode_into, encode_strict, encoded_len, fit_contacts, DecodeError,
     EncodeError, Limit, Multiaddr, WireMessage, MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE,
@@ -127,15 +127,17 @@ proptest! {
     fn fitted_responses_always_encode(
         sender in key::<32>(),
         list in vec((key::<32>(), multiaddr()).prop_map(|(id, addr)| Contact { id, addr }), 0..40),
+        given in token(),
     ) {
         let mut m: WireMessage<Key<32>> = Message {
             tx: TxId::from_u64(u64::MAX),
             sender,
-            body: Body::Response(Response::Nodes { contacts: list.clone() }),
+            body: Body::Response(Response::Nodes { contacts: list.clone(), token: given }),
         };
         let removed = fit_contacts(&mut m);
-        let Body::Response(Response::Nodes { contacts: kept }) = &m.body else { unreachable!() };
+        let Body::Response(Response::Nodes { contacts: kept, token: kept_token }) = &m.body else { unreachable!() };
         prop_assert_eq!(removed, list.len() - kept.len());
+        prop_assert_eq!(*kept_token, given);
         prop_assert!(kept.len() <= MAX_CONTACTS_PER_RESPONSE);
         // The closest contacts are kept, in order.
         prop_assert_eq!(&kept[..], &list[..kept.len()]);
@@ -145,7 +147,7 @@ proptest! {
         if kept.len() < list.len().min(MAX_CONTACTS_PER_RESPONSE) {
             let next = list[kept.len()].clone();
             let mut one_more = m.clone();
-            if let Body::Response(Response::Nodes { contacts }) = &mut one_more.body {
+            if let Body::Response(Response::Nodes { contacts, .. }) = &mut one_more.body {
                 contacts.push(next);
             }
             prop_assert!(encode_strict(&one_more).is_err());
@@ -156,11 +158,12 @@ proptest! {
     fn encode_sends_what_fit_contacts_keeps(
         sender in key::<32>(),
         list in vec((key::<32>(), multiaddr()).prop_map(|(id, addr)| Contact { id, addr }), 0..40),
+        token in token(),
     ) {
         let m: WireMessage<Key<32>> = Message {
             tx: TxId::from_u64(3),
             sender,
-            body: Body::Response(Response::Nodes { contacts: list }),
+            body: Body::Response(Response::Nodes { contacts: list, token }),
         };
         let mut fitted = m.clone();
         fit_contacts(&mut fitted);
@@ -176,13 +179,14 @@ proptest! {
     fn short_addresses_always_fit_a_full_response(
         sender in key::<32>(),
         ids in vec(key::<32>(), MAX_CONTACTS_PER_RESPONSE),
-        addrs in vec(multiaddr().prop_filter("25 bytes at most", |a| a.len() <= 25), MAX_CONTACTS_PER_RESPONSE),
+        addrs in vec(multiaddr().prop_filter("24 bytes at most", |a| a.len() <= 24), MAX_CONTACTS_PER_RESPONSE),
+        token in token(),
     ) {
         let contacts = ids.into_iter().zip(addrs).map(|(id, addr)| Contact { id, addr }).collect();
         let m: WireMessage<Key<32>> = Message {
             tx: TxId::from_u64(u64::MAX),
             sender,
-            body: Body::Response(Response::Nodes { contacts }),
+            body: Body::Response(Response::Nodes { contacts, token }),
         };
         prop_assert!(encode(&m).is_ok());
     }
@@ -194,7 +198,7 @@ proptest! {
 
     #[test]
     fn decode_of_arbitrary_bodies_is_total(body in vec(any::<u8>(), 0..1300)) {
-        let mut bytes = b"KAD\x01".to_vec();
+        let mut bytes = b"KAD\x02".to_vec();
         bytes.extend_from_slice(&body);
         check_decode_total(&bytes)?;
     }
@@ -226,10 +230,11 @@ proptest! {
     fn values_over_the_limit_are_refused(
         len in MAX_VALUE_SIZE + 1..MAX_VALUE_SIZE + 2000,
         store in any::<bool>(),
+        token in token(),
     ) {
         let value = vec![7u8; len];
         let body = if store {
-            Body::Request(Request::Store { key: Key::new([1; 20]), value, ttl_secs: 60 })
+            Body::Request(Request::Store { key: Key::new([1; 20]), value, ttl_secs: 60, token })
         } else {
             Body::Response(Response::Value { value, ttl_secs: 60 })
         };
@@ -246,7 +251,7 @@ proptest! {
         let m: WireMessage<Key<20>> = Message {
             tx: TxId::from_u64(1),
             sender: Key::new([2; 20]),
-            body: Body::Response(Response::Nodes { contacts: list }),
+            body: Body::Response(Response::Nodes { contacts: list, token: Token::default() }),
         };
         prop_assert_eq!(
             encode_strict(&m),
@@ -262,7 +267,10 @@ proptest! {
         let m: WireMessage<Key<20>> = Message {
             tx: TxId::from_u64(1),
             sender: Key::new([2; 20]),
-            body: Body::Response(Response::Nodes { contacts: vec![Contact { id: Key::new([3; 20]), addr }] }),
+            body: Body::Response(Response::Nodes {
+                contacts: vec![Contact { id: Key::new([3; 20]), addr }],
+                token: Token::default(),
+            }),
         };
         prop_assert_eq!(encode_strict(&m), Err(EncodeError::LimitExceeded { limit: Limit::Multiaddr, len, max: MAX_MULTIADDR_LEN }));
     }

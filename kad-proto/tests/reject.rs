@@ -5,7 +5,7 @@ use kad_proto::{decode, DecodeError, Limit, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN
 
 /// Header, transaction id and a 20-byte sender: everything before the message kind.
 fn head() -> Vec<u8> {
-    let mut bytes = b"KAD\x01".to_vec();
+    let mut bytes = b"KAD\x02".to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.push(20);
     bytes.extend_from_slice(&[0xaa; 20]);
@@ -24,7 +24,8 @@ fn decode20(bytes: &[u8]) -> Result<kad_proto::WireMessage<Key<20>>, DecodeError
     decode::<Key<20>>(bytes)
 }
 
-/// A `Nodes` response of `count` contacts, each a 20-byte id and `/ip4/10.0.0.1/udp/4000`.
+/// A `Nodes` response of `count` contacts, each a 20-byte id and `/ip4/10.0.0.1/udp/4000`,
+/// and its token.
 fn nodes(count: u8) -> Vec<u8> {
     let mut bytes = with(&[&[5, count]]);
     for i in 0..count {
@@ -32,8 +33,21 @@ fn nodes(count: u8) -> Vec<u8> {
         bytes.extend_from_slice(&[i; 20]);
         bytes.extend_from_slice(&[9, 0x04, 10, 0, 0, 1, 0x91, 0x02, 0x0f, 0xa0]);
     }
+    bytes.extend_from_slice(&TOKEN);
     bytes
 }
+
+/// A `STORE` of a 20-byte key, a 2-byte value and a ttl of 60 seconds, and its token.
+fn store() -> Vec<u8> {
+    let mut bytes = with(&[&[3, 20]]);
+    bytes.extend_from_slice(&[0x33; 20]);
+    bytes.extend_from_slice(&[2, 0xbe, 0xef, 60]);
+    bytes.extend_from_slice(&TOKEN);
+    bytes
+}
+
+/// The write token in the datagrams above.
+const TOKEN: [u8; 8] = [0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77];
 
 #[test]
 fn a_well_formed_ping_decodes() {
@@ -74,6 +88,21 @@ fn truncated_datagrams_are_rejected() {
 }
 
 #[test]
+fn a_store_or_nodes_without_its_whole_token_is_rejected() {
+    for datagram in [store(), nodes(0), nodes(2)] {
+        assert!(decode20(&datagram).is_ok());
+        for missing in 1..=8 {
+            let cut = &datagram[..datagram.len() - missing];
+            assert_eq!(
+                decode20(cut),
+                Err(DecodeError::Malformed("ends in the middle of a field")),
+                "{missing} bytes of the token missing"
+            );
+        }
+    }
+}
+
+#[test]
 fn unknown_message_kinds_are_rejected() {
     assert_eq!(
         decode20(&with(&[&[8]])),
@@ -99,7 +128,7 @@ fn integers_written_longer_than_needed_are_rejected() {
         Err(DecodeError::NonCanonical)
     );
     // The sender's length written as a 3-byte integer.
-    let mut bytes = b"KAD\x01".to_vec();
+    let mut bytes = b"KAD\x02".to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.extend_from_slice(&[251, 20, 0]);
     bytes.extend_from_slice(&[0xaa; 20]);
@@ -183,6 +212,7 @@ fn long_multiaddrs_are_rejected() {
     bytes.extend_from_slice(&[1; 20]);
     bytes.push(65);
     bytes.extend_from_slice(&[0; 65]);
+    bytes.extend_from_slice(&TOKEN);
     assert_eq!(
         decode20(&bytes),
         Err(DecodeError::LimitExceeded {
@@ -199,6 +229,7 @@ fn invalid_multiaddrs_are_rejected() {
     bytes.extend_from_slice(&[1; 20]);
     // /ip4 with only two bytes of address.
     bytes.extend_from_slice(&[3, 0x04, 10, 0]);
+    bytes.extend_from_slice(&TOKEN);
     assert!(matches!(
         decode20(&bytes),
         Err(DecodeError::BadMultiaddr(_))
@@ -207,7 +238,7 @@ fn invalid_multiaddrs_are_rejected() {
 
 #[test]
 fn keys_over_the_limit_are_rejected_even_by_a_decoder_of_long_keys() {
-    let mut bytes = b"KAD\x01".to_vec();
+    let mut bytes = b"KAD\x02".to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.push(65);
     bytes.extend_from_slice(&[0xaa; 65]);

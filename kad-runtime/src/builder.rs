@@ -46,6 +46,7 @@ pub struct Builder<H> {
     inbound_queue: usize,
     seed: Option<u64>,
     reactor: Option<Reactor>,
+    contact_local_addresses: Option<bool>,
 }
 
 /// Settings of a service besides its hasher and gateways.
@@ -56,6 +57,8 @@ pub(crate) struct Settings {
     pub(crate) inbound_queue: usize,
     pub(crate) seed: Option<u64>,
     pub(crate) reactor: Option<Reactor>,
+    /// `None`: on when a gateway listens at a local address.
+    pub(crate) contact_local_addresses: Option<bool>,
 }
 
 impl<H: Hasher> Builder<H> {
@@ -69,6 +72,7 @@ impl<H: Hasher> Builder<H> {
             inbound_queue: DEFAULT_INBOUND_QUEUE,
             seed: None,
             reactor: None,
+            contact_local_addresses: None,
         }
     }
 
@@ -81,6 +85,7 @@ impl<H: Hasher> Builder<H> {
             inbound_queue: self.inbound_queue,
             seed: self.seed,
             reactor: self.reactor,
+            contact_local_addresses: self.contact_local_addresses,
         }
     }
 
@@ -139,6 +144,25 @@ impl<H: Hasher> Builder<H> {
     /// zero tries again as soon as the request times out).
     pub fn bootstrap_backoff(mut self, backoff: Duration) -> Self {
         self.config = self.config.bootstrap_backoff(backoff);
+        self
+    }
+
+    /// Whether loopback, private and link-local addresses are exempt from the per-source
+    /// rate limit and the routing table's subnet limits (default true, so that a local
+    /// cluster runs unhindered); false applies the limits everywhere, as a test of them on
+    /// 127.0.0.0/8 wants. See kad-core's `Config::exempt_local_addresses`.
+    pub fn exempt_local_addresses(mut self, exempt: bool) -> Self {
+        self.config = self.config.exempt_local_addresses(exempt);
+        self
+    }
+
+    /// Whether contacts at loopback, private or link-local addresses that other nodes tell
+    /// of are contacted. By default they are when one of the service's gateways listens at
+    /// such an address itself (a local cluster, a LAN), and not otherwise: a node on the
+    /// internet is not made to probe the network it sits in. A node that listens on an
+    /// unspecified address (`0.0.0.0`) inside a private network sets this to true.
+    pub fn contact_local_addresses(mut self, contact: bool) -> Self {
+        self.contact_local_addresses = Some(contact);
         self
     }
 
@@ -207,6 +231,7 @@ impl<H: Hasher> Builder<H> {
             inbound_queue: self.inbound_queue,
             seed: self.seed,
             reactor: self.reactor.clone(),
+            contact_local_addresses: self.contact_local_addresses,
         }
     }
 

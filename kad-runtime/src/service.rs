@@ -20,7 +20,7 @@ use crate::handle::SaveHandle;
 use crate::inbox_sink::InboxSink;
 use crate::mailbox::{mailbox, Control};
 use crate::service_task::{Registered, ServiceTask};
-use crate::start::{check_gateway_count, gateway_tokens, new_node, reactor_for, start_gateways};
+use crate::start::{check_gateway_count, gateway_tokens, reactor_for, start_gateways, Identity};
 use crate::started_service::StartedService;
 use crate::stats::{Published, Stats};
 
@@ -141,8 +141,8 @@ impl<H: Hasher> DHTService<H> {
         if gateways.is_empty() {
             return Err(Error::NoGateway);
         }
-        let node = new_node(settings, config)?;
-        let id = *node.id();
+        let identity = Identity::draw(settings)?;
+        let id = identity.id;
         check_gateway_count(gateways.len())?;
         let reactor = reactor_for(settings, &id)?;
         let (worker, slot) = reactor.assign();
@@ -151,10 +151,11 @@ impl<H: Hasher> DHTService<H> {
         let sink = InboxSink::new(mailbox.clone(), settings.inbound_queue);
         let (polled, gateway_stats) = start_gateways(gateways, worker, tokens, &sink)?;
         let gateways = Registered::all(mem::take(gateways), polled);
-        let local_addrs = gateways
+        let local_addrs: Vec<Multiaddr> = gateways
             .iter()
             .flat_map(|registered| registered.gateway.local_addrs())
             .collect();
+        let node = identity.node(settings, config, &local_addrs)?;
         let published = Arc::new(Published::default());
         let (down, is_down) = mpsc::channel();
         let task = ServiceTask::new(node, gateways, inbox, sink.queued(), &published, down);

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use kad_core::{Body, Driver, Event, KeyType, Node, QueryId, Response, Transmit};
 use kad_proto::mio::Registry;
-use kad_proto::{Gateway, Multiaddr, PolledGateway, SendError, WireMessage};
+use kad_proto::{Gateway, MessageSink, Multiaddr, PolledGateway, SendError, WireMessage};
 
 use crate::command::{Command, Input, Reply};
 use crate::error::Error;
@@ -59,6 +59,24 @@ impl<K: KeyType> Registered<K> {
         } else {
             None
         }
+    }
+}
+
+/// What the polled gateways read in one run: each datagram's source is checked against its
+/// rate by the node before the gateway decodes it.
+struct Arrivals<'a, K: KeyType> {
+    node: &'a mut Node<Multiaddr, K>,
+    now: Instant,
+    arrived: Vec<(Multiaddr, WireMessage<K>)>,
+}
+
+impl<K: KeyType> MessageSink<K> for Arrivals<'_, K> {
+    fn admit(&mut self, from: &Multiaddr) -> bool {
+        self.node.admit(self.now, from)
+    }
+
+    fn deliver(&mut self, from: Multiaddr, message: WireMessage<K>) {
+        self.arrived.push((from, message));
     }
 }
 
@@ -174,18 +192,23 @@ impl<K: KeyType> ServiceTask<K> {
     }
 
     /// Reads the polled gateways that have datagrams waiting, and hands each message to the
-    /// node.
+    /// node; a datagram from a source over its rate is dropped before it is decoded.
     fn receive_polled(&mut self, now: Instant) {
         // Collected first: filtering a message's contacts asks every gateway, the one being
         // read included.
-        let mut arrived = mem::take(&mut self.arrived);
+        let mut sink = Arrivals {
+            node: &mut self.node,
+            now,
+            arrived: mem::take(&mut self.arrived),
+        };
         for registered in &mut self.gateways {
             if registered.unread {
-                registered.unread = registered.polled().is_some_and(|gateway| {
-                    gateway.receive(&mut |from, message| arrived.push((from, message)))
-                });
+                registered.unread = registered
+                    .polled()
+                    .is_some_and(|gateway| gateway.receive(&mut sink));
             }
         }
+        let mut arrived = sink.arrived;
         for (from, message) in arrived.drain(..) {
             self.handle_message(now, from, message);
         }
@@ -198,12 +221,20 @@ impl<K: KeyType> ServiceTask<K> {
         self.node.handle_message(now, from, message);
     }
 
+    /// A message a threaded gateway received: checked against its source's rate here, as it
+    /// was decoded on the gateway's thread.
+    fn handle_queued(&mut self, now: Instant, from: Multiaddr, message: WireMessage<K>) {
+        if self.node.admit(now, &from) {
+            self.handle_message(now, from, message);
+        }
+    }
+
     /// Handles one input; returns false on [`Input::Stop`].
     fn handle(&mut self, now: Instant, input: Input<K>) -> bool {
         match input {
             Input::Message { from, message } => {
                 self.queued.fetch_sub(1, Ordering::Relaxed);
-                self.handle_message(now, from, message);
+                self.handle_queued(now, from, message);
             }
             Input::Command(command) => self.command(now, command),
             Input::Stop => return false,
@@ -259,7 +290,7 @@ impl<K: KeyType> ServiceTask<K> {
     /// Drops the contacts of a `Nodes` response that no gateway can reach: asking them would
     /// only cost a lookup a timeout.
     fn keep_reachable(&self, message: &mut WireMessage<K>) {
-        if let Body::Response(Response::Nodes { contacts }) = &mut message.body {
+        if let Body::Response(Response::Nodes { contacts, .. }) = &mut message.body {
             contacts.retain(|contact| self.reachable(&contact.addr));
         }
     }

@@ -1,15 +1,15 @@
 //! The steps of [`DHTService::start`](crate::DHTService::start) that do not need the
-//! service itself: drawing the node, choosing its reactor, naming its gateways' poll tokens
+//! service itself: drawing the node's identity and making the node, choosing its reactor, naming its gateways' poll tokens
 //! and starting the gateways.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use kad_core::{Config, KeyType, Node};
+use kad_core::{Address, AddressScope, Config, KeyType, Node};
 use kad_proto::mio::Token;
 use kad_proto::{Gateway, GatewayError, GatewayStats, Multiaddr};
-use rand::rngs::{OsRng, StdRng};
-use rand::{SeedableRng, TryRngCore};
+use rand::rngs::{OsRng, SmallRng, StdRng};
+use rand::{Rng, SeedableRng, TryRngCore};
 
 use crate::builder::Settings;
 use crate::error::Error;
@@ -18,25 +18,66 @@ use crate::reactor::{Reactor, ReactorHandle};
 use crate::slot::Slot;
 use crate::token::{token, MAX_GATEWAYS};
 
-/// The node. With a configured seed everything follows from it, for reproducible runs;
-/// otherwise its id and, apart from it, the secret its transaction ids come from are drawn
-/// from the operating system's generator.
-pub(crate) fn new_node<K: KeyType>(
-    settings: &Settings,
-    config: Config,
-) -> Result<Node<Multiaddr, K>, Error> {
-    let now = Instant::now();
-    if let Some(seed) = settings.seed {
-        return Ok(Node::with_random_id(config, seed, now)?);
+/// Where a new node's randomness comes from.
+enum Randomness {
+    /// Everything from a configured seed, for reproducible runs.
+    Seed(u64),
+    /// The secret its transaction ids and write tokens come from, drawn from the operating
+    /// system's generator apart from its id.
+    Secret([u8; 32]),
+}
+
+/// A node's id and randomness, drawn before its gateways start (the id names the reactor
+/// thread) and turned into the node once their addresses are known.
+pub(crate) struct Identity<K> {
+    pub(crate) id: K,
+    randomness: Randomness,
+}
+
+impl<K: KeyType> Identity<K> {
+    /// With a configured seed everything follows from it; otherwise the id and, apart from
+    /// it, the secret are drawn from the operating system's generator.
+    pub(crate) fn draw(settings: &Settings) -> Result<Self, Error> {
+        if let Some(seed) = settings.seed {
+            let mut rng = SmallRng::seed_from_u64(seed);
+            let id = K::random(&mut rng);
+            let randomness = Randomness::Seed(rng.random());
+            return Ok(Identity { id, randomness });
+        }
+        let mut id_seed = [0u8; 32];
+        let mut secret = [0u8; 32];
+        OsRng
+            .try_fill_bytes(&mut id_seed)
+            .and_then(|()| OsRng.try_fill_bytes(&mut secret))
+            .map_err(Error::Randomness)?;
+        let id = K::random(&mut StdRng::from_seed(id_seed));
+        Ok(Identity {
+            id,
+            randomness: Randomness::Secret(secret),
+        })
     }
-    let mut id_seed = [0u8; 32];
-    let mut secret = [0u8; 32];
-    OsRng
-        .try_fill_bytes(&mut id_seed)
-        .and_then(|()| OsRng.try_fill_bytes(&mut secret))
-        .map_err(Error::Randomness)?;
-    let id = K::random(&mut StdRng::from_seed(id_seed));
-    Ok(Node::with_secret(id, config, secret, now)?)
+
+    /// The node, configured by `config` and, unless the settings say otherwise, allowed to
+    /// contact local addresses that others tell of when one of `local_addrs` (where its
+    /// gateways listen) is itself local.
+    pub(crate) fn node(
+        self,
+        settings: &Settings,
+        mut config: Config,
+        local_addrs: &[Multiaddr],
+    ) -> Result<Node<Multiaddr, K>, Error> {
+        config.contact_local_addresses = settings.contact_local_addresses.unwrap_or(
+            config.contact_local_addresses
+                || local_addrs
+                    .iter()
+                    .any(|addr| addr.scope() == Some(AddressScope::Local)),
+        );
+        let now = Instant::now();
+        Ok(match self.randomness {
+            Randomness::Seed(seed) => Node::new(self.id, config, seed, now)?,
+            Randomness::Secret(secret) => Node::with_secret(self.id, config, secret, now)?,
+        })
+    }
 }
 
 /// The shared reactor, or a new one for this service alone, named after its id.

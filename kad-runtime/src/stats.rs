@@ -55,6 +55,12 @@ pub struct Dropped {
     pub send_failed: u64,
     /// Messages to an address that no registered gateway can reach.
     pub unreachable: u64,
+    /// Datagrams turned away unread because their source went over its rate (kad-core's
+    /// `Config::source_rate`).
+    pub rate_limited: u64,
+    /// Datagrams neither answered nor sent because their address is unroutable
+    /// (unspecified, multicast, broadcast, port 0).
+    pub unroutable: u64,
 }
 
 impl Dropped {
@@ -65,6 +71,8 @@ impl Dropped {
             + self.outbound_full
             + self.send_failed
             + self.unreachable
+            + self.rate_limited
+            + self.unroutable
     }
 }
 
@@ -103,6 +111,8 @@ impl Published {
                 outbound_full: sum(|g| g.dropped_outbound_full),
                 send_failed: sum(|g| g.send_failed),
                 unreachable: self.unreachable.load(Ordering::Relaxed),
+                rate_limited: node.rate_limited,
+                unroutable: node.unroutable_dropped,
             },
             node,
             gateways,

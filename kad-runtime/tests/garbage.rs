@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{builder, start};
-use kad_core::{Body, Hasher, Key, Message, Request, Response, Sha1Hasher, TxId};
+use kad_core::{Body, Hasher, Key, Message, Request, Response, Sha1Hasher, Token, TxId};
 use kad_proto::{decode, encode, WireMessage};
 use kad_runtime::UdpGateway;
 use rand::rngs::SmallRng;
@@ -32,6 +32,7 @@ fn store_datagram(rng: &mut SmallRng) -> Vec<u8> {
             key: Key::new(rng.random()),
             value: vec![rng.random(); rng.random_range(0..=1024)],
             ttl_secs: 60,
+            token: Token::from_bytes(rng.random()),
         }),
     };
     encode(&message).expect("encodes")
@@ -65,12 +66,13 @@ fn garbage(n: usize, rng: &mut SmallRng) -> Vec<u8> {
         // A future version of the format.
         4 => {
             let mut datagram = store_datagram(rng);
-            datagram[3] = rng.random_range(2..=255);
+            datagram[3] = rng.random_range(kad_proto::VERSION + 1..=255);
             datagram
         }
         // The right header, then noise.
         _ => {
-            let mut datagram = b"KAD\x01".to_vec();
+            let mut datagram = b"KAD".to_vec();
+            datagram.push(kad_proto::VERSION);
             datagram.extend((0..rng.random_range(0..200)).map(|_| rng.random::<u8>()));
             datagram
         }

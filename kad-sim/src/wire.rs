@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use kad_core::{Body, Contact, Key, Message, Request, Response, TxId};
+use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
 use kad_proto::{Multiaddr, Protocol};
 
 /// The multiaddr node `addr` of the simulation stands for.
@@ -61,7 +61,7 @@ impl Shape {
                 ..plain(3)
             },
             Body::Response(Response::Pong) => plain(4),
-            Body::Response(Response::Nodes { contacts }) => Shape {
+            Body::Response(Response::Nodes { contacts, .. }) => Shape {
                 contacts: u16::try_from(contacts.len()).unwrap_or(u16::MAX),
                 ..plain(5)
             },
@@ -87,12 +87,14 @@ impl Shape {
                 key,
                 value,
                 ttl_secs,
+                token: Token::default(),
             }),
             4 => Body::Response(Response::Pong),
             5 => Body::Response(Response::Nodes {
                 contacts: (0..u32::from(self.contacts))
                     .map(|i| Contact::new(key, sim_multiaddr(i)))
                     .collect(),
+                token: Token::default(),
             }),
             6 => Body::Response(Response::Value { value, ttl_secs }),
             _ => Body::Response(Response::Stored { accepted: true }),
@@ -136,11 +138,12 @@ mod tests {
             Body::Request(r) => Body::Request(r.clone()),
             Body::Response(r) => Body::Response(match r {
                 Response::Pong => Response::Pong,
-                Response::Nodes { contacts } => Response::Nodes {
+                Response::Nodes { contacts, token } => Response::Nodes {
                     contacts: contacts
                         .iter()
                         .map(|c| Contact::new(c.id, sim_multiaddr(c.addr)))
                         .collect(),
+                    token: *token,
                 },
                 Response::Value { value, ttl_secs } => Response::Value {
                     value: value.clone(),
@@ -182,6 +185,7 @@ mod tests {
                 key: id,
                 value: vec![1; len],
                 ttl_secs: ttl,
+                token: Token::from_bytes([9; 8]),
             })));
             check(msg(Body::Response(Response::Value {
                 value: vec![2; len],
@@ -194,7 +198,10 @@ mod tests {
             let contacts = (0..n)
                 .map(|i| Contact::new(Key::new([i as u8; 20]), i * 40_503 % 1_000_000))
                 .collect();
-            check(msg(Body::Response(Response::Nodes { contacts })));
+            check(msg(Body::Response(Response::Nodes {
+                contacts,
+                token: Token::from_bytes([8; 8]),
+            })));
         }
         check(Message {
             tx: TxId::from_u64(1),

@@ -344,7 +344,7 @@ impl<K: KeyType> PolledGateway<K> for UdpGateway {
         Ok(())
     }
 
-    fn receive(&mut self, sink: &mut MessageSink<'_, K>) -> bool {
+    fn receive(&mut self, sink: &mut dyn MessageSink<K>) -> bool {
         let Some(StartedGateway {
             reader: Reader::Polled(socket),
             stats,
@@ -355,10 +355,14 @@ impl<K: KeyType> PolledGateway<K> for UdpGateway {
         };
         socket.receive(|from, datagram| {
             stats.record_received(datagram.len());
+            if !sink.admit(&from) {
+                // Turned away unread; the sink counts it.
+                return Ok(());
+            }
             match decode(datagram) {
                 Ok(message) => {
                     stats.record_delivered();
-                    sink(from, message);
+                    sink.deliver(from, message);
                     Ok(())
                 }
                 Err(error) => {

@@ -77,11 +77,14 @@ fn long_contact_lists_are_trimmed_to_one_datagram() {
     let nodes: WireMessage<K> = Message {
         tx: TxId::from_u64(9),
         sender: Key::new([1; 20]),
-        body: Body::Response(Response::Nodes { contacts }),
+        body: Body::Response(Response::Nodes {
+            contacts,
+            token: kad_core::Token::default(),
+        }),
     };
     a.send(&addr_of(&b), nodes).expect("send");
     let (_, message) = b_rx.recv_timeout(WAIT).expect("delivered");
-    let Body::Response(Response::Nodes { contacts }) = message.body else {
+    let Body::Response(Response::Nodes { contacts, .. }) = message.body else {
         panic!("not a Nodes response");
     };
     assert!(
@@ -98,11 +101,12 @@ fn garbage_is_counted_not_delivered() {
     let reasons = gateway.drop_counters();
     let target = multiaddr_to_socket(&addr_of(&gateway)).expect("udp");
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let next_version = [b'K', b'A', b'D', kad_proto::VERSION + 1, 0];
     let junk: [&[u8]; 5] = [
         b"",
         b"KAD",
         b"GET / HTTP/1.1\r\n",
-        b"KAD\x02\x00",
+        &next_version,
         &[0xff; 3000],
     ];
     for datagram in junk {

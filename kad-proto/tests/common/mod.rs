@@ -2,13 +2,17 @@
 
 #![allow(dead_code)]
 
-use kad_core::{Body, Contact, Key, Message, Request, Response, TxId};
+use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
 use kad_proto::{Multiaddr, Protocol, WireMessage, MAX_CONTACTS_PER_RESPONSE, MAX_VALUE_SIZE};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
 pub fn key<const N: usize>() -> impl Strategy<Value = Key<N>> {
     vec(any::<u8>(), N).prop_map(|bytes| Key::from_slice(&bytes).expect("N bytes"))
+}
+
+pub fn token() -> impl Strategy<Value = Token> {
+    any::<[u8; 8]>().prop_map(Token::from_bytes)
 }
 
 /// The addresses a contact is found at in practice: IP and UDP (with QUIC), DNS, memory.
@@ -61,15 +65,17 @@ pub fn body<const N: usize>() -> impl Strategy<Value = Body<Multiaddr, Key<N>>> 
         Just(Body::Request(Request::Ping)),
         key::<N>().prop_map(|target| Body::Request(Request::FindNode { target })),
         key::<N>().prop_map(|key| Body::Request(Request::FindValue { key })),
-        (key::<N>(), value(), any::<u32>()).prop_map(|(key, value, ttl_secs)| {
+        (key::<N>(), value(), any::<u32>(), token()).prop_map(|(key, value, ttl_secs, token)| {
             Body::Request(Request::Store {
                 key,
                 value,
                 ttl_secs,
+                token,
             })
         }),
         Just(Body::Response(Response::Pong)),
-        contacts::<N>().prop_map(|contacts| Body::Response(Response::Nodes { contacts })),
+        (contacts::<N>(), token())
+            .prop_map(|(contacts, token)| Body::Response(Response::Nodes { contacts, token })),
         (value(), any::<u32>())
             .prop_map(|(value, ttl_secs)| Body::Response(Response::Value { value, ttl_secs })),
         any::<bool>().prop_map(|accepted| Body::Response(Response::Stored { accepted })),
