@@ -51,7 +51,6 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 }
             }
             Unverified::Cached { ping: Some(lru) } => self.check(now, lru),
-            Unverified::Refused => self.counters.contacts_refused_subnet += 1,
             Unverified::Known | Unverified::Cached { ping: None } => {}
         }
     }

@@ -31,13 +31,11 @@ pub(crate) enum Update<A, K> {
 pub(crate) enum Unverified<A, K> {
     /// Its id is in the table already (at this address or another): nothing to do.
     Known,
-    /// Its bucket has room and the subnet limits allow it: verify it, then offer it.
+    /// Its bucket has room: verify it, then offer it (the subnet limits apply then).
     Room,
     /// Its bucket is full; cached as a replacement, to be verified before any promotion.
     /// `ping` is the least-recently-seen contact to check, as for [`Update::Cached`].
     Cached { ping: Option<Contact<A, K>> },
-    /// Kept out by the subnet limits, or another id holds its IP and port.
-    Refused,
 }
 
 /// A contact removed by [`RoutingTable::fail`], and the replacement to verify in its place.
@@ -179,11 +177,8 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
             return Unverified::Known;
         }
         if self.buckets.get(index).is_none_or(|b| b.has_room(self.k)) {
-            return if self.diverse(index, &contact) {
-                Unverified::Room
-            } else {
-                Unverified::Refused
-            };
+            // The subnet rule is checked when the answer comes, not on every request.
+            return Unverified::Room;
         }
         let cache = self.cache_size;
         let bucket = self.bucket_mut(index, now);
@@ -207,25 +202,26 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         let Some(socket) = contact.addr.socket_addr() else {
             return true;
         };
-        let mut sockets = self
-            .iter()
-            .filter_map(|e| e.contact.addr.socket_addr().map(|s| (e, s)));
-        if sockets.any(|(_, s)| s == socket) {
-            return false;
-        }
         let d = self.diversity;
-        if d.exempt_local && AddressScope::of(&socket) == AddressScope::Local {
-            return true;
-        }
+        let limited = !(d.exempt_local && AddressScope::of(&socket) == AddressScope::Local);
         let subnet = Subnet::of(socket.ip());
-        let same_subnet = |e: &&Entry<A, K>| {
-            e.contact
-                .addr
-                .socket_addr()
-                .is_some_and(|s| Subnet::of(s.ip()) == subnet)
-        };
-        let in_bucket = self.bucket(index).iter().filter(same_subnet).count();
-        in_bucket < d.per_bucket && self.iter().filter(same_subnet).count() < d.per_table
+        let (mut in_bucket, mut in_table) = (0, 0);
+        // One pass over the table: this runs for every contact about to be added.
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            for e in bucket.entries() {
+                let Some(other) = e.contact.addr.socket_addr() else {
+                    continue;
+                };
+                if other == socket {
+                    return false;
+                }
+                if limited && Subnet::of(other.ip()) == subnet {
+                    in_table += 1;
+                    in_bucket += usize::from(i == index);
+                }
+            }
+        }
+        !limited || in_bucket < d.per_bucket && in_table < d.per_table
     }
 
     /// A request to `id` at `addr` went unanswered. See [`Bucket::fail`] for when the contact

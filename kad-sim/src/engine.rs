@@ -30,6 +30,7 @@ use kad_core::{Body, Driver, Event, Key, Node, QueryId, Request, Transmit, TxId}
 use rand::rngs::SmallRng;
 use rand_distr::Exp;
 
+use crate::address::SimAddr;
 use crate::churn::SessionSampler;
 use crate::error::SimError;
 use crate::metrics::OpRecord;
@@ -67,14 +68,14 @@ struct Flight<const N: usize> {
     from: u32,
     /// The measured operation the datagram belongs to, or `NO_TAG`.
     tag: u32,
-    message: kad_core::Message<u32, Key<N>>,
+    message: kad_core::Message<SimAddr, Key<N>>,
 }
 
 /// What the simulator holds per address.
 #[derive(Debug)]
 struct Slot<const N: usize> {
     /// The node, `None` once it has left.
-    node: Option<Box<Node<u32, Key<N>>>>,
+    node: Option<Box<Node<SimAddr, Key<N>>>>,
     /// Virtual time of the pending timer event, or `NONE`.
     timer: u64,
     /// Position in the live list.
@@ -274,7 +275,7 @@ impl<'s, const N: usize> Sim<'s, N> {
             Body::Request(_) if flight.tag != NO_TAG => Some((flight.message.tx, flight.tag)),
             _ => None,
         };
-        node.handle_message(self.instant(), flight.from, flight.message);
+        node.handle_message(self.instant(), SimAddr(flight.from), flight.message);
         self.drain(to, &mut node, reply);
         self.slots[to as usize].node = Some(node);
     }
@@ -295,7 +296,7 @@ impl<'s, const N: usize> Sim<'s, N> {
 
     /// Takes every output of `node` (at `addr`, out of its slot for the call). `reply` is the
     /// transaction id and operation of the request it just handled, to tag its answer.
-    fn drain(&mut self, addr: u32, node: &mut Node<u32, Key<N>>, reply: Option<(TxId, u32)>) {
+    fn drain(&mut self, addr: u32, node: &mut Node<SimAddr, Key<N>>, reply: Option<(TxId, u32)>) {
         let mut outputs = Outputs {
             sim: self,
             addr,
@@ -315,7 +316,7 @@ impl<'s, const N: usize> Sim<'s, N> {
         }
     }
 
-    fn send(&mut self, from: u32, t: Transmit<u32, Key<N>>, reply: Option<(TxId, u32)>) {
+    fn send(&mut self, from: u32, t: Transmit<SimAddr, Key<N>>, reply: Option<(TxId, u32)>) {
         let size = self.wire.size(&t.message);
         self.count.messages_sent += 1;
         self.count.bytes_sent += u64::from(size);
@@ -343,7 +344,8 @@ impl<'s, const N: usize> Sim<'s, N> {
             op.messages += 1;
             op.bytes += u64::from(size);
         }
-        match self.network.transit(from, t.to, &mut self.rng_net) {
+        let to = t.to.0;
+        match self.network.transit(from, to, &mut self.rng_net) {
             None => self.count.messages_lost += 1,
             Some(delay) => {
                 let slot = self.flights.insert(Flight {
@@ -352,7 +354,7 @@ impl<'s, const N: usize> Sim<'s, N> {
                     message: t.message,
                 });
                 self.count.peak_flights = self.count.peak_flights.max(slot as usize + 1);
-                self.queue.push(self.now + delay, Kind::Deliver, t.to, slot);
+                self.queue.push(self.now + delay, Kind::Deliver, to, slot);
             }
         }
     }
@@ -368,12 +370,12 @@ struct Outputs<'w, 's, const N: usize> {
     joined: bool,
 }
 
-impl<const N: usize> Driver<u32, Key<N>> for Outputs<'_, '_, N> {
-    fn transmit(&mut self, transmit: Transmit<u32, Key<N>>) {
+impl<const N: usize> Driver<SimAddr, Key<N>> for Outputs<'_, '_, N> {
+    fn transmit(&mut self, transmit: Transmit<SimAddr, Key<N>>) {
         self.sim.send(self.addr, transmit, self.reply);
     }
 
-    fn event(&mut self, event: Event<u32, Key<N>>) {
+    fn event(&mut self, event: Event<SimAddr, Key<N>>) {
         if let Event::QueryFinished { id, result, stats } = event {
             self.joined |= self.sim.query_finished(self.addr, id, result, stats);
         }

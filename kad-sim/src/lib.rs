@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod address;
 mod churn;
 mod duration;
 mod engine;

@@ -1,25 +1,25 @@
 //! Bytes on the wire: the size of each simulated datagram as kad-proto encodes it.
 //!
-//! The simulator's addresses are small integers; on the wire each node `i` would be reached at
-//! `/ip4/10.a.b.c/udp/4000`, where `a.b.c` are the low three bytes of `i`. Every such multiaddr
-//! has the same binary length, so a datagram's size depends only on its shape: the message
+//! The simulator's addresses are node indices, each standing for an IPv4 address of its own
+//! (see `SimAddr`); on the wire node `i` would be reached at `/ip4/<its address>/udp/4000`.
+//! Every such multiaddr has the same binary length, so a datagram's size depends only on its shape: the message
 //! kind, the number of contacts, the value length and the width of the TTL integer. The size
 //! of each shape is computed once with [`kad_proto::encoded_len`] on a representative message
 //! and cached; a test checks it against encoding the real message. Sizes include kad-proto's
 //! header but not the UDP and IP headers (28 bytes more per datagram over IPv4).
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
 
 use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
 use kad_proto::{Multiaddr, Protocol};
 
+use crate::address::SimAddr;
+
 /// The multiaddr node `addr` of the simulation stands for.
-pub(crate) fn sim_multiaddr(addr: u32) -> Multiaddr {
-    let [_, a, b, c] = addr.to_be_bytes();
+pub(crate) fn sim_multiaddr(addr: SimAddr) -> Multiaddr {
     Multiaddr::empty()
-        .with(Protocol::Ip4(Ipv4Addr::new(10, a, b, c)))
-        .with(Protocol::Udp(4000))
+        .with(Protocol::Ip4(addr.ip()))
+        .with(Protocol::Udp(addr.port()))
 }
 
 /// What a datagram's size depends on.
@@ -41,7 +41,7 @@ fn ttl_class(ttl: u32) -> u8 {
 }
 
 impl Shape {
-    fn of<const N: usize>(message: &Message<u32, Key<N>>) -> Shape {
+    fn of<const N: usize>(message: &Message<SimAddr, Key<N>>) -> Shape {
         let plain = |kind| Shape {
             kind,
             contacts: 0,
@@ -92,7 +92,7 @@ impl Shape {
             4 => Body::Response(Response::Pong),
             5 => Body::Response(Response::Nodes {
                 contacts: (0..u32::from(self.contacts))
-                    .map(|i| Contact::new(key, sim_multiaddr(i)))
+                    .map(|i| Contact::new(key, sim_multiaddr(SimAddr(i))))
                     .collect(),
                 token: Token::default(),
             }),
@@ -119,7 +119,7 @@ impl WireSizes {
     }
 
     /// Bytes of the datagram carrying `message`, kad-proto's header included.
-    pub(crate) fn size<const N: usize>(&mut self, message: &Message<u32, Key<N>>) -> u32 {
+    pub(crate) fn size<const N: usize>(&mut self, message: &Message<SimAddr, Key<N>>) -> u32 {
         let shape = Shape::of(message);
         *self.cache.entry(shape).or_insert_with(|| {
             let len = kad_proto::encoded_len(&shape.representative::<N>());
@@ -133,7 +133,7 @@ mod tests {
     use super::*;
 
     /// The encoded message translated to multiaddrs, as a real node would send it.
-    fn to_wire<const N: usize>(message: &Message<u32, Key<N>>) -> Message<Multiaddr, Key<N>> {
+    fn to_wire<const N: usize>(message: &Message<SimAddr, Key<N>>) -> Message<Multiaddr, Key<N>> {
         let body = match &message.body {
             Body::Request(r) => Body::Request(r.clone()),
             Body::Response(r) => Body::Response(match r {
@@ -161,7 +161,7 @@ mod tests {
         }
     }
 
-    fn check<const N: usize>(message: Message<u32, Key<N>>) {
+    fn check<const N: usize>(message: Message<SimAddr, Key<N>>) {
         let mut sizes = WireSizes::new();
         let real = kad_proto::encoded_len(&to_wire(&message));
         assert_eq!(sizes.size(&message) as usize, real, "{message:?}");
@@ -196,7 +196,7 @@ mod tests {
         check(msg(Body::Response(Response::Stored { accepted: false })));
         for n in [0u32, 1, 7, 20] {
             let contacts = (0..n)
-                .map(|i| Contact::new(Key::new([i as u8; 20]), i * 40_503 % 1_000_000))
+                .map(|i| Contact::new(Key::new([i as u8; 20]), SimAddr(i * 40_503 % 1_000_000)))
                 .collect();
             check(msg(Body::Response(Response::Nodes {
                 contacts,
@@ -215,9 +215,9 @@ mod tests {
     #[test]
     fn addresses_map_to_distinct_multiaddrs() {
         assert_eq!(
-            sim_multiaddr(0x01_02_03).to_string(),
-            "/ip4/10.1.2.3/udp/4000"
+            sim_multiaddr(SimAddr(0x01_02_03)).to_string(),
+            "/ip4/12.2.3.1/udp/4000"
         );
-        assert_ne!(sim_multiaddr(5), sim_multiaddr(6));
+        assert_ne!(sim_multiaddr(SimAddr(5)), sim_multiaddr(SimAddr(6)));
     }
 }

@@ -7,6 +7,7 @@ use rand::rngs::SmallRng;
 use rand::Rng;
 
 use super::{Kind, Sim, Slot, Tracked, NONE};
+use crate::address::SimAddr;
 use crate::error::SimError;
 use crate::metrics::Outcome;
 use crate::progress::Phase;
@@ -70,7 +71,7 @@ impl<const N: usize> Sim<'_, N> {
         self.count.joins += 1;
         if let Some(seed_node) = seed_node {
             // A fresh node has no query running: the command cannot be refused.
-            if let Ok(qid) = node.bootstrap(self.instant(), [seed_node]) {
+            if let Ok(qid) = node.bootstrap(self.instant(), [SimAddr(seed_node)]) {
                 let tracked = Tracked::Bootstrap {
                     initial,
                     started: self.now,

@@ -5,6 +5,7 @@
 use kad_core::{Key, QueryId, QueryResult};
 
 use super::{Sim, Tracked, MICROS_PER_MS};
+use crate::address::SimAddr;
 use crate::metrics::Outcome;
 use crate::progress::Phase;
 
@@ -14,7 +15,7 @@ impl<const N: usize> Sim<'_, N> {
         &mut self,
         addr: u32,
         id: QueryId,
-        result: QueryResult<u32, Key<N>>,
+        result: QueryResult<SimAddr, Key<N>>,
         stats: kad_core::QueryStats,
     ) -> bool {
         let Some(tracked) = self.queries.remove(&(addr, id)) else {
@@ -61,7 +62,7 @@ impl<const N: usize> Sim<'_, N> {
                     (QueryResult::Put { replicas }, _) => (*replicas > 0, false),
                     (QueryResult::FindNode { closest }, Some(target)) => {
                         let truth = self.oracle.closest(&target, self.config.k, addr);
-                        let got: Vec<u32> = closest.iter().map(|c| c.addr).collect();
+                        let got: Vec<u32> = closest.iter().map(|c| c.addr.0).collect();
                         let hits = truth.iter().filter(|a| got.contains(a)).count();
                         recall = (hits as u16, truth.len() as u16);
                         (
