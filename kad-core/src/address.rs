@@ -99,6 +99,12 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Whether two socket addresses are the same IP and port, an IPv4-mapped IPv6 address
+/// being the IPv4 address it maps.
+pub(crate) fn same_endpoint(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() == b.port() && canonical(a.ip()) == canonical(b.ip())
+}
+
 /// The network an IP belongs to for the diversity rule: its /24 (IPv4) or /64 (IPv6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct Subnet([u8; 8]);

@@ -101,17 +101,20 @@ pub struct Config {
     /// Datagrams a source may send at once before its rate applies (default 50).
     pub source_burst: u32,
     /// Sources whose rate is tracked at once (default 65 536); beyond it, sources still being
-    /// limited are kept and new ones pass untracked.
+    /// limited are kept and new ones share one more allowance of `source_rate` and
+    /// `source_burst` among them.
     pub max_rate_limited_sources: usize,
     /// Whether loopback, private and link-local addresses are exempt from the per-source rate
     /// limit and the subnet limits (default true), so that a local cluster of many nodes on
     /// one host or network runs unhindered. Set it to false to apply the limits everywhere.
     pub exempt_local_addresses: bool,
-    /// Whether contacts at loopback, private or link-local addresses that other nodes tell of
-    /// are contacted (default false). A node on such an address itself needs it true, and
-    /// kad-runtime sets it so when it listens on one. Seeds and pings the caller gives are
-    /// never filtered; unroutable addresses (unspecified, multicast, broadcast, port 0) are
-    /// never contacted at all.
+    /// Whether this node talks to loopback, private and link-local addresses beyond those
+    /// the caller gives it (default false): whether it contacts such addresses that other
+    /// nodes tell of, and answers requests that come from them. A node on such a network
+    /// needs it true, and kad-runtime sets it so when it listens on a local address; off, a
+    /// forged source address cannot make a node on the internet send into its own network.
+    /// Seeds and pings the caller gives are never filtered; unroutable addresses
+    /// (unspecified, multicast, broadcast, port 0) are never contacted at all.
     pub contact_local_addresses: bool,
 }
 

@@ -17,6 +17,17 @@ use crate::pending::Purpose;
 use crate::routing::{Removal, Unverified, Update};
 use crate::token::Token;
 
+/// Why a node is verified, and so which budget its ping takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verification {
+    /// It sent this node a request: within `verify_rate`, which strangers cannot exceed.
+    Stranger,
+    /// It waits in a replacement cache for a free slot: bounded by the slots that free up
+    /// and by one per bucket and maintenance round, so it does not take from `verify_rate`,
+    /// which a flood of strangers could spend.
+    Replacement,
+}
+
 impl<A: Address, K: KeyType> Node<A, K> {
     /// `contact` answered a request of ours from its address, perhaps with a write `token`:
     /// update the routing table accordingly.
@@ -45,7 +56,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             .offer_unverified(contact.clone(), now, ping_after)
         {
             Unverified::Room => {
-                if !self.verify(now, contact.clone()) {
+                if !self.verify(now, contact.clone(), Verification::Stranger) {
                     // Verified later, when maintenance tops the bucket up.
                     self.routing.cache(contact, now);
                 }
@@ -55,15 +66,20 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
     }
 
-    /// Pings `contact`, not in the table, which enters it if it answers; within
-    /// `verify_rate`, and once at a time per address. Returns false if the ping could not
+    /// Pings `contact`, not in the table, which enters it if it answers; once at a time per
+    /// address, and for a stranger within `verify_rate`. Returns false if the ping could not
     /// go now (`verify_rate` spent, every request slot taken).
-    pub(crate) fn verify(&mut self, now: Instant, contact: Contact<A, K>) -> bool {
+    pub(crate) fn verify(
+        &mut self,
+        now: Instant,
+        contact: Contact<A, K>,
+        why: Verification,
+    ) -> bool {
         if self.verifying.contains(&contact.addr) {
             return true;
         }
         let rate = self.config.verify_rate;
-        if !self.verify_budget.take(now, rate, rate) {
+        if why == Verification::Stranger && !self.verify_budget.take(now, rate, rate) {
             self.counters.verifications_skipped += 1;
             return false;
         }
@@ -83,7 +99,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             let Some(replacement) = self.routing.take_replacement_at(index) else {
                 continue;
             };
-            if !self.verify(now, replacement.clone()) {
+            if !self.verify(now, replacement.clone(), Verification::Replacement) {
                 self.routing.cache(replacement, now);
                 return;
             }
@@ -96,7 +112,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         self.verifying.retain(|a| *a != contact.addr);
         if !answered {
             if let Some(next) = self.routing.take_replacement(&contact.id) {
-                if !self.verify(now, next.clone()) {
+                if !self.verify(now, next.clone(), Verification::Replacement) {
                     self.routing.cache(next, now);
                 }
             }
@@ -118,7 +134,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             contact: removal.removed,
         });
         if let Some(replacement) = removal.replacement {
-            if !self.verify(now, replacement.clone()) {
+            if !self.verify(now, replacement.clone(), Verification::Replacement) {
                 self.routing.cache(replacement, now);
             }
         }

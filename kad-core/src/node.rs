@@ -376,8 +376,10 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// Whether a datagram that arrived from `from` at `now` is within its source's rate
     /// ([`Config::source_rate`], [`Config::source_burst`]): a driver asks this before it
     /// decodes the datagram, and drops it unread when the answer is no (counted in
-    /// [`NodeStats::rate_limited`]). Opaque addresses, and local ones while
-    /// [`Config::exempt_local_addresses`] holds, are always admitted.
+    /// [`NodeStats::rate_limited`]). Opaque addresses, local ones while
+    /// [`Config::exempt_local_addresses`] holds, are always admitted; over its rate, a
+    /// source still gets one datagram through for each request of this node it has not
+    /// answered, so that the answers to a burst of its own requests are not dropped.
     pub fn admit(&mut self, now: Instant, from: &A) -> bool {
         let Some(socket) = from.socket_addr() else {
             return true;
@@ -386,17 +388,23 @@ impl<A: Address, K: KeyType> Node<A, K> {
             return true;
         }
         let c = &self.config;
-        match self.limiter.admit(
+        let admission = self.limiter.admit(
             socket.ip(),
             now,
             c.source_rate,
             c.source_burst,
             c.max_rate_limited_sources,
-        ) {
+        );
+        // Over the rate, an answer it owes to a request of ours still passes.
+        if admission != Admission::Admitted && self.pending.take_owed(socket.ip()) {
+            return true;
+        }
+        match admission {
             Admission::Admitted => true,
-            Admission::Untracked => {
-                self.counters.rate_untracked += 1;
-                true
+            Admission::Shared => {
+                self.counters.rate_limited += 1;
+                self.counters.rate_limited_shared += 1;
+                false
             }
             Admission::Limited => {
                 self.counters.rate_limited += 1;

@@ -5,9 +5,11 @@
 //! signed with that id. The table is bounded by `max_pending_requests`.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::net::IpAddr;
 use std::time::Instant;
 
+use crate::address::Address;
 use crate::ids::{QueryId, TxId};
 
 /// Deadlines of answered requests the heap may hold beyond twice its bound.
@@ -58,15 +60,47 @@ pub(crate) struct PendingRequests<A, K> {
     requests: BTreeMap<TxId, Pending<A, K>>,
     /// Deadlines, earliest first; entries whose request was answered are skipped lazily.
     deadlines: BinaryHeap<Reverse<(Instant, TxId)>>,
+    /// Answers owed per destination IP: each request in flight lets one datagram from its
+    /// IP through the per-source rate limit, so that a burst of this node's own requests to
+    /// one IP is not cut short, and a stranger gains one datagram per request of ours.
+    owed: HashMap<IpAddr, u32>,
     max: usize,
 }
 
-impl<A, K> PendingRequests<A, K> {
+impl<A: Address, K> PendingRequests<A, K> {
     pub(crate) fn new(max: usize) -> Self {
         PendingRequests {
             requests: BTreeMap::new(),
             deadlines: BinaryHeap::new(),
+            owed: HashMap::new(),
             max,
+        }
+    }
+
+    /// Spends one answer owed by `ip`, if any: a datagram from it that is over its rate may
+    /// still pass.
+    pub(crate) fn take_owed(&mut self, ip: IpAddr) -> bool {
+        let Some(count) = self.owed.get_mut(&ip) else {
+            return false;
+        };
+        *count -= 1;
+        if *count == 0 {
+            self.owed.remove(&ip);
+        }
+        true
+    }
+
+    fn note_sent(&mut self, to: &A) {
+        if let Some(socket) = to.socket_addr() {
+            *self.owed.entry(socket.ip()).or_insert(0) += 1;
+        }
+    }
+
+    /// A request to `to` was answered or timed out: it owes nothing more (if its answer
+    /// came within the rate, the allowance it left goes now).
+    fn note_done(&mut self, to: &A) {
+        if let Some(socket) = to.socket_addr() {
+            self.take_owed(socket.ip());
         }
     }
 
@@ -98,6 +132,7 @@ impl<A, K> PendingRequests<A, K> {
     /// Adds a request; the caller checked `is_full` and picked an unused `tx`.
     pub(crate) fn insert(&mut self, tx: TxId, pending: Pending<A, K>) {
         self.deadlines.push(Reverse((pending.deadline, tx)));
+        self.note_sent(&pending.to);
         self.requests.insert(tx, pending);
         // Answered requests leave their deadline behind; drop them before the heap outgrows
         // the bound.
@@ -114,6 +149,9 @@ impl<A, K> PendingRequests<A, K> {
 
     pub(crate) fn remove(&mut self, tx: &TxId) -> Option<Pending<A, K>> {
         let removed = self.requests.remove(tx);
+        if let Some(p) = &removed {
+            self.note_done(&p.to);
+        }
         // Drop answered requests from the top of the heap, so that `next_deadline` names a
         // request still waiting and an idle node does not wake for nothing.
         while let Some(Reverse((_, top))) = self.deadlines.peek() {
@@ -139,6 +177,7 @@ impl<A, K> PendingRequests<A, K> {
             }
             self.deadlines.pop();
             if let Some(p) = self.requests.remove(&tx) {
+                self.note_done(&p.to);
                 return Some((tx, p));
             }
         }

@@ -83,20 +83,29 @@ pub(crate) enum Admission {
     Admitted,
     /// Over its source's rate: drop it.
     Limited,
-    /// The table is full of sources still being limited: let it through untracked.
-    Untracked,
+    /// Over the rate shared by every source the full table could not take: drop it.
+    Shared,
 }
 
-/// Token buckets per source, at most `max_sources` of them.
+/// How often, at most, a full table is swept for sources that no longer need tracking.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Token buckets per source, at most `max_sources` of them. Sources that find the table
+/// full share one more bucket, so that many sources at once are limited together rather
+/// than let through.
 #[derive(Clone, Debug)]
 pub(crate) struct SourceLimiter {
     buckets: HashMap<Source, TokenBucket>,
+    overflow: Option<TokenBucket>,
+    last_sweep: Option<Instant>,
 }
 
 impl SourceLimiter {
     pub(crate) fn new() -> Self {
         SourceLimiter {
             buckets: HashMap::new(),
+            overflow: None,
+            last_sweep: None,
         }
     }
 
@@ -118,10 +127,23 @@ impl SourceLimiter {
             };
         }
         if self.buckets.len() >= max_sources {
-            // Sources whose bucket has refilled carry no state: forget them.
-            self.buckets.retain(|_, b| !b.is_refilled(now, rate, burst));
+            let due = self
+                .last_sweep
+                .is_none_or(|at| now.saturating_duration_since(at) >= SWEEP_EVERY);
+            if due {
+                // Sources whose bucket has refilled carry no state: forget them.
+                self.buckets.retain(|_, b| !b.is_refilled(now, rate, burst));
+                self.last_sweep = Some(now);
+            }
             if self.buckets.len() >= max_sources {
-                return Admission::Untracked;
+                let shared = self
+                    .overflow
+                    .get_or_insert_with(|| TokenBucket::full(burst, now));
+                return if shared.take(now, rate, burst) {
+                    Admission::Admitted
+                } else {
+                    Admission::Shared
+                };
             }
         }
         let mut bucket = TokenBucket::full(burst, now);
@@ -184,7 +206,10 @@ mod tests {
         for n in 0..4 {
             assert_eq!(l.admit(ip(n), t0, 1, 1, 4), Admission::Admitted);
         }
-        assert_eq!(l.admit(ip(9), t0, 1, 1, 4), Admission::Untracked);
+        // The full table's newcomers share one bucket: one datagram, then no more.
+        assert_eq!(l.admit(ip(9), t0, 1, 1, 4), Admission::Admitted);
+        assert_eq!(l.admit(ip(10), t0, 1, 1, 4), Admission::Shared);
+        assert_eq!(l.admit(ip(9), t0, 1, 1, 4), Admission::Shared);
         assert_eq!(l.len(), 4);
         let later = t0 + Duration::from_secs(1);
         assert_eq!(l.admit(ip(9), later, 1, 1, 4), Admission::Admitted);

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::address::{Address, AddressScope, Subnet};
+use crate::address::{same_endpoint, Address, AddressScope, Subnet};
 use crate::bucket::{Bucket, Entry, Offer};
 use crate::contact::Contact;
 use crate::key::KeyType;
@@ -212,7 +212,7 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
                 let Some(other) = e.contact.addr.socket_addr() else {
                     continue;
                 };
-                if other == socket {
+                if same_endpoint(other, socket) {
                     return false;
                 }
                 if limited && Subnet::of(other.ip()) == subnet {
@@ -260,11 +260,15 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         self.buckets.get_mut(index)?.take_replacement(k)
     }
 
-    /// Keeps `contact`, not verified yet, as the most recent replacement of its bucket.
+    /// Keeps `contact`, not verified yet, as the most recent replacement of its bucket, if
+    /// that bucket exists: a stranger's id does not allocate buckets.
     pub(crate) fn cache(&mut self, contact: Contact<A, K>, now: Instant) {
-        if let Some(index) = self.bucket_index(&contact.id) {
-            let cache = self.cache_size;
-            self.bucket_mut(index, now).cache(contact, now, cache);
+        let cache = self.cache_size;
+        if let Some(bucket) = self
+            .bucket_index(&contact.id)
+            .and_then(|index| self.buckets.get_mut(index))
+        {
+            bucket.cache(contact, now, cache);
         }
     }
 

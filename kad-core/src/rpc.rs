@@ -26,9 +26,16 @@ impl<A: Address, K: KeyType> Node<A, K> {
         sender: K,
         request: Request<K>,
     ) {
-        if from.scope() == Some(AddressScope::Unroutable) {
-            self.counters.unroutable_dropped += 1;
-            return;
+        match from.scope() {
+            Some(AddressScope::Unroutable) => {
+                self.counters.unroutable_dropped += 1;
+                return;
+            }
+            Some(AddressScope::Local) if !self.config.contact_local_addresses => {
+                self.counters.local_requests_dropped += 1;
+                return;
+            }
+            _ => {}
         }
         self.counters.requests_received += 1;
         if sender != self.id {
@@ -98,8 +105,12 @@ impl<A: Address, K: KeyType> Node<A, K> {
             republish_at: now + self.config.republish_interval,
             reput_at: None,
         };
-        let accepted = match self.store.accept(key, record) {
-            _ if lifetime.is_zero() => false,
+        let outcome = if lifetime.is_zero() {
+            Ok(Accepted::Shortening)
+        } else {
+            self.store.accept(key, record)
+        };
+        let accepted = match outcome {
             Ok(Accepted::Stored) => true,
             Ok(Accepted::Shortening) => {
                 self.counters.stores_shortening += 1;

@@ -51,11 +51,16 @@ pub struct NodeStats {
     pub addresses_filtered: u64,
     /// Datagrams neither answered nor sent because the address is unroutable.
     pub unroutable_dropped: u64,
+    /// Requests from loopback, private or link-local addresses not answered because
+    /// `contact_local_addresses` is off (a node on the internet is not made to send into
+    /// its own network by a forged source address).
+    pub local_requests_dropped: u64,
     /// Datagrams turned away by [`Node::admit`](crate::Node::admit) for going over their
     /// source's rate.
     pub rate_limited: u64,
-    /// Datagrams let through untracked because every rate-limit slot was in use.
-    pub rate_untracked: u64,
+    /// Of `rate_limited`, datagrams from sources that found every rate-limit slot in use
+    /// and went over the one allowance they all share.
+    pub rate_limited_shared: u64,
     /// Sources whose rate is being tracked.
     pub rate_limited_sources: usize,
 }

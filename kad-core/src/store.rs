@@ -167,8 +167,11 @@ impl<K: KeyType> RecordStore<K> {
         match self.records.get_mut(&key) {
             Some(old) if old.reput_at.is_some() => Ok(Accepted::Stored),
             Some(old) if old.value == record.value => {
-                old.expires = old.expires.max(record.expires);
-                old.republish_at = record.republish_at;
+                if record.expires >= old.expires {
+                    // A fresher copy was just republished to us: skip our own next round.
+                    old.expires = record.expires;
+                    old.republish_at = record.republish_at;
+                }
                 Ok(Accepted::Stored)
             }
             Some(old) if record.expires < old.expires => Ok(Accepted::Shortening),

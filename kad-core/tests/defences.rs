@@ -415,6 +415,7 @@ fn local_addresses_are_exempt_from_the_subnet_limits_unless_told_otherwise() {
     for (exempt, expected) in [(true, 5), (false, 2)] {
         let config = Config::builder()
             .exempt_local_addresses(exempt)
+            .contact_local_addresses(true)
             .build()
             .expect("valid");
         let mut n = node(config, now);
@@ -497,4 +498,105 @@ fn nothing_is_sent_to_an_unroutable_address() {
         n.ping(now, addr("0.0.0.0:4000")),
         Err(CommandError::UnroutableAddress)
     );
+}
+
+#[test]
+fn a_store_with_no_lifetime_is_refused_and_not_kept() {
+    let now = Instant::now();
+    let mut n = node(Config::default(), now);
+    let a = addr("198.51.100.1:4000");
+    let token = token_for(&mut n, now, a);
+    n.handle_message(
+        now,
+        a,
+        request(id(0x80, 1), 1, store(id(7, 7), b"v", 0, token)),
+    );
+    assert_eq!(stored(&mut n), vec![false]);
+    assert_eq!(n.stats().records, 0);
+}
+
+#[test]
+fn the_answers_to_our_own_requests_pass_the_rate_limit() {
+    let now = Instant::now();
+    let config = Config::builder()
+        .source_rate(1)
+        .source_burst(5)
+        .build()
+        .expect("valid");
+    let mut n = node(config, now);
+    let busy = addr("198.51.100.1:4000");
+    for _ in 0..100 {
+        n.ping(now, busy).expect("room for a ping");
+    }
+    assert_eq!((0..100).filter(|_| n.admit(now, &busy)).count(), 100);
+    // Another port of the same IP owes nothing, but shares the IP's allowance.
+    let idle = addr("198.51.100.2:4000");
+    assert_eq!((0..100).filter(|_| n.admit(now, &idle)).count(), 5);
+}
+
+#[test]
+fn requests_from_local_addresses_are_dropped_by_a_node_on_the_internet() {
+    let now = Instant::now();
+    for (local_ok, answered) in [(false, 0), (true, 1)] {
+        let config = Config::builder()
+            .contact_local_addresses(local_ok)
+            .build()
+            .expect("valid");
+        let mut n = node(config, now);
+        let inside = addr("10.0.0.53:53");
+        n.handle_message(
+            now,
+            inside,
+            request(id(0x80, 1), 1, Request::FindNode { target: id(1, 1) }),
+        );
+        let responses = sent(&mut n)
+            .into_iter()
+            .filter(|t| matches!(t.message.body, Body::Response(_)))
+            .count();
+        assert_eq!(responses, answered, "contact_local_addresses: {local_ok}");
+        assert_eq!(n.stats().local_requests_dropped, 1 - answered as u64);
+    }
+}
+
+#[test]
+fn strangers_cannot_spend_the_verification_of_replacements() {
+    let now = Instant::now();
+    let config = Config::builder()
+        .k(1)
+        .verify_rate(2)
+        .lru_ping_after(Duration::ZERO)
+        .build()
+        .expect("valid");
+    let mut n = node(config, now);
+    let (old, old_at) = (id(0x80, 1), addr("198.51.100.1:4000"));
+    join(&mut n, now, old, old_at);
+    // A newcomer to the full bucket waits as a replacement, and the old contact is checked.
+    let (new, new_at) = (id(0x80, 2), addr("198.51.100.2:4000"));
+    n.handle_message(now, new_at, request(new, 2, Request::Ping));
+    sent(&mut n);
+    // Strangers spend the verification budget.
+    for i in 0..10u8 {
+        let from = SocketAddr::from(([203, 0, 113, i], 4000));
+        n.handle_message(now, from, request(id(0x40 | i, i), 3, Request::Ping));
+    }
+    sent(&mut n);
+    assert!(n.stats().verifications_skipped > 0);
+    // The old contact fails its check: the newcomer is verified all the same.
+    let later = now + Duration::from_secs(5);
+    n.handle_timeout(later);
+    let pinged: Vec<SocketAddr> = sent(&mut n)
+        .into_iter()
+        .filter(is_ping)
+        .map(|t| t.to)
+        .collect();
+    assert!(pinged.contains(&new_at), "{pinged:?}");
+}
+
+#[test]
+fn an_ipv4_mapped_address_is_the_same_endpoint() {
+    let now = Instant::now();
+    let mut n = node(Config::default(), now);
+    join(&mut n, now, id(0x80, 1), addr("198.51.100.1:4000"));
+    join(&mut n, now, id(0x40, 2), addr("[::ffff:198.51.100.1]:4000"));
+    assert_eq!(table(&n).len(), 1);
 }

@@ -190,8 +190,11 @@ impl<H: Hasher> Builder<H> {
         self
     }
 
-    /// Seeds the node's randomness (its id, transaction ids, refresh targets), for
-    /// reproducible runs. By default the seed comes from the operating system.
+    /// Seeds the node's randomness (its id, transaction ids, write-token secrets, refresh
+    /// targets), for reproducible runs in tests. Whoever knows or guesses the seed can
+    /// predict the node's transaction ids and forge its write tokens: never set it on a node
+    /// that faces the internet. By default the id and a secret apart from it come from the
+    /// operating system's generator.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
