@@ -36,6 +36,16 @@ pub trait Address: Clone + Eq {
     fn scope(&self) -> Option<AddressScope> {
         self.socket_addr().map(|s| AddressScope::of(&s))
     }
+
+    /// The bytes the address takes in a message on the wire, its length prefix not counted
+    /// (for the byte budget toward unverified addresses). By default that of the multiaddr
+    /// `/ip4/…/udp/…` (9 bytes) or `/ip6/…/udp/…` (21 bytes).
+    fn wire_len(&self) -> usize {
+        match self.socket_addr().map(|s| canonical(s.ip())) {
+            Some(IpAddr::V6(_)) => 21,
+            _ => 9,
+        }
+    }
 }
 
 /// Where an address lies, as the address filter sees it.
@@ -171,6 +181,10 @@ impl Address for multiaddr::Multiaddr {
             Protocol::Udp(port) | Protocol::Tcp(port) => Some(SocketAddr::new(ip, port)),
             _ => None,
         }
+    }
+
+    fn wire_len(&self) -> usize {
+        self.as_ref().len()
     }
 }
 

@@ -116,6 +116,18 @@ pub struct Config {
     /// Seeds and pings the caller gives are never filtered; unroutable addresses
     /// (unspecified, multicast, broadcast, port 0) are never contacted at all.
     pub contact_local_addresses: bool,
+    /// Bytes per second of answers to nodes not in the routing table (default 256 KiB, in
+    /// bursts of as much), counted with [`encoded_len_estimate`](crate::encoded_len_estimate).
+    /// Past it, an answer to such a node is cut to `unverified_response_factor` times the
+    /// size of its request: a node flooded with requests from forged addresses stops
+    /// reflecting more than it receives, while in normal use strangers get full answers (a
+    /// lookup asks mostly nodes that have not verified it; cutting every answer to them
+    /// leaves lookups far from exact).
+    pub unverified_upload_rate: u32,
+    /// How many times the size of a request from a node not in the routing table its answer
+    /// may take once `unverified_upload_rate` is spent (default 3, as QUIC allows toward an
+    /// address it has not validated).
+    pub unverified_response_factor: u32,
 }
 
 impl Default for Config {
@@ -153,6 +165,8 @@ impl Default for Config {
             max_rate_limited_sources: 65_536,
             exempt_local_addresses: true,
             contact_local_addresses: false,
+            unverified_upload_rate: 256 * 1024,
+            unverified_response_factor: 3,
         }
     }
 }
@@ -220,6 +234,10 @@ impl Config {
             ("source_rate", self.source_rate as usize),
             ("source_burst", self.source_burst as usize),
             ("max_rate_limited_sources", self.max_rate_limited_sources),
+            (
+                "unverified_response_factor",
+                self.unverified_response_factor as usize,
+            ),
         ];
         if let Some((setting, _)) = counts.iter().find(|(_, n)| *n == 0) {
             return Err(ConfigError::Zero { setting });

@@ -111,6 +111,10 @@ setters! {
     exempt_local_addresses: bool,
     /// Sets [`Config::contact_local_addresses`].
     contact_local_addresses: bool,
+    /// Sets [`Config::unverified_upload_rate`].
+    unverified_upload_rate: u32,
+    /// Sets [`Config::unverified_response_factor`].
+    unverified_response_factor: u32,
 }
 
 impl ConfigBuilder {

@@ -86,6 +86,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod address;
+mod answer;
 mod bootstrap;
 mod bucket;
 mod config;
@@ -112,6 +113,7 @@ mod rpc;
 mod stats;
 mod store;
 mod token;
+mod wire_len;
 
 pub use address::{Address, AddressScope};
 pub use bucket::Entry;
@@ -134,3 +136,4 @@ pub use node::{Node, Transmit};
 pub use routing::RoutingTable;
 pub use stats::NodeStats;
 pub use token::{Token, TOKEN_LEN};
+pub use wire_len::encoded_len_estimate;

@@ -116,6 +116,8 @@ pub struct Node<A, K: KeyType> {
     pub(crate) verifying: Vec<A>,
     /// Per-source rate limits, for [`admit`](Self::admit).
     pub(crate) limiter: SourceLimiter,
+    /// What `unverified_upload_rate` still allows, in bytes.
+    pub(crate) upload_budget: TokenBucket,
     pub(crate) counters: NodeStats,
 }
 
@@ -177,6 +179,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             tokens,
             verify_budget: TokenBucket::full(config.verify_rate, now),
             limiter: SourceLimiter::new(),
+            upload_budget: TokenBucket::full(config.unverified_upload_rate, now),
             routing: RoutingTable::new(
                 id,
                 config.k,
@@ -379,8 +382,11 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// [`NodeStats::rate_limited`]). Opaque addresses, local ones while
     /// [`Config::exempt_local_addresses`] holds, are always admitted; over its rate, a
     /// source still gets one datagram through for each request of this node it has not
-    /// answered, so that the answers to a burst of its own requests are not dropped.
+    /// answered, so that the answers to a burst of its own requests are not dropped (those
+    /// requests are counted from the first call of `admit` on: a driver that limits sources
+    /// asks about every datagram, and a node whose driver never asks keeps no such count).
     pub fn admit(&mut self, now: Instant, from: &A) -> bool {
+        self.pending.track_owed();
         let Some(socket) = from.socket_addr() else {
             return true;
         };

@@ -64,6 +64,9 @@ pub(crate) struct PendingRequests<A, K> {
     /// IP through the per-source rate limit, so that a burst of this node's own requests to
     /// one IP is not cut short, and a stranger gains one datagram per request of ours.
     owed: HashMap<IpAddr, u32>,
+    /// Whether `owed` is kept: from the first [`track_owed`](Self::track_owed), so that a
+    /// node whose driver never rate-limits (a simulator's million) pays nothing for it.
+    tracking: bool,
     max: usize,
 }
 
@@ -73,6 +76,7 @@ impl<A: Address, K> PendingRequests<A, K> {
             requests: BTreeMap::new(),
             deadlines: BinaryHeap::new(),
             owed: HashMap::new(),
+            tracking: false,
             max,
         }
     }
@@ -90,7 +94,15 @@ impl<A: Address, K> PendingRequests<A, K> {
         true
     }
 
+    /// Keeps count of the answers owed from now on.
+    pub(crate) fn track_owed(&mut self) {
+        self.tracking = true;
+    }
+
     fn note_sent(&mut self, to: &A) {
+        if !self.tracking {
+            return;
+        }
         if let Some(socket) = to.socket_addr() {
             *self.owed.entry(socket.ip()).or_insert(0) += 1;
         }
@@ -99,6 +111,9 @@ impl<A: Address, K> PendingRequests<A, K> {
     /// A request to `to` was answered or timed out: it owes nothing more (if its answer
     /// came within the rate, the allowance it left goes now).
     fn note_done(&mut self, to: &A) {
+        if !self.tracking {
+            return;
+        }
         if let Some(socket) = to.socket_addr() {
             self.take_owed(socket.ip());
         }

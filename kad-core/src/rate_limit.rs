@@ -1,5 +1,5 @@
-//! Rate limits on what strangers can make a node do: a token bucket, and a bounded table of
-//! them keyed by source IP (an IPv4 address, an IPv6 /64) that a driver asks before it even
+//! Rate limits on what strangers can make a node do: a token bucket (of datagrams, or of
+//! bytes), and a bounded table of them keyed by source IP (an IPv4 address, an IPv6 /64) that a driver asks before it even
 //! decodes a datagram (see [`Node::admit`](crate::Node::admit)).
 
 use std::collections::HashMap;
@@ -27,9 +27,16 @@ impl TokenBucket {
 
     /// Takes one token if there is one, after refilling for the time since the last call.
     pub(crate) fn take(&mut self, now: Instant, rate: u32, burst: u32) -> bool {
+        self.take_n(now, rate, burst, 1)
+    }
+
+    /// Takes `n` tokens if there are as many, after refilling for the time since the last
+    /// call.
+    pub(crate) fn take_n(&mut self, now: Instant, rate: u32, burst: u32, n: u32) -> bool {
         self.refill(now, rate, burst);
-        if self.micro >= MICRO {
-            self.micro -= MICRO;
+        let need = u64::from(n) * MICRO;
+        if self.micro >= need {
+            self.micro -= need;
             true
         } else {
             false

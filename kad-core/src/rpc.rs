@@ -1,7 +1,8 @@
-//! The node's side of each RPC: answering the requests it receives, sending its own, and
-//! matching each response (or timeout) to the request and query it belongs to.
+//! The node's side of each RPC: taking in the requests it receives (what each gets is in
+//! `answer`), sending its own, and matching each response (or timeout) to the request and
+//! query it belongs to.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::Rng;
 
@@ -13,8 +14,7 @@ use crate::message::{Body, Message, Request, Response};
 use crate::node::{Node, Transmit};
 use crate::pending::{Kind, Pending, Purpose};
 use crate::query_pool::Query;
-use crate::store::{Accepted, Record};
-use crate::token::Token;
+use crate::wire_len::request_len;
 
 impl<A: Address, K: KeyType> Node<A, K> {
     /// Answers a request from `from`, whose sender claims the id `sender`.
@@ -41,7 +41,13 @@ impl<A: Address, K: KeyType> Node<A, K> {
         if sender != self.id {
             self.consider_requester(now, Contact::new(sender, from.clone()));
         }
-        let response = self.answer(now, &from, &sender, request);
+        // A node at this address in the table answered us from it: it gets full answers.
+        let verified = self
+            .routing
+            .get(&sender)
+            .is_some_and(|e| e.contact().addr == from);
+        let stranger = (!verified).then(|| request_len(&request));
+        let response = self.answer(now, &from, &sender, request, stranger);
         self.transmits.push_back(Transmit {
             to: from,
             message: Message {
@@ -50,91 +56,6 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 body: Body::Response(response),
             },
         });
-    }
-
-    fn answer(
-        &mut self,
-        now: Instant,
-        from: &A,
-        sender: &K,
-        request: Request<K>,
-    ) -> Response<A, K> {
-        let exclude = Some(sender);
-        match request {
-            Request::Ping => Response::Pong,
-            Request::FindNode { target } => self.nodes_response(from, &target, exclude),
-            Request::FindValue { key } => match self.store.get(&key, now) {
-                Some(record) => Response::Value {
-                    value: record.value.clone(),
-                    ttl_secs: record.ttl_secs(now),
-                },
-                None => self.nodes_response(from, &key, exclude),
-            },
-            Request::Store {
-                key,
-                value,
-                ttl_secs,
-                token,
-            } => Response::Stored {
-                accepted: self.accept_store(now, from, key, value, ttl_secs, &token),
-            },
-        }
-    }
-
-    /// Keeps a record a STORE from `from` carries, if its token is one this node gave
-    /// `from`'s IP and the store takes it.
-    fn accept_store(
-        &mut self,
-        now: Instant,
-        from: &A,
-        key: K,
-        value: Vec<u8>,
-        ttl_secs: u32,
-        token: &Token,
-    ) -> bool {
-        if !self.tokens.check(from, token) {
-            self.counters.stores_without_token += 1;
-            self.counters.stores_refused += 1;
-            return false;
-        }
-        let lifetime = Duration::from_secs(u64::from(ttl_secs)).min(self.config.storage_timeout);
-        let record = Record {
-            value,
-            expires: now + lifetime,
-            // Someone else just republished it: skip our own next round.
-            republish_at: now + self.config.republish_interval,
-            reput_at: None,
-        };
-        let outcome = if lifetime.is_zero() {
-            Ok(Accepted::Shortening)
-        } else {
-            self.store.accept(key, record)
-        };
-        let accepted = match outcome {
-            Ok(Accepted::Stored) => true,
-            Ok(Accepted::Shortening) => {
-                self.counters.stores_shortening += 1;
-                false
-            }
-            Err(_) => false,
-        };
-        if !accepted {
-            self.counters.stores_refused += 1;
-        }
-        accepted
-    }
-
-    /// The closest contacts to `target`, with a write token for `to`.
-    fn nodes_response(&self, to: &A, target: &K, exclude: Option<&K>) -> Response<A, K> {
-        Response::Nodes {
-            contacts: self.closest_for_response(target, exclude),
-            token: self.tokens.issue(to),
-        }
-    }
-
-    fn closest_for_response(&self, target: &K, exclude: Option<&K>) -> Vec<Contact<A, K>> {
-        self.routing
-            .closest(target, self.config.max_response_contacts, exclude)
     }
 
     /// A response arrived: if it is the awaited answer of a request in flight, hand it to

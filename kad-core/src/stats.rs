@@ -61,6 +61,9 @@ pub struct NodeStats {
     /// Of `rate_limited`, datagrams from sources that found every rate-limit slot in use
     /// and went over the one allowance they all share.
     pub rate_limited_shared: u64,
+    /// Answers to nodes not in the routing table cut to `unverified_response_factor` times
+    /// their request, `unverified_upload_rate` being spent.
+    pub responses_trimmed: u64,
     /// Sources whose rate is being tracked.
     pub rate_limited_sources: usize,
 }

@@ -525,6 +525,8 @@ fn the_answers_to_our_own_requests_pass_the_rate_limit() {
         .expect("valid");
     let mut n = node(config, now);
     let busy = addr("198.51.100.1:4000");
+    // A driver that limits sources asks about every datagram, from the first on.
+    assert!(n.admit(now, &addr("198.51.100.3:4000")));
     for _ in 0..100 {
         n.ping(now, busy).expect("room for a ping");
     }
@@ -599,4 +601,95 @@ fn an_ipv4_mapped_address_is_the_same_endpoint() {
     join(&mut n, now, id(0x80, 1), addr("198.51.100.1:4000"));
     join(&mut n, now, id(0x40, 2), addr("[::ffff:198.51.100.1]:4000"));
     assert_eq!(table(&n).len(), 1);
+}
+
+// ----- upload budget toward strangers -----
+
+/// A node that knows 20 public contacts (each in a /24 of its own), with a byte budget of
+/// `rate` per second toward strangers.
+fn well_connected(rate: u32, now: Instant) -> TestNode {
+    let config = Config::builder()
+        .unverified_upload_rate(rate)
+        .build()
+        .expect("valid");
+    let mut n = node(config, now);
+    for i in 0..20u8 {
+        let first = 0x80 >> (i % 7);
+        join(
+            &mut n,
+            now,
+            id(first, i),
+            SocketAddr::from(([203, 0, i, 1], 4000)),
+        );
+    }
+    sent(&mut n);
+    n
+}
+
+/// Sizes of the answers to `count` FIND_NODEs from `sender` at `from`.
+fn answer_sizes(
+    n: &mut TestNode,
+    now: Instant,
+    sender: Id,
+    from: SocketAddr,
+    count: u64,
+) -> Vec<usize> {
+    (0..count)
+        .map(|tx| {
+            n.handle_message(
+                now,
+                from,
+                request(
+                    sender,
+                    tx,
+                    Request::FindNode {
+                        target: id(0x11, 1),
+                    },
+                ),
+            );
+            sent(n)
+                .into_iter()
+                .filter(|t| t.to == from && matches!(t.message.body, Body::Response(_)))
+                .map(|t| kad_core::encoded_len_estimate(&t.message))
+                .sum()
+        })
+        .collect()
+}
+
+#[test]
+fn past_the_byte_budget_a_stranger_gets_three_times_its_request() {
+    let now = Instant::now();
+    let mut n = well_connected(2_000, now);
+    let find_node = kad_core::encoded_len_estimate(&request(
+        id(0x99, 9),
+        0,
+        Request::FindNode {
+            target: id(0x11, 1),
+        },
+    ));
+    let sizes = answer_sizes(&mut n, now, id(0x99, 9), addr("192.0.2.1:4000"), 10);
+    // Full answers while the 2000 bytes last, then three times the request at most.
+    assert!(sizes[0] > 500, "{sizes:?}");
+    assert!(
+        sizes[4..].iter().all(|&s| s <= 3 * find_node),
+        "{sizes:?} for {find_node}"
+    );
+    assert!(n.stats().responses_trimmed >= 6);
+    // A contact in the table is answered in full all the same.
+    let known = table(&n)[0];
+    let sizes = answer_sizes(&mut n, now, known.0, known.1, 3);
+    assert!(sizes.iter().all(|&s| s > 500), "{sizes:?}");
+    // And the budget comes back with time.
+    let later = now + Duration::from_secs(1);
+    let sizes = answer_sizes(&mut n, later, id(0x99, 9), addr("192.0.2.1:4000"), 1);
+    assert!(sizes[0] > 500, "{sizes:?}");
+}
+
+#[test]
+fn within_the_byte_budget_strangers_get_full_answers() {
+    let now = Instant::now();
+    let mut n = well_connected(Config::default().unverified_upload_rate, now);
+    let sizes = answer_sizes(&mut n, now, id(0x99, 9), addr("192.0.2.1:4000"), 100);
+    assert!(sizes.iter().all(|&s| s > 500), "{sizes:?}");
+    assert_eq!(n.stats().responses_trimmed, 0);
 }

@@ -16,6 +16,8 @@ use proptest::prelude::*;
 /// large for one datagram.
 fn check_round_trip<K: KeyType>(m: &WireMessage<K>) -> Result<(), TestCaseError> {
     let len = encoded_len(m);
+    // kad-core's byte budgets count messages without encoding them: to the byte.
+    prop_assert_eq!(kad_core::encoded_len_estimate(m), len);
     match encode_strict(m) {
         Ok(datagram) => {
             prop_assert_eq!(datagram.len(), len);

@@ -1,0 +1,155 @@
+//! What each request gets: a pong, the closest contacts with a write token, a value, or the
+//! verdict on a STORE (kept only with a token this node gave the sender's IP). A node not in
+//! the routing table gets full answers within [`Config::unverified_upload_rate`]; past it,
+//! answers cut to [`Config::unverified_response_factor`] times the size of its request, so
+//! that forged source addresses cannot make the node a reflector.
+//!
+//! [`Config::unverified_upload_rate`]: crate::Config::unverified_upload_rate
+//! [`Config::unverified_response_factor`]: crate::Config::unverified_response_factor
+
+use std::time::{Duration, Instant};
+
+use crate::address::Address;
+use crate::key::KeyType;
+use crate::message::{Request, Response};
+use crate::node::Node;
+use crate::store::{Accepted, Record};
+use crate::token::Token;
+use crate::wire_len::{contact_len, message_len, nodes_len, value_len};
+
+impl<A: Address, K: KeyType> Node<A, K> {
+    /// The answer to `request` from `from`, whose sender claims the id `sender`. `stranger`
+    /// is the size of the request if its sender is not in the routing table.
+    pub(crate) fn answer(
+        &mut self,
+        now: Instant,
+        from: &A,
+        sender: &K,
+        request: Request<K>,
+        stranger: Option<usize>,
+    ) -> Response<A, K> {
+        let exclude = Some(sender);
+        match request {
+            Request::Ping => Response::Pong,
+            Request::FindNode { target } => {
+                self.nodes_response(now, from, &target, exclude, stranger)
+            }
+            Request::FindValue { key } => {
+                let found = self.store.get(&key, now).map(|record| {
+                    let ttl_secs = record.ttl_secs(now);
+                    (record.value.clone(), ttl_secs)
+                });
+                match found {
+                    Some((value, ttl_secs))
+                        if self.affordable(now, stranger, value_len(&value, ttl_secs)) =>
+                    {
+                        Response::Value { value, ttl_secs }
+                    }
+                    // Too large for a stranger now: where to look instead.
+                    _ => self.nodes_response(now, from, &key, exclude, stranger),
+                }
+            }
+            Request::Store {
+                key,
+                value,
+                ttl_secs,
+                token,
+            } => Response::Stored {
+                accepted: self.accept_store(now, from, key, value, ttl_secs, &token),
+            },
+        }
+    }
+
+    /// Whether an answer whose body takes `body` bytes may go to the sender: always to a node
+    /// in the table, to a stranger while `unverified_upload_rate` allows (the bytes are then
+    /// spent).
+    fn affordable(&mut self, now: Instant, stranger: Option<usize>, body: usize) -> bool {
+        if stranger.is_none() {
+            return true;
+        }
+        let rate = self.config.unverified_upload_rate;
+        let len = u32::try_from(message_len::<K>(body)).unwrap_or(u32::MAX);
+        self.upload_budget.take_n(now, rate, rate, len)
+    }
+
+    /// The closest contacts to `target` and a write token for `to`; for a stranger past the
+    /// byte budget, only as many contacts as fit in `unverified_response_factor` times its
+    /// request.
+    fn nodes_response(
+        &mut self,
+        now: Instant,
+        to: &A,
+        target: &K,
+        exclude: Option<&K>,
+        stranger: Option<usize>,
+    ) -> Response<A, K> {
+        let mut contacts = self
+            .routing
+            .closest(target, self.config.max_response_contacts, exclude);
+        let sizes: Vec<usize> = contacts
+            .iter()
+            .map(|c| contact_len::<A, K>(&c.addr))
+            .collect();
+        let full = nodes_len(contacts.len(), sizes.iter().sum());
+        if let Some(request) = stranger.filter(|_| !self.affordable(now, stranger, full)) {
+            let allowed = request.saturating_mul(self.config.unverified_response_factor as usize);
+            let mut fit = 0;
+            let mut used = 0;
+            while fit < sizes.len()
+                && message_len::<K>(nodes_len(fit + 1, used + sizes[fit])) <= allowed
+            {
+                used += sizes[fit];
+                fit += 1;
+            }
+            contacts.truncate(fit);
+            self.counters.responses_trimmed += 1;
+        }
+        Response::Nodes {
+            contacts,
+            token: self.tokens.issue(to),
+        }
+    }
+
+    /// Keeps a record a STORE from `from` carries, if its token is one this node gave
+    /// `from`'s IP and the store takes it.
+    fn accept_store(
+        &mut self,
+        now: Instant,
+        from: &A,
+        key: K,
+        value: Vec<u8>,
+        ttl_secs: u32,
+        token: &Token,
+    ) -> bool {
+        if !self.tokens.check(from, token) {
+            self.counters.stores_without_token += 1;
+            self.counters.stores_refused += 1;
+            return false;
+        }
+        let lifetime = Duration::from_secs(u64::from(ttl_secs)).min(self.config.storage_timeout);
+        let record = Record {
+            value,
+            expires: now + lifetime,
+            // Someone else just republished it: skip our own next round.
+            republish_at: now + self.config.republish_interval,
+            reput_at: None,
+        };
+        let outcome = if lifetime.is_zero() {
+            Ok(Accepted::Shortening)
+        } else {
+            self.store.accept(key, record)
+        };
+        let accepted = match outcome {
+            Ok(Accepted::Stored) => true,
+            Ok(Accepted::Shortening) => {
+                self.counters.stores_shortening += 1;
+                false
+            }
+            Err(_) => false,
+        };
+        if !accepted {
+            self.counters.stores_refused += 1;
+        }
+        accepted
+    }
+}

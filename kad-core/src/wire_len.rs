@@ -1,0 +1,89 @@
+//! How many bytes a message takes on the wire, for the byte budget toward unverified
+//! addresses: kad-proto's encoding (a 4-byte header, an 8-byte transaction id, byte strings
+//! and integers with a compact length prefix, 8-byte tokens), worked out without encoding.
+//! kad-proto's tests check it against the real encoding.
+
+use crate::address::Address;
+use crate::key::KeyType;
+use crate::message::{Body, Message, Request, Response};
+use crate::token::TOKEN_LEN;
+
+/// Header (magic and version), transaction id, message kind.
+const FIXED: usize = 4 + 8 + 1;
+
+/// The encoded size of `message`, in bytes, as kad-proto encodes it (for addresses whose
+/// [`Address::wire_len`] is exact, as a multiaddr's is).
+///
+/// ```
+/// use kad_core::{encoded_len_estimate, Body, Key, Message, Request, TxId};
+///
+/// let ping: Message<u32, Key<20>> =
+///     Message { tx: TxId::from_u64(1), sender: Key::new([7; 20]), body: Body::Request(Request::Ping) };
+/// assert_eq!(encoded_len_estimate(&ping), 34);
+/// ```
+pub fn encoded_len_estimate<A: Address, K: KeyType>(message: &Message<A, K>) -> usize {
+    FIXED + bytes(K::LEN) + body_len(&message.body)
+}
+
+fn body_len<A: Address, K: KeyType>(body: &Body<A, K>) -> usize {
+    match body {
+        Body::Request(request) => request_body_len(request),
+        Body::Response(Response::Pong) => 0,
+        Body::Response(Response::Nodes { contacts, .. }) => nodes_len(
+            contacts.len(),
+            contacts.iter().map(|c| contact_len::<A, K>(&c.addr)).sum(),
+        ),
+        Body::Response(Response::Value { value, ttl_secs }) => value_len(value, *ttl_secs),
+        Body::Response(Response::Stored { .. }) => 1,
+    }
+}
+
+/// The body of `request`.
+fn request_body_len<K: KeyType>(request: &Request<K>) -> usize {
+    match request {
+        Request::Ping => 0,
+        Request::FindNode { .. } | Request::FindValue { .. } => bytes(K::LEN),
+        Request::Store {
+            value, ttl_secs, ..
+        } => bytes(K::LEN) + bytes(value.len()) + integer(u64::from(*ttl_secs)) + TOKEN_LEN,
+    }
+}
+
+/// A whole message carrying `request`.
+pub(crate) fn request_len<K: KeyType>(request: &Request<K>) -> usize {
+    message_len::<K>(request_body_len(request))
+}
+
+/// The body of a `Value` response.
+pub(crate) fn value_len(value: &[u8], ttl_secs: u32) -> usize {
+    bytes(value.len()) + integer(u64::from(ttl_secs))
+}
+
+/// The body of a `Nodes` response with `count` contacts taking `contacts` bytes in all.
+pub(crate) fn nodes_len(count: usize, contacts: usize) -> usize {
+    integer(count as u64) + contacts + TOKEN_LEN
+}
+
+/// One contact in a `Nodes` response.
+pub(crate) fn contact_len<A: Address, K: KeyType>(addr: &A) -> usize {
+    bytes(K::LEN) + bytes(addr.wire_len())
+}
+
+/// The message around a body of `body` bytes.
+pub(crate) fn message_len<K: KeyType>(body: usize) -> usize {
+    FIXED + bytes(K::LEN) + body
+}
+
+fn bytes(len: usize) -> usize {
+    integer(len as u64) + len
+}
+
+/// A compact integer: one byte below 251, else a marker and 2, 4 or 8 bytes.
+fn integer(n: u64) -> usize {
+    match n {
+        0..=250 => 1,
+        251..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
