@@ -1,5 +1,6 @@
 //! What each request gets: a pong, the closest contacts with a write token, a value, or the
-//! verdict on a STORE (kept only with a token this node gave the sender's IP). A node not in
+//! verdict on a STORE (kept only with a token this node gave the sender's IP, and within the
+//! quota of the sender's subnet). A node not in
 //! the routing table gets full answers within [`Config::unverified_upload_rate`]; past it,
 //! answers cut to [`Config::unverified_response_factor`] times the size of its request, so
 //! that forged source addresses cannot make the node a reflector.
@@ -9,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::address::Address;
+use crate::address::{Address, AddressScope, Subnet};
 use crate::key::KeyType;
 use crate::message::{Request, Response};
 use crate::node::Node;
@@ -110,6 +111,15 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
     }
 
+    /// The subnet whose quota a record stored for `from` counts against: none for an
+    /// opaque address, nor for a local one while local addresses are exempt.
+    fn quota_subnet(&self, from: &A) -> Option<Subnet> {
+        let socket = from.socket_addr()?;
+        let exempt =
+            self.config.exempt_local_addresses && AddressScope::of(&socket) == AddressScope::Local;
+        (!exempt).then(|| Subnet::of(socket.ip()))
+    }
+
     /// Keeps a record a STORE from `from` carries, if its token is one this node gave
     /// `from`'s IP and the store takes it.
     fn accept_store(
@@ -133,6 +143,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             // Someone else just republished it: skip our own next round.
             republish_at: now + self.config.republish_interval,
             reput_at: None,
+            origin: self.quota_subnet(from),
         };
         let outcome = if lifetime.is_zero() {
             Ok(Accepted::Shortening)
@@ -143,6 +154,10 @@ impl<A: Address, K: KeyType> Node<A, K> {
             Ok(Accepted::Stored) => true,
             Ok(Accepted::Shortening) => {
                 self.counters.stores_shortening += 1;
+                false
+            }
+            Ok(Accepted::OverQuota) => {
+                self.counters.stores_over_quota += 1;
                 false
             }
             Err(_) => false,

@@ -58,6 +58,11 @@ pub struct Config {
     pub max_records: usize,
     /// Largest value accepted, in bytes (default 1024).
     pub max_value_size: usize,
+    /// Records that STOREs from one IPv4 /24 or IPv6 /64 may have this node hold at once
+    /// (default 4096, a sixteenth of `max_records`): one network, which can get write tokens
+    /// for its own addresses, cannot fill the store. Local addresses are exempt while
+    /// `exempt_local_addresses` holds.
+    pub max_records_per_subnet: usize,
     /// Contacts sent in one `Nodes` response (default 20; never above `k`).
     pub max_response_contacts: usize,
     /// Candidates a lookup remembers, closest first (default 4 × k).
@@ -149,6 +154,7 @@ impl Default for Config {
             max_queries: 1024,
             max_records: 65_536,
             max_value_size: 1024,
+            max_records_per_subnet: 4096,
             max_response_contacts: 20,
             max_lookup_candidates: 80,
             max_queued_events: 1024,
@@ -221,6 +227,7 @@ impl Config {
             ("max_failures", usize::from(self.max_failures)),
             ("max_queries", self.max_queries),
             ("max_records", self.max_records),
+            ("max_records_per_subnet", self.max_records_per_subnet),
             ("max_response_contacts", self.max_response_contacts),
             ("bootstrap_attempts", self.bootstrap_attempts as usize),
             (

@@ -81,6 +81,8 @@ setters! {
     max_records: usize,
     /// Sets [`Config::max_value_size`].
     max_value_size: usize,
+    /// Sets [`Config::max_records_per_subnet`].
+    max_records_per_subnet: usize,
     /// Sets [`Config::max_response_contacts`].
     max_response_contacts: usize,
     /// Sets [`Config::max_queued_events`].

@@ -106,6 +106,7 @@ mod message;
 mod node;
 mod pending;
 mod query_pool;
+mod quota;
 mod rate_limit;
 mod replication;
 mod routing;

@@ -191,7 +191,11 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 },
             ),
             verifying: Vec::new(),
-            store: RecordStore::new(config.max_records, config.max_value_size),
+            store: RecordStore::new(
+                config.max_records,
+                config.max_value_size,
+                config.max_records_per_subnet,
+            ),
             pending: PendingRequests::new(config.max_pending_requests),
             queries: QueryPool::new(config.max_queries),
             transmits: VecDeque::new(),
@@ -333,6 +337,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             expires: now + self.config.storage_timeout,
             republish_at: now + self.config.republish_interval,
             reput_at: Some(now + self.config.reput_interval),
+            origin: None,
         };
         let expires = record.expires;
         self.store.publish(key, record, &self.id)?;

@@ -38,6 +38,9 @@ pub struct NodeStats {
     /// STOREs refused because they would have shortened or replaced a longer-lived copy
     /// (also counted in `stores_refused`).
     pub stores_shortening: u64,
+    /// STOREs refused because the sender's subnet had its `max_records_per_subnet` stored
+    /// here (also counted in `stores_refused`).
+    pub stores_over_quota: u64,
     /// Verification pings sent to unknown senders of requests (and to replacements before
     /// their promotion).
     pub verifications_sent: u64,

@@ -1,11 +1,13 @@
 //! The local record store: values this node holds, each with an absolute expiry and the times of
-//! its next republication, bounded in count and value size.
+//! its next republication, bounded in count, in value size, and in what one subnet may store.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::address::Subnet;
 use crate::error::CommandError;
 use crate::key::KeyType;
+use crate::quota::SubnetQuota;
 
 /// One stored value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +19,8 @@ pub(crate) struct Record {
     pub(crate) republish_at: Instant,
     /// Set when this node is the original publisher: it re-puts with a fresh lifetime then.
     pub(crate) reput_at: Option<Instant>,
+    /// The subnet whose STORE put it here, when it counts against that subnet's quota.
+    pub(crate) origin: Option<Subnet>,
 }
 
 impl Record {
@@ -39,6 +43,8 @@ pub(crate) enum Accepted {
     Stored,
     /// Refused: a different value held here lives longer.
     Shortening,
+    /// Refused: the sender's subnet has had its quota of records stored here.
+    OverQuota,
 }
 
 /// A round of periodic sending, and how it moves a record's schedule on.
@@ -93,14 +99,16 @@ pub(crate) struct RecordStore<K> {
     records: BTreeMap<K, Record>,
     max_records: usize,
     max_value_size: usize,
+    quota: SubnetQuota,
 }
 
 impl<K: KeyType> RecordStore<K> {
-    pub(crate) fn new(max_records: usize, max_value_size: usize) -> Self {
+    pub(crate) fn new(max_records: usize, max_value_size: usize, max_per_subnet: usize) -> Self {
         RecordStore {
             records: BTreeMap::new(),
             max_records,
             max_value_size,
+            quota: SubnetQuota::new(max_per_subnet),
         }
     }
 
@@ -147,12 +155,16 @@ impl<K: KeyType> RecordStore<K> {
                 .map(|(k, _)| *k);
             match farthest_remote {
                 Some(victim) => {
-                    self.records.remove(&victim);
+                    if let Some(removed) = self.records.remove(&victim) {
+                        self.quota.remove(removed.origin);
+                    }
                 }
                 None => self.has_room_for(&key)?,
             }
         }
-        self.records.insert(key, record);
+        if let Some(replaced) = self.records.insert(key, record) {
+            self.quota.remove(replaced.origin);
+        }
         Ok(())
     }
 
@@ -175,12 +187,17 @@ impl<K: KeyType> RecordStore<K> {
                 Ok(Accepted::Stored)
             }
             Some(old) if record.expires < old.expires => Ok(Accepted::Shortening),
+            Some(_) if !self.quota.admits(record.origin) => Ok(Accepted::OverQuota),
             Some(old) => {
+                self.quota.remove(old.origin);
+                self.quota.add(record.origin);
                 *old = record;
                 Ok(Accepted::Stored)
             }
+            None if !self.quota.admits(record.origin) => Ok(Accepted::OverQuota),
             None => {
                 self.has_room_for(&key)?;
+                self.quota.add(record.origin);
                 self.records.insert(key, record);
                 Ok(Accepted::Stored)
             }
@@ -195,7 +212,14 @@ impl<K: KeyType> RecordStore<K> {
     /// Drops expired records; returns how many.
     pub(crate) fn expire(&mut self, now: Instant) -> usize {
         let before = self.records.len();
-        self.records.retain(|_, r| r.expires > now);
+        let quota = &mut self.quota;
+        self.records.retain(|_, r| {
+            let live = r.expires > now;
+            if !live {
+                quota.remove(r.origin);
+            }
+            live
+        });
         before - self.records.len()
     }
 

@@ -693,3 +693,51 @@ fn within_the_byte_budget_strangers_get_full_answers() {
     assert!(sizes.iter().all(|&s| s > 500), "{sizes:?}");
     assert_eq!(n.stats().responses_trimmed, 0);
 }
+
+// ----- record quota per subnet -----
+
+#[test]
+fn one_subnet_fills_only_its_quota_of_the_store() {
+    let now = Instant::now();
+    let config = Config::builder()
+        .max_records_per_subnet(5)
+        .storage_timeout(Duration::from_secs(600))
+        .build()
+        .expect("valid");
+    let mut n = node(config, now);
+    let (a, b) = (addr("198.51.100.1:4000"), addr("198.51.100.2:4000"));
+    let (token_a, token_b) = (token_for(&mut n, now, a), token_for(&mut n, now, b));
+    for i in 0..8u8 {
+        let (from, token) = if i % 2 == 0 {
+            (a, token_a)
+        } else {
+            (b, token_b)
+        };
+        n.handle_message(
+            now,
+            from,
+            request(id(0x80, i), 1, store(id(9, i), b"v", 60, token)),
+        );
+    }
+    assert_eq!(stored(&mut n).iter().filter(|&&kept| kept).count(), 5);
+    assert_eq!(n.stats().stores_over_quota, 3);
+    // Another /24 has a quota of its own.
+    let other = addr("198.51.101.1:4000");
+    let token = token_for(&mut n, now, other);
+    n.handle_message(
+        now,
+        other,
+        request(id(0x80, 9), 1, store(id(9, 100), b"v", 60, token)),
+    );
+    assert_eq!(stored(&mut n), vec![true]);
+    // Once its records expire, the subnet may store again.
+    let later = now + Duration::from_secs(61);
+    n.handle_timeout(later);
+    let token = token_for(&mut n, later, a);
+    n.handle_message(
+        later,
+        a,
+        request(id(0x80, 1), 2, store(id(9, 200), b"v", 60, token)),
+    );
+    assert_eq!(stored(&mut n), vec![true]);
+}
