@@ -52,11 +52,13 @@ pub trait Address: Clone + Eq {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AddressScope {
-    /// Nowhere a datagram may go: the unspecified address, `0.0.0.0/8`, multicast, the
-    /// broadcast address, or port 0. The node never sends there.
+    /// Nowhere a datagram may go: the unspecified address, `0.0.0.0/8`, multicast,
+    /// `240.0.0.0/4` (reserved, with the broadcast address), the IPv6 discard prefix
+    /// `100::/64`, or port 0. The node never sends there.
     Unroutable,
-    /// A loopback, private (RFC 1918, IPv6 unique local), shared (RFC 6598) or link-local
-    /// address: reachable only from the same host or network.
+    /// A loopback, private (RFC 1918, IPv6 unique local and site-local), shared (RFC 6598)
+    /// or link-local address: reachable only from the same host or network. A NAT64 or 6to4
+    /// address has the scope of the IPv4 address it carries.
     Local,
     /// Anything else: the open internet.
     Global,
@@ -77,7 +79,8 @@ impl AddressScope {
 
 fn v4_scope(ip: Ipv4Addr) -> AddressScope {
     let [a, b, ..] = ip.octets();
-    if a == 0 || ip.is_multicast() || ip.is_broadcast() {
+    // 0/8 is "this network", 224/4 multicast, 240/4 reserved (with the broadcast address).
+    if a == 0 || a >= 224 {
         AddressScope::Unroutable
     } else if ip.is_loopback()
         || ip.is_private()
@@ -91,13 +94,38 @@ fn v4_scope(ip: Ipv4Addr) -> AddressScope {
 }
 
 fn v6_scope(ip: Ipv6Addr) -> AddressScope {
-    let first = ip.segments()[0];
-    if ip.is_unspecified() || ip.is_multicast() {
+    let segments = ip.segments();
+    let first = segments[0];
+    if let Some(v4) = embedded_v4(&segments) {
+        // NAT64 and 6to4 addresses reach the IPv4 address they carry.
+        return v4_scope(v4);
+    }
+    let discard = segments[..4] == [0x100, 0, 0, 0];
+    let unique_local = first & 0xfe00 == 0xfc00;
+    let link_local = first & 0xffc0 == 0xfe80;
+    let site_local = first & 0xffc0 == 0xfec0;
+    if ip.is_unspecified() || ip.is_multicast() || discard {
         AddressScope::Unroutable
-    } else if ip.is_loopback() || first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfe80 {
+    } else if ip.is_loopback() || unique_local || link_local || site_local {
         AddressScope::Local
     } else {
         AddressScope::Global
+    }
+}
+
+/// The IPv4 address inside a NAT64 (`64:ff9b::/96`) or 6to4 (`2002::/16`) address.
+fn embedded_v4(segments: &[u16; 8]) -> Option<Ipv4Addr> {
+    let v4 = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        Some(v4(segments[6], segments[7]))
+    } else if segments[0] == 0x2002 {
+        Some(v4(segments[1], segments[2]))
+    } else {
+        None
     }
 }
 
@@ -207,6 +235,9 @@ mod tests {
             "[::]:1",
             "[ff02::1]:1",
             "[::ffff:224.0.0.1]:1",
+            "240.0.0.1:1",
+            "[100::1]:1",
+            "[64:ff9b::e000:1]:1",
         ] {
             assert_eq!(scope(s), AddressScope::Unroutable, "{s}");
         }
@@ -222,6 +253,9 @@ mod tests {
             "[fd00::1]:1",
             "[fe80::1]:1",
             "[::ffff:10.0.0.1]:1",
+            "[fec0::1]:1",
+            "[64:ff9b::a00:1]:1",
+            "[2002:c0a8:1::1]:1",
         ] {
             assert_eq!(scope(s), AddressScope::Local, "{s}");
         }
