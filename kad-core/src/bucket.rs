@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::contact::Contact;
 use crate::key::KeyType;
+use crate::rtt::CompactRtt;
 
 /// A contact in the routing table with what the table knows about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub struct Entry<A, K> {
     pub(crate) failures: u8,
     /// A ping to this contact is in flight; if it fails the contact is removed.
     pub(crate) pinging: bool,
+    /// Its measured round trip.
+    pub(crate) rtt: CompactRtt,
 }
 
 impl<A, K> Entry<A, K> {
@@ -23,6 +26,7 @@ impl<A, K> Entry<A, K> {
             last_seen: now,
             failures: 0,
             pinging: false,
+            rtt: CompactRtt::default(),
         }
     }
 
@@ -88,6 +92,10 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
 
     pub(crate) fn get(&self, id: &K) -> Option<&Entry<A, K>> {
         self.entries.iter().find(|e| e.contact.id == *id)
+    }
+
+    pub(crate) fn get_mut(&mut self, id: &K) -> Option<&mut Entry<A, K>> {
+        self.entries.iter_mut().find(|e| e.contact.id == *id)
     }
 
     /// Whether the bucket has room for another contact.

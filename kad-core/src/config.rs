@@ -26,8 +26,18 @@ pub struct Config {
     pub alpha: usize,
     /// How long a silent contact is trusted before it must answer a ping to stay (default 15 min).
     pub peer_timeout: Duration,
-    /// How long a request may go unanswered before it counts as a failure (default 3 s).
+    /// How long a request may go unanswered before it counts as a failure (default 3 s). A
+    /// lookup stops waiting on a request earlier, after the round trip it expects of the
+    /// contact (see `min_request_timeout`), but uses its late answer until then.
     pub request_timeout: Duration,
+    /// The least time a lookup waits on a request before it asks again or moves on (default
+    /// 250 ms). It waits the round trip measured for the contact, or for the network when
+    /// the contact has none, smoothed with four times its variation (RFC 6298), between
+    /// this and `request_timeout`; until a round trip is measured, `request_timeout`.
+    pub min_request_timeout: Duration,
+    /// How many times a lookup asks a candidate again when a request is not answered within
+    /// its expected round trip, before it moves on (default 1).
+    pub lookup_retries: u8,
     /// Lifetime of a record from its last publication (default 1 h).
     pub storage_timeout: Duration,
     /// A bucket with no lookup into it for this long is refreshed (default 1 h).
@@ -142,6 +152,8 @@ impl Default for Config {
             alpha: 3,
             peer_timeout: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(3),
+            min_request_timeout: Duration::from_millis(250),
+            lookup_retries: 1,
             storage_timeout: Duration::from_secs(60 * 60),
             refresh_interval: Duration::from_secs(60 * 60),
             republish_interval: Duration::from_secs(15 * 60),
@@ -208,6 +220,7 @@ impl Config {
             ("token_rotation", self.token_rotation),
         ];
         let may_be_zero = [
+            ("min_request_timeout", self.min_request_timeout),
             ("lru_ping_after", self.lru_ping_after),
             ("bootstrap_backoff", self.bootstrap_backoff),
         ];

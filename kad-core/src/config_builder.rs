@@ -63,6 +63,10 @@ setters! {
     peer_timeout: Duration,
     /// Sets [`Config::request_timeout`].
     request_timeout: Duration,
+    /// Sets [`Config::min_request_timeout`].
+    min_request_timeout: Duration,
+    /// Sets [`Config::lookup_retries`].
+    lookup_retries: u8,
     /// Sets [`Config::refresh_interval`].
     refresh_interval: Duration,
     /// Sets [`Config::maintenance_interval`].

@@ -111,6 +111,7 @@ mod rate_limit;
 mod replication;
 mod routing;
 mod rpc;
+mod rtt;
 mod stats;
 mod store;
 mod token;

@@ -8,6 +8,12 @@
 //! which saves several round trips at the end of every lookup.
 //! Each candidate remembers its depth: 1 for a contact from the routing table, one more than
 //! the depth of the contact that told us about it otherwise.
+//!
+//! A request that is not answered within its contact's expected round trip (the soft
+//! timeout, see `rtt`) is sent once more, `retries` times in all, since a lost datagram is
+//! the usual cause; after that the candidate stops holding one of the request slots and the
+//! lookup moves on, but its late answer is used until the request's hard timeout, when it
+//! counts as failed.
 
 use std::time::Instant;
 
@@ -19,9 +25,24 @@ use crate::token::Token;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Waiting,
+    /// Asked, holding a request slot.
     InFlight,
+    /// Asked, past the soft timeout: its answer still counts, but it holds no slot and the
+    /// lookup does not wait for it.
+    Slow,
     Responded,
     Failed,
+}
+
+/// What a soft timeout of a lookup request calls for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SoftTimeout {
+    /// Ask the candidate again (then call [`Lookup::retry_sent`] or [`Lookup::slow`]).
+    Retry,
+    /// The candidate gave up its slot: the lookup may send on.
+    MovedOn,
+    /// Nothing: the candidate answered or failed already.
+    Nothing,
 }
 
 #[derive(Clone, Debug)]
@@ -33,6 +54,9 @@ struct Candidate<A, K: KeyType> {
     had_value: bool,
     /// The write token it gave in its answer, for a STORE to it.
     token: Option<Token>,
+    /// Requests sent to it, and those of them neither answered nor timed out.
+    tries: u8,
+    outstanding: u8,
 }
 
 /// A value found by a FIND_VALUE lookup.
@@ -57,6 +81,8 @@ pub(crate) struct Lookup<A, K: KeyType> {
     stalled: usize,
     /// Requests to seeds known only by address (bootstrap).
     seeds_in_flight: usize,
+    /// Times a candidate is asked again after a soft timeout.
+    retries: u8,
     pub(crate) clock: StatsClock,
     pub(crate) found: Option<Found<K>>,
 }
@@ -79,9 +105,16 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
             parallelism: alpha,
             stalled: 0,
             seeds_in_flight: 0,
+            retries: 0,
             clock: StatsClock::new(now),
             found: None,
         }
+    }
+
+    /// Asks a candidate `retries` more times after soft timeouts before it gives up its slot.
+    pub(crate) fn with_retries(mut self, retries: u8) -> Self {
+        self.retries = retries;
+        self
     }
 
     pub(crate) fn target(&self) -> &K {
@@ -120,6 +153,8 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                     depth,
                     had_value: false,
                     token: None,
+                    tries: 0,
+                    outstanding: 0,
                 },
             );
         }
@@ -127,7 +162,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         let mut i = self.candidates.len();
         while self.candidates.len() > self.max_candidates && i > 0 {
             i -= 1;
-            if self.candidates[i].state != State::InFlight {
+            if !matches!(self.candidates[i].state, State::InFlight | State::Slow) {
                 self.candidates.remove(i);
             }
         }
@@ -183,7 +218,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         }
         let mut live = 0;
         for c in self.candidates.iter_mut() {
-            if c.state == State::Failed {
+            if matches!(c.state, State::Failed | State::Slow) {
                 continue;
             }
             if live >= self.k {
@@ -192,6 +227,8 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
             live += 1;
             if c.state == State::Waiting {
                 c.state = State::InFlight;
+                c.tries = 1;
+                c.outstanding = 1;
                 self.in_flight += 1;
                 self.clock.stats.requests += 1;
                 return Some(c.contact.clone());
@@ -203,10 +240,47 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
     /// A request picked by `next_request` could not be sent after all.
     pub(crate) fn unsend(&mut self, id: &K) {
         if let Some(c) = self.find_mut(id) {
-            if c.state == State::InFlight {
+            if c.state == State::InFlight && c.tries == 1 {
                 c.state = State::Waiting;
+                c.tries = 0;
+                c.outstanding = 0;
                 self.in_flight -= 1;
                 self.clock.stats.requests -= 1;
+            }
+        }
+    }
+
+    /// A request to `id` went unanswered for its soft timeout.
+    pub(crate) fn soft_timeout(&mut self, id: &K) -> SoftTimeout {
+        let retries = self.retries;
+        let Some(c) = self.find_mut(id) else {
+            return SoftTimeout::Nothing;
+        };
+        if c.state != State::InFlight {
+            return SoftTimeout::Nothing;
+        }
+        if c.tries <= retries {
+            return SoftTimeout::Retry;
+        }
+        self.slow(id);
+        SoftTimeout::MovedOn
+    }
+
+    /// `id` was asked once more after a soft timeout.
+    pub(crate) fn retry_sent(&mut self, id: &K) {
+        if let Some(c) = self.find_mut(id) {
+            c.tries = c.tries.saturating_add(1);
+            c.outstanding = c.outstanding.saturating_add(1);
+            self.clock.stats.requests += 1;
+        }
+    }
+
+    /// `id` stops holding a request slot; its answer still counts until it fails.
+    pub(crate) fn slow(&mut self, id: &K) {
+        if let Some(c) = self.find_mut(id) {
+            if c.state == State::InFlight {
+                c.state = State::Slow;
+                self.in_flight -= 1;
             }
         }
     }
@@ -265,27 +339,37 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         }
     }
 
-    /// A request to `id` timed out.
+    /// A request to `id` timed out for good: it fails once no other request to it is out.
     pub(crate) fn on_failure(&mut self, id: &K) {
-        if self.mark(id, State::Failed).is_some() {
+        let Some(c) = self.find_mut(id) else {
+            return;
+        };
+        c.outstanding = c.outstanding.saturating_sub(1);
+        if c.outstanding == 0 && self.mark(id, State::Failed).is_some() {
             self.clock.stats.failures += 1;
         }
     }
 
-    /// Moves an in-flight candidate to `state`; returns its depth.
+    /// Moves an asked candidate (in flight or slow) to `state`; returns its depth.
     fn mark(&mut self, id: &K, state: State) -> Option<u32> {
         let c = self.find_mut(id)?;
-        if c.state != State::InFlight {
-            return None;
-        }
+        let held_slot = match c.state {
+            State::InFlight => true,
+            State::Slow => false,
+            _ => return None,
+        };
         c.state = state;
+        c.outstanding = c.outstanding.saturating_sub(1);
         let depth = c.depth;
-        self.in_flight -= 1;
+        if held_slot {
+            self.in_flight -= 1;
+        }
         Some(depth)
     }
 
     /// Whether the lookup is over: a value was found, or the k closest live candidates have
-    /// all answered.
+    /// all answered (a slow candidate is passed over if enough others answered, and waited
+    /// for otherwise).
     pub(crate) fn is_finished(&self) -> bool {
         if self.found.is_some() {
             return true;
@@ -294,9 +378,15 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
             return false;
         }
         let mut live = 0;
+        let mut slow = false;
         for c in &self.candidates {
             match c.state {
                 State::Failed => continue,
+                // Not waited for while others can answer instead; waited for when none can.
+                State::Slow => {
+                    slow = true;
+                    continue;
+                }
                 State::Responded => live += 1,
                 State::Waiting | State::InFlight => return false,
             }
@@ -304,7 +394,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                 return true;
             }
         }
-        true
+        !slow
     }
 
     /// The k closest contacts that answered, closest first.
@@ -340,183 +430,4 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeSet;
-
-    use proptest::prelude::*;
-
-    use super::*;
-    use crate::key::Key;
-
-    type Id = Key<20>;
-
-    /// The contact at distance `n` from the all-zero target: a lower `n` is closer.
-    fn c(n: u8) -> Contact<u32, Id> {
-        let mut id = [0; 20];
-        id[19] = n;
-        Contact::new(Key::new(id), u32::from(n))
-    }
-
-    fn lookup(k: usize, alpha: usize) -> Lookup<u32, Id> {
-        Lookup::new(Key::new([0; 20]), k, alpha, 4 * k, Instant::now())
-    }
-
-    fn ids<'a>(contacts: impl IntoIterator<Item = &'a Contact<u32, Id>>) -> Vec<u8> {
-        contacts.into_iter().map(|c| c.id.as_bytes()[19]).collect()
-    }
-
-    /// Every request the lookup sends now.
-    fn ask(l: &mut Lookup<u32, Id>) -> Vec<u8> {
-        ids(&std::iter::from_fn(|| l.next_request()).collect::<Vec<_>>())
-    }
-
-    fn answer(l: &mut Lookup<u32, Id>, n: u8, contacts: &[u8]) {
-        l.on_nodes(
-            &c(n).id,
-            contacts.iter().copied().map(c).collect(),
-            Token::default(),
-        );
-    }
-
-    #[test]
-    fn alpha_in_flight_until_alpha_answers_in_a_row_bring_nothing_closer() {
-        let mut l = lookup(8, 2);
-        l.add_contacts((10..=25).map(c), 1);
-        assert_eq!(ask(&mut l), [10, 11]);
-        answer(&mut l, 10, &[]);
-        assert_eq!(ask(&mut l), [12]);
-        answer(&mut l, 11, &[5]); // closer: the count starts again
-        assert_eq!(ask(&mut l), [5]);
-        answer(&mut l, 12, &[]);
-        assert_eq!(ask(&mut l), [13]);
-        answer(&mut l, 5, &[]); // the second in a row without progress
-        assert_eq!(ask(&mut l), [14, 15, 16]); // the rest of the 8 closest at once
-        assert_eq!(l.in_flight, 4);
-    }
-
-    #[test]
-    fn finishes_exactly_when_the_k_closest_live_candidates_have_answered() {
-        let mut l = lookup(3, 3);
-        l.add_contacts((1..=4).map(c), 1);
-        assert_eq!(ask(&mut l), [1, 2, 3]);
-        l.on_failure(&c(2).id);
-        assert_eq!(ask(&mut l), [4]);
-        answer(&mut l, 1, &[]);
-        answer(&mut l, 3, &[]);
-        assert!(!l.is_finished()); // 4 is one of the 3 closest live ones
-        answer(&mut l, 4, &[]);
-        assert!(l.is_finished());
-        l.add_contacts([c(9)], 2); // farther than the 3 closest: not needed
-        assert!(l.is_finished());
-        assert!(ask(&mut l).is_empty());
-    }
-
-    #[test]
-    fn closest_is_at_most_k_answered_contacts_by_distance() {
-        let mut l = lookup(2, 2);
-        l.add_contacts([c(4), c(3), c(5)], 1);
-        assert_eq!(ask(&mut l), [3, 4]);
-        l.on_failure(&c(3).id);
-        assert_eq!(ask(&mut l), [5]);
-        answer(&mut l, 4, &[1]);
-        assert_eq!(ask(&mut l), [1]);
-        assert_eq!(ids(&l.closest()), [4]); // 1 and 5 in flight, 3 failed
-        answer(&mut l, 5, &[]);
-        answer(&mut l, 1, &[]);
-        assert_eq!(ids(&l.closest()), [1, 4]);
-    }
-
-    #[test]
-    fn a_timed_out_candidate_is_skipped_and_the_next_one_asked() {
-        let mut l = lookup(2, 1);
-        l.add_contacts((1..=3).map(c), 1);
-        assert_eq!(ask(&mut l), [1]);
-        l.on_failure(&c(1).id);
-        assert_eq!(ask(&mut l), [2]);
-        answer(&mut l, 1, &[]); // too late: ignored
-        answer(&mut l, 2, &[]);
-        assert_eq!(ask(&mut l), [3]);
-        answer(&mut l, 3, &[]);
-        assert!(l.is_finished());
-        assert_eq!(ids(&l.closest()), [2, 3]);
-        assert_eq!((l.clock.stats.responses, l.clock.stats.failures), (2, 1));
-    }
-
-    proptest! {
-        /// The candidates are always the `max_candidates` closest distinct contacts seen, in
-        /// order: sorted, unique and bounded.
-        #[test]
-        fn candidates_stay_sorted_unique_and_bounded(
-            batches in prop::collection::vec(prop::collection::vec(1u8..64, 0..12), 1..12),
-        ) {
-            let mut l = lookup(2, 1);
-            let mut seen = BTreeSet::new();
-            for batch in batches {
-                seen.extend(batch.iter().copied());
-                l.add_contacts(batch.into_iter().map(c), 1);
-                let want: Vec<u8> = seen.iter().copied().take(l.max_candidates).collect();
-                prop_assert_eq!(ids(l.candidates.iter().map(|x| &x.contact)), want);
-            }
-        }
-    }
-
-    #[test]
-    fn a_contact_learned_again_keeps_its_smaller_depth() {
-        let mut l = lookup(2, 1);
-        l.add_contacts([c(1)], 3);
-        l.add_contacts([c(1)], 1);
-        l.add_contacts([c(1)], 5);
-        assert_eq!(ask(&mut l), [1]);
-        answer(&mut l, 1, &[2]);
-        assert_eq!(l.clock.stats.hops, 1);
-        assert_eq!(ask(&mut l), [2]);
-        answer(&mut l, 2, &[]);
-        assert_eq!(l.clock.stats.hops, 2);
-    }
-
-    #[test]
-    fn the_first_value_ends_the_lookup_and_is_cached_at_the_closest_without_it() {
-        let mut l = lookup(5, 4);
-        l.add_contacts((1..=5).map(c), 1);
-        assert_eq!(ask(&mut l), [1, 2, 3, 4]);
-        answer(&mut l, 4, &[]);
-        answer(&mut l, 3, &[]);
-        l.on_value(&c(1).id, b"v".to_vec(), 60);
-        assert!(l.is_finished());
-        assert!(l.next_request().is_none()); // 5 is never asked
-        l.on_value(&c(2).id, b"w".to_vec(), 30);
-        let found = l
-            .found
-            .as_ref()
-            .map(|f| (f.value.as_slice(), f.ttl_secs, f.from));
-        assert_eq!(found, Some((&b"v"[..], 60, c(1).id)));
-        assert_eq!(l.cache_target(), Some((c(3), Token::default())));
-    }
-
-    #[test]
-    fn unsend_gives_the_slot_back() {
-        let mut l = lookup(2, 1);
-        l.add_contacts([c(1), c(2)], 1);
-        assert_eq!(ask(&mut l), [1]);
-        l.unsend(&c(2).id); // not in flight: nothing to give back
-        assert!(l.next_request().is_none());
-        l.unsend(&c(1).id);
-        assert_eq!(l.clock.stats.requests, 0);
-        assert_eq!(ask(&mut l), [1]);
-    }
-
-    #[test]
-    fn seeds_in_flight_keep_the_lookup_unfinished() {
-        let mut l = lookup(2, 2);
-        l.seed_sent();
-        l.seed_sent();
-        assert!(!l.is_finished());
-        l.seed_done(Some((c(1), Token::default())), vec![c(2)]);
-        assert_eq!(ask(&mut l), [2]);
-        answer(&mut l, 2, &[]);
-        assert!(!l.is_finished()); // the other seed is still out
-        l.seed_done(None, vec![]);
-        assert!(l.is_finished());
-        assert_eq!(ids(&l.closest()), [1, 2]);
-    }
-}
+mod tests;

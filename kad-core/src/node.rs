@@ -22,6 +22,7 @@ use crate::pending::{PendingRequests, Purpose};
 use crate::query_pool::{Goal, Query, QueryPool};
 use crate::rate_limit::{Admission, SourceLimiter, TokenBucket};
 use crate::routing::{Diversity, RoutingTable};
+use crate::rtt::Rtt;
 use crate::stats::NodeStats;
 use crate::store::{Record, RecordStore};
 use crate::token::TokenSecrets;
@@ -118,6 +119,8 @@ pub struct Node<A, K: KeyType> {
     pub(crate) limiter: SourceLimiter,
     /// What `unverified_upload_rate` still allows, in bytes.
     pub(crate) upload_budget: TokenBucket,
+    /// The round trip to the network, over every answer.
+    pub(crate) rtt: Rtt,
     pub(crate) counters: NodeStats,
 }
 
@@ -180,6 +183,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             verify_budget: TokenBucket::full(config.verify_rate, now),
             limiter: SourceLimiter::new(),
             upload_budget: TokenBucket::full(config.unverified_upload_rate, now),
+            rtt: Rtt::default(),
             routing: RoutingTable::new(
                 id,
                 config.k,
@@ -437,6 +441,9 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// Handles the passing of time: request timeouts, bootstraps to try again, and periodic
     /// maintenance (expiry, republication, bucket refresh, liveness checks).
     pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(pending) = self.pending.pop_soft_expired(now) {
+            self.on_soft_timeout(now, pending);
+        }
         while let Some((_, pending)) = self.pending.pop_expired(now) {
             self.on_timeout(now, pending);
         }

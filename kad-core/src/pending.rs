@@ -52,6 +52,11 @@ pub(crate) struct Pending<A, K> {
     pub(crate) id: Option<K>,
     pub(crate) kind: Kind,
     pub(crate) purpose: Purpose,
+    /// When it was sent, to measure the round trip.
+    pub(crate) sent: Instant,
+    /// When its sender stops waiting for it (a lookup's soft timeout), if before `deadline`.
+    pub(crate) soft_deadline: Option<Instant>,
+    /// When it counts as failed.
     pub(crate) deadline: Instant,
 }
 
@@ -60,6 +65,8 @@ pub(crate) struct PendingRequests<A, K> {
     requests: BTreeMap<TxId, Pending<A, K>>,
     /// Deadlines, earliest first; entries whose request was answered are skipped lazily.
     deadlines: BinaryHeap<Reverse<(Instant, TxId)>>,
+    /// Soft deadlines, likewise.
+    soft_deadlines: BinaryHeap<Reverse<(Instant, TxId)>>,
     /// Answers owed per destination IP: each request in flight lets one datagram from its
     /// IP through the per-source rate limit, so that a burst of this node's own requests to
     /// one IP is not cut short, and a stranger gains one datagram per request of ours.
@@ -75,6 +82,7 @@ impl<A: Address, K> PendingRequests<A, K> {
         PendingRequests {
             requests: BTreeMap::new(),
             deadlines: BinaryHeap::new(),
+            soft_deadlines: BinaryHeap::new(),
             owed: HashMap::new(),
             tracking: false,
             max,
@@ -147,14 +155,19 @@ impl<A: Address, K> PendingRequests<A, K> {
     /// Adds a request; the caller checked `is_full` and picked an unused `tx`.
     pub(crate) fn insert(&mut self, tx: TxId, pending: Pending<A, K>) {
         self.deadlines.push(Reverse((pending.deadline, tx)));
+        if let Some(soft) = pending.soft_deadline {
+            self.soft_deadlines.push(Reverse((soft, tx)));
+        }
         self.note_sent(&pending.to);
         self.requests.insert(tx, pending);
-        // Answered requests leave their deadline behind; drop them before the heap outgrows
+        // Answered requests leave their deadlines behind; drop them before a heap outgrows
         // the bound.
-        if self.deadlines.len() > self.max_deadlines() {
-            let requests = &self.requests;
-            self.deadlines
-                .retain(|Reverse((_, tx))| requests.contains_key(tx));
+        let max = self.max_deadlines();
+        let requests = &self.requests;
+        for heap in [&mut self.deadlines, &mut self.soft_deadlines] {
+            if heap.len() > max {
+                heap.retain(|Reverse((_, tx))| requests.contains_key(tx));
+            }
         }
     }
 
@@ -169,19 +182,46 @@ impl<A: Address, K> PendingRequests<A, K> {
         }
         // Drop answered requests from the top of the heap, so that `next_deadline` names a
         // request still waiting and an idle node does not wake for nothing.
-        while let Some(Reverse((_, top))) = self.deadlines.peek() {
-            if self.requests.contains_key(top) {
-                break;
+        let requests = &self.requests;
+        for heap in [&mut self.deadlines, &mut self.soft_deadlines] {
+            while let Some(Reverse((_, top))) = heap.peek() {
+                if requests.contains_key(top) {
+                    break;
+                }
+                heap.pop();
             }
-            self.deadlines.pop();
         }
         removed
     }
 
-    /// The earliest deadline still in the heap (possibly of an answered request: a harmless
-    /// early wake-up).
+    /// The earliest deadline, soft or not, still in the heaps (possibly of an answered
+    /// request: a harmless early wake-up).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.deadlines.peek().map(|Reverse((t, _))| *t)
+        let hard = self.deadlines.peek().map(|Reverse((t, _))| *t);
+        let soft = self.soft_deadlines.peek().map(|Reverse((t, _))| *t);
+        match (hard, soft) {
+            (Some(h), Some(s)) => Some(h.min(s)),
+            (h, s) => h.or(s),
+        }
+    }
+
+    /// One request still pending whose soft deadline is at or before `now`. It stays pending
+    /// until it is answered or its deadline passes.
+    pub(crate) fn pop_soft_expired(&mut self, now: Instant) -> Option<Pending<A, K>>
+    where
+        A: Clone,
+        K: Clone,
+    {
+        while let Some(Reverse((deadline, tx))) = self.soft_deadlines.peek().copied() {
+            if deadline > now {
+                return None;
+            }
+            self.soft_deadlines.pop();
+            if let Some(pending) = self.requests.get(&tx) {
+                return Some(pending.clone());
+            }
+        }
+        None
     }
 
     /// Removes and returns one request whose deadline is at or before `now`.

@@ -33,6 +33,16 @@ pub(crate) enum Goal<A> {
     },
 }
 
+impl<A> Goal<A> {
+    /// The request a lookup for this goal sends about `target`.
+    pub(crate) fn request<K>(&self, target: K) -> Request<K> {
+        match self {
+            Goal::Get => Request::FindValue { key: target },
+            _ => Request::FindNode { target },
+        }
+    }
+}
+
 /// One running command.
 #[derive(Clone, Debug)]
 pub(crate) enum Query<A, K: KeyType> {
@@ -154,7 +164,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
         seeds: I,
     ) {
         let c = &self.config;
-        let mut lookup = Lookup::new(target, c.k, c.alpha, c.max_lookup_candidates, now);
+        let mut lookup = Lookup::new(target, c.k, c.alpha, c.max_lookup_candidates, now)
+            .with_retries(c.lookup_retries);
         lookup.add_contacts(self.routing.closest(&target, c.k, None), 1);
         self.routing.touch(&target, now);
         for seed in seeds {
@@ -190,11 +201,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 self.counters.unroutable_dropped += 1;
                 continue;
             }
-            let target = *lookup.target();
-            let request = match goal {
-                Goal::Get => Request::FindValue { key: target },
-                _ => Request::FindNode { target },
-            };
+            let request = goal.request(*lookup.target());
             let id = contact.id;
             if !self.send_request(now, contact.addr, Some(id), request, Purpose::Lookup(qid)) {
                 if let Some(Query::Lookup { lookup, .. }) = self.queries.get_mut(&qid) {

@@ -11,6 +11,7 @@ use crate::address::{same_endpoint, Address, AddressScope, Subnet};
 use crate::bucket::{Bucket, Entry, Offer};
 use crate::contact::Contact;
 use crate::key::KeyType;
+use crate::rtt::CompactRtt;
 
 /// What [`RoutingTable::offer`] did with a contact.
 pub(crate) enum Update<A, K> {
@@ -224,16 +225,22 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         !limited || in_bucket < d.per_bucket && in_table < d.per_table
     }
 
-    /// A request to `id` at `addr` went unanswered. See [`Bucket::fail`] for when the contact
-    /// goes. A failure at an address other than the table's says nothing about the contact.
+    /// A request sent to `id` at `addr` at `sent` went unanswered. See [`Bucket::fail`] for
+    /// when the contact goes. A failure at an address other than the table's says nothing
+    /// about the contact, nor does one of a contact heard from since `sent`.
     pub(crate) fn fail(
         &mut self,
         id: &K,
         addr: &A,
+        sent: Instant,
         evict: bool,
         max_failures: u8,
     ) -> Option<Removal<A, K>> {
-        if self.get(id).is_none_or(|e| e.contact.addr != *addr) {
+        // It answered something since the request went (a request sent again, say): alive.
+        if self
+            .get(id)
+            .is_none_or(|e| e.contact.addr != *addr || e.last_seen > sent)
+        {
             return None;
         }
         let index = self.bucket_index(id)?;
@@ -270,6 +277,23 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         {
             bucket.cache(contact, now, cache);
         }
+    }
+
+    /// A round trip of `rtt` was measured to `id` at `addr`.
+    pub(crate) fn note_rtt(&mut self, id: &K, addr: &A, rtt: Duration) {
+        if let Some(entry) = self.entry_mut(id).filter(|e| e.contact.addr == *addr) {
+            entry.rtt.sample(rtt);
+        }
+    }
+
+    /// What the table knows of the round trip to `id`.
+    pub(crate) fn rtt_of(&self, id: &K) -> Option<CompactRtt> {
+        self.get(id).map(|e| e.rtt)
+    }
+
+    fn entry_mut(&mut self, id: &K) -> Option<&mut Entry<A, K>> {
+        let index = self.bucket_index(id)?;
+        self.buckets.get_mut(index)?.get_mut(id)
     }
 
     /// Marks `id` as being pinged; false if unknown or already pinged.

@@ -2,7 +2,7 @@
 //! `answer`), sending its own, and matching each response (or timeout) to the request and
 //! query it belongs to.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 
@@ -10,6 +10,7 @@ use crate::address::{Address, AddressScope};
 use crate::contact::Contact;
 use crate::ids::TxId;
 use crate::key::KeyType;
+use crate::lookup::SoftTimeout;
 use crate::message::{Body, Message, Request, Response};
 use crate::node::{Node, Transmit};
 use crate::pending::{Kind, Pending, Purpose};
@@ -86,6 +87,9 @@ impl<A: Address, K: KeyType> Node<A, K> {
             _ => None,
         };
         self.observe(now, contact.clone(), token);
+        let rtt = now.saturating_duration_since(pending.sent);
+        self.rtt.sample(rtt);
+        self.routing.note_rtt(&contact.id, &contact.addr, rtt);
         match pending.purpose {
             Purpose::Lookup(qid) => {
                 let by_seed = pending.id.is_none();
@@ -147,13 +151,45 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
     }
 
+    /// A lookup request went unanswered for the round trip expected of its contact: ask it
+    /// again, or let the lookup move on without it.
+    pub(crate) fn on_soft_timeout(&mut self, now: Instant, pending: Pending<A, K>) {
+        let (Purpose::Lookup(qid), Some(id)) = (pending.purpose, pending.id) else {
+            return;
+        };
+        let Some(Query::Lookup { lookup, goal }) = self.queries.get_mut(&qid) else {
+            return;
+        };
+        match lookup.soft_timeout(&id) {
+            SoftTimeout::Retry => {
+                let request = goal.request(*lookup.target());
+                let sent = self.send_request(now, pending.to, Some(id), request, pending.purpose);
+                if let Some(Query::Lookup { lookup, .. }) = self.queries.get_mut(&qid) {
+                    if sent {
+                        self.counters.lookup_retries += 1;
+                        lookup.retry_sent(&id);
+                    } else {
+                        lookup.slow(&id);
+                    }
+                }
+            }
+            SoftTimeout::MovedOn => {}
+            SoftTimeout::Nothing => return,
+        }
+        self.advance(now, qid);
+    }
+
     /// A request went unanswered for the request timeout.
     pub(crate) fn on_timeout(&mut self, now: Instant, pending: Pending<A, K>) {
         self.counters.timeouts += 1;
         if let Some(id) = pending.id {
             let evict = pending.purpose == Purpose::Check;
             let max_failures = self.config.max_failures;
-            if let Some(removal) = self.routing.fail(&id, &pending.to, evict, max_failures) {
+            let sent = pending.sent;
+            if let Some(removal) = self
+                .routing
+                .fail(&id, &pending.to, sent, evict, max_failures)
+            {
                 self.on_removal(now, removal);
             }
         }
@@ -212,6 +248,11 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 id,
                 kind,
                 purpose,
+                sent: now,
+                soft_deadline: match (purpose, id) {
+                    (Purpose::Lookup(_), Some(id)) => self.soft_timeout(&id).map(|t| now + t),
+                    _ => None,
+                },
                 deadline: now + self.config.request_timeout,
             },
         );
@@ -225,6 +266,21 @@ impl<A: Address, K: KeyType> Node<A, K> {
             },
         });
         true
+    }
+}
+
+impl<A: Address, K: KeyType> Node<A, K> {
+    /// How long a lookup waits on a request to `id` before it asks again or moves on: the
+    /// contact's expected round trip, or the network's; `None` when that is no shorter than
+    /// the request timeout (nothing measured yet).
+    fn soft_timeout(&self, id: &K) -> Option<Duration> {
+        let (min, max) = (self.config.min_request_timeout, self.config.request_timeout);
+        let expected = self
+            .routing
+            .rtt_of(id)
+            .and_then(|rtt| rtt.timeout(min, max))
+            .or_else(|| self.rtt.timeout(min, max))?;
+        (expected < max).then_some(expected)
     }
 }
 

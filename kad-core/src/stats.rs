@@ -21,6 +21,9 @@ pub struct NodeStats {
     pub responses_ignored: u64,
     /// Requests that timed out.
     pub timeouts: u64,
+    /// Lookup requests sent again because the first went unanswered for the round trip
+    /// expected of the contact.
+    pub lookup_retries: u64,
     /// STORE requests refused (value too large, store full).
     pub stores_refused: u64,
     /// Requests not sent because `max_pending_requests` were in flight.

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use kad_sim::{OpKind, Report, Scenario};
+use kad_sim::{OpKind, Report, Scenario, Sessions};
 
 const NODES: usize = 1000;
 
@@ -112,6 +112,31 @@ fn lossy_network_stays_connected() {
     assert!(report.routing.neighbour_awareness > 0.95, "{table}");
     assert!(report.by_kind["get"].success_rate > 0.95, "{table}");
     assert!(report.network.messages_lost > 0);
+}
+
+/// Lookups that lose a request ask again after the round trip they expect, and move on
+/// after that, instead of waiting the whole request timeout: under churn and loss they still
+/// find the k closest live nodes (without it, 15 % of find_nodes were exact here, with 90 %
+/// recall).
+#[test]
+fn lookups_hold_up_under_churn_and_loss() {
+    let report = Scenario::default()
+        .nodes(300)
+        .lookups(300)
+        .keys(50)
+        .churn(Sessions::Exponential {
+            median: Duration::from_secs(3600),
+        })
+        .loss(0.05)
+        .settle(Duration::from_secs(600))
+        .seed(7)
+        .run()
+        .unwrap();
+    let table = report.table();
+    let find_node = &report.by_kind["find_node"];
+    assert!(find_node.success_rate >= 0.6, "{table}");
+    assert!(find_node.recall.is_some_and(|r| r >= 0.97), "{table}");
+    assert!(report.by_kind["get"].success_rate >= 0.99, "{table}");
 }
 
 #[test]

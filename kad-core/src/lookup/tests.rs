@@ -1,0 +1,220 @@
+//! Unit tests of the lookup machine.
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::key::Key;
+
+type Id = Key<20>;
+
+/// The contact at distance `n` from the all-zero target: a lower `n` is closer.
+fn c(n: u8) -> Contact<u32, Id> {
+    let mut id = [0; 20];
+    id[19] = n;
+    Contact::new(Key::new(id), u32::from(n))
+}
+
+fn lookup(k: usize, alpha: usize) -> Lookup<u32, Id> {
+    Lookup::new(Key::new([0; 20]), k, alpha, 4 * k, Instant::now())
+}
+
+fn ids<'a>(contacts: impl IntoIterator<Item = &'a Contact<u32, Id>>) -> Vec<u8> {
+    contacts.into_iter().map(|c| c.id.as_bytes()[19]).collect()
+}
+
+/// Every request the lookup sends now.
+fn ask(l: &mut Lookup<u32, Id>) -> Vec<u8> {
+    ids(&std::iter::from_fn(|| l.next_request()).collect::<Vec<_>>())
+}
+
+fn answer(l: &mut Lookup<u32, Id>, n: u8, contacts: &[u8]) {
+    l.on_nodes(
+        &c(n).id,
+        contacts.iter().copied().map(c).collect(),
+        Token::default(),
+    );
+}
+
+#[test]
+fn alpha_in_flight_until_alpha_answers_in_a_row_bring_nothing_closer() {
+    let mut l = lookup(8, 2);
+    l.add_contacts((10..=25).map(c), 1);
+    assert_eq!(ask(&mut l), [10, 11]);
+    answer(&mut l, 10, &[]);
+    assert_eq!(ask(&mut l), [12]);
+    answer(&mut l, 11, &[5]); // closer: the count starts again
+    assert_eq!(ask(&mut l), [5]);
+    answer(&mut l, 12, &[]);
+    assert_eq!(ask(&mut l), [13]);
+    answer(&mut l, 5, &[]); // the second in a row without progress
+    assert_eq!(ask(&mut l), [14, 15, 16]); // the rest of the 8 closest at once
+    assert_eq!(l.in_flight, 4);
+}
+
+#[test]
+fn finishes_exactly_when_the_k_closest_live_candidates_have_answered() {
+    let mut l = lookup(3, 3);
+    l.add_contacts((1..=4).map(c), 1);
+    assert_eq!(ask(&mut l), [1, 2, 3]);
+    l.on_failure(&c(2).id);
+    assert_eq!(ask(&mut l), [4]);
+    answer(&mut l, 1, &[]);
+    answer(&mut l, 3, &[]);
+    assert!(!l.is_finished()); // 4 is one of the 3 closest live ones
+    answer(&mut l, 4, &[]);
+    assert!(l.is_finished());
+    l.add_contacts([c(9)], 2); // farther than the 3 closest: not needed
+    assert!(l.is_finished());
+    assert!(ask(&mut l).is_empty());
+}
+
+#[test]
+fn closest_is_at_most_k_answered_contacts_by_distance() {
+    let mut l = lookup(2, 2);
+    l.add_contacts([c(4), c(3), c(5)], 1);
+    assert_eq!(ask(&mut l), [3, 4]);
+    l.on_failure(&c(3).id);
+    assert_eq!(ask(&mut l), [5]);
+    answer(&mut l, 4, &[1]);
+    assert_eq!(ask(&mut l), [1]);
+    assert_eq!(ids(&l.closest()), [4]); // 1 and 5 in flight, 3 failed
+    answer(&mut l, 5, &[]);
+    answer(&mut l, 1, &[]);
+    assert_eq!(ids(&l.closest()), [1, 4]);
+}
+
+#[test]
+fn a_timed_out_candidate_is_skipped_and_the_next_one_asked() {
+    let mut l = lookup(2, 1);
+    l.add_contacts((1..=3).map(c), 1);
+    assert_eq!(ask(&mut l), [1]);
+    l.on_failure(&c(1).id);
+    assert_eq!(ask(&mut l), [2]);
+    answer(&mut l, 1, &[]); // too late: ignored
+    answer(&mut l, 2, &[]);
+    assert_eq!(ask(&mut l), [3]);
+    answer(&mut l, 3, &[]);
+    assert!(l.is_finished());
+    assert_eq!(ids(&l.closest()), [2, 3]);
+    assert_eq!((l.clock.stats.responses, l.clock.stats.failures), (2, 1));
+}
+
+proptest! {
+    /// The candidates are always the `max_candidates` closest distinct contacts seen, in
+    /// order: sorted, unique and bounded.
+    #[test]
+    fn candidates_stay_sorted_unique_and_bounded(
+        batches in prop::collection::vec(prop::collection::vec(1u8..64, 0..12), 1..12),
+    ) {
+        let mut l = lookup(2, 1);
+        let mut seen = BTreeSet::new();
+        for batch in batches {
+            seen.extend(batch.iter().copied());
+            l.add_contacts(batch.into_iter().map(c), 1);
+            let want: Vec<u8> = seen.iter().copied().take(l.max_candidates).collect();
+            prop_assert_eq!(ids(l.candidates.iter().map(|x| &x.contact)), want);
+        }
+    }
+}
+
+#[test]
+fn a_contact_learned_again_keeps_its_smaller_depth() {
+    let mut l = lookup(2, 1);
+    l.add_contacts([c(1)], 3);
+    l.add_contacts([c(1)], 1);
+    l.add_contacts([c(1)], 5);
+    assert_eq!(ask(&mut l), [1]);
+    answer(&mut l, 1, &[2]);
+    assert_eq!(l.clock.stats.hops, 1);
+    assert_eq!(ask(&mut l), [2]);
+    answer(&mut l, 2, &[]);
+    assert_eq!(l.clock.stats.hops, 2);
+}
+
+#[test]
+fn the_first_value_ends_the_lookup_and_is_cached_at_the_closest_without_it() {
+    let mut l = lookup(5, 4);
+    l.add_contacts((1..=5).map(c), 1);
+    assert_eq!(ask(&mut l), [1, 2, 3, 4]);
+    answer(&mut l, 4, &[]);
+    answer(&mut l, 3, &[]);
+    l.on_value(&c(1).id, b"v".to_vec(), 60);
+    assert!(l.is_finished());
+    assert!(l.next_request().is_none()); // 5 is never asked
+    l.on_value(&c(2).id, b"w".to_vec(), 30);
+    let found = l
+        .found
+        .as_ref()
+        .map(|f| (f.value.as_slice(), f.ttl_secs, f.from));
+    assert_eq!(found, Some((&b"v"[..], 60, c(1).id)));
+    assert_eq!(l.cache_target(), Some((c(3), Token::default())));
+}
+
+#[test]
+fn unsend_gives_the_slot_back() {
+    let mut l = lookup(2, 1);
+    l.add_contacts([c(1), c(2)], 1);
+    assert_eq!(ask(&mut l), [1]);
+    l.unsend(&c(2).id); // not in flight: nothing to give back
+    assert!(l.next_request().is_none());
+    l.unsend(&c(1).id);
+    assert_eq!(l.clock.stats.requests, 0);
+    assert_eq!(ask(&mut l), [1]);
+}
+
+#[test]
+fn seeds_in_flight_keep_the_lookup_unfinished() {
+    let mut l = lookup(2, 2);
+    l.seed_sent();
+    l.seed_sent();
+    assert!(!l.is_finished());
+    l.seed_done(Some((c(1), Token::default())), vec![c(2)]);
+    assert_eq!(ask(&mut l), [2]);
+    answer(&mut l, 2, &[]);
+    assert!(!l.is_finished()); // the other seed is still out
+    l.seed_done(None, vec![]);
+    assert!(l.is_finished());
+    assert_eq!(ids(&l.closest()), [1, 2]);
+}
+
+#[test]
+fn a_soft_timeout_asks_again_then_moves_on_and_a_late_answer_still_counts() {
+    let mut l = lookup(2, 1).with_retries(1);
+    l.add_contacts([c(1), c(2), c(3)], 1);
+    assert_eq!(ask(&mut l), [1]);
+    // The first soft timeout asks 1 again; it keeps its slot.
+    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::Retry);
+    l.retry_sent(&c(1).id);
+    assert!(ask(&mut l).is_empty());
+    // The second gives the slot up: the lookup moves on to 2 without waiting for 1.
+    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::MovedOn);
+    assert_eq!(ask(&mut l), [2]);
+    answer(&mut l, 2, &[]);
+    assert_eq!(ask(&mut l), [3]);
+    // The first request times out for good, but the retry is still out: 1 has not failed.
+    l.on_failure(&c(1).id);
+    answer(&mut l, 1, &[]);
+    assert_eq!(ids(&l.closest()), [1, 2]);
+    answer(&mut l, 3, &[]);
+    assert!(l.is_finished());
+}
+
+#[test]
+fn a_slow_candidate_neither_holds_up_the_end_nor_counts_once_failed() {
+    let mut l = lookup(2, 2);
+    l.add_contacts([c(1), c(2), c(3)], 1);
+    assert_eq!(ask(&mut l), [1, 2]);
+    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::MovedOn); // no retries
+    assert_eq!(ask(&mut l), [3]);
+    answer(&mut l, 2, &[]);
+    answer(&mut l, 3, &[]);
+    assert!(
+        l.is_finished(),
+        "the two closest that did not go slow answered"
+    );
+    l.on_failure(&c(1).id);
+    assert_eq!(l.clock.stats.failures, 1);
+    assert_eq!(ids(&l.closest()), [2, 3]);
+    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::Nothing);
+}

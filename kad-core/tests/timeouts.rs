@@ -1,0 +1,113 @@
+//! Request timeouts that follow the network: a lookup asks again after the round trip it
+//! expects of a contact, moves on after that, and a timed-out request does not count against
+//! a contact that answered since.
+
+use std::time::{Duration, Instant};
+
+use kad_core::{
+    Body, Config, Contact, Event, Key, Message, Node, QueryResult, Request, Response, Token,
+};
+
+type Id = Key<20>;
+
+fn id(first: u8) -> Id {
+    let mut b = [0u8; 20];
+    b[0] = first;
+    Id::new(b)
+}
+
+const MS: Duration = Duration::from_millis(1);
+
+/// A node that knows `peer` at address 1 and measured a 50 ms round trip to it.
+fn node_with_one_peer(now: Instant) -> (Node<u32, Id>, Id) {
+    let config = Config::builder().lookup_retries(1).build().expect("valid");
+    let mut n: Node<u32, Id> = Node::new(id(0), config, 1, now).expect("valid");
+    let peer = id(0x80);
+    n.add_contact(now, Contact::new(peer, 1));
+    n.ping(now, 1).expect("room");
+    let ping = n.poll_transmit().expect("the ping");
+    let pong = Message {
+        tx: ping.message.tx,
+        sender: peer,
+        body: Body::Response(Response::Pong),
+    };
+    n.handle_message(now + MS * 50, 1, pong);
+    while n.poll_event().is_some() {}
+    (n, peer)
+}
+
+fn find_nodes_to(n: &mut Node<u32, Id>, addr: u32) -> Vec<Message<u32, Id>> {
+    std::iter::from_fn(|| n.poll_transmit())
+        .filter(|t| {
+            t.to == addr && matches!(t.message.body, Body::Request(Request::FindNode { .. }))
+        })
+        .map(|t| t.message)
+        .collect()
+}
+
+#[test]
+fn a_lost_request_is_asked_again_after_the_expected_round_trip() {
+    let start = Instant::now();
+    let (mut n, peer) = node_with_one_peer(start);
+    let t = start + MS * 100;
+    n.find_node(t, id(0x81)).expect("room");
+    assert_eq!(find_nodes_to(&mut n, 1).len(), 1); // lost
+                                                   // 50 ms measured: the expected round trip is the 250 ms minimum, far below the 3 s timeout.
+    n.handle_timeout(t + MS * 249);
+    assert!(find_nodes_to(&mut n, 1).is_empty());
+    n.handle_timeout(t + MS * 250);
+    let again = find_nodes_to(&mut n, 1);
+    assert_eq!(again.len(), 1, "asked again at the soft timeout");
+    assert_eq!(n.stats().lookup_retries, 1);
+    // The retry is answered: the lookup ends at once, with the peer.
+    let answer = Message {
+        tx: again[0].tx,
+        sender: peer,
+        body: Body::Response(Response::Nodes {
+            contacts: vec![],
+            token: Token::default(),
+        }),
+    };
+    n.handle_message(t + MS * 300, 1, answer);
+    let closest = std::iter::from_fn(|| n.poll_event()).find_map(|e| match e {
+        Event::QueryFinished {
+            result: QueryResult::FindNode { closest },
+            ..
+        } => Some(closest),
+        _ => None,
+    });
+    assert_eq!(closest.map(|c| c.len()), Some(1));
+    // The first request times out later: the peer answered since, so it is not held against it.
+    n.handle_timeout(t + Duration::from_secs(4));
+    let entry = n.routing_table().get(&peer).map(|e| e.failures());
+    assert_eq!(entry, Some(0));
+}
+
+#[test]
+fn a_lookup_with_nobody_else_to_ask_waits_for_a_slow_answer() {
+    let start = Instant::now();
+    let (mut n, peer) = node_with_one_peer(start);
+    let t = start + MS * 100;
+    n.find_node(t, id(0x81)).expect("room");
+    find_nodes_to(&mut n, 1);
+    n.handle_timeout(t + MS * 250);
+    let retry = find_nodes_to(&mut n, 1);
+    assert_eq!(retry.len(), 1);
+    n.handle_timeout(t + MS * 500); // the retry's soft timeout: nobody else to ask
+    assert!(
+        n.poll_event().is_none(),
+        "still waiting for the only candidate"
+    );
+    let late = Message {
+        tx: retry[0].tx,
+        sender: peer,
+        body: Body::Response(Response::Nodes {
+            contacts: vec![],
+            token: Token::default(),
+        }),
+    };
+    n.handle_message(t + Duration::from_secs(2), 1, late);
+    let finished = std::iter::from_fn(|| n.poll_event())
+        .any(|e| matches!(e, Event::QueryFinished { result: QueryResult::FindNode { closest }, .. } if closest.len() == 1));
+    assert!(finished, "the late answer was used");
+}
