@@ -13,7 +13,7 @@ use crate::message::Request;
 use crate::node::Node;
 use crate::pending::Purpose;
 use crate::query_pool::{Goal, Query};
-use crate::store::ttl_secs;
+use crate::storing::Storing;
 
 impl<A: Address, K: KeyType> Node<A, K> {
     /// Lookup `qid` is over: do what its goal asks.
@@ -71,67 +71,66 @@ impl<A: Address, K: KeyType> Node<A, K> {
         expires: Instant,
         report: bool,
     ) {
-        let key = *lookup.target();
-        let ttl_secs = ttl_secs(expires, now);
-        let mut remaining = 0;
+        let record = (*lookup.target(), value, expires);
+        let retries = self.config.lookup_retries;
+        let mut storing = Storing::new(record, lookup.clock, retries, report);
         for (to, token) in lookup.closest_with_tokens() {
-            let request = Request::Store {
-                key,
-                value: value.clone(),
-                ttl_secs,
-                token,
-            };
-            if self.send_request(now, to.addr, Some(to.id), request, Purpose::Store(qid)) {
-                remaining += 1;
+            let request = storing.request(token, now);
+            let addr = to.addr.clone();
+            if self.send_request(now, addr, Some(to.id), request, Purpose::Store(qid)) {
+                storing.sent(to, token);
             }
         }
-        let mut clock = lookup.clock;
-        clock.stats.requests += remaining as u32;
-        let storing = Query::Storing {
-            clock,
-            remaining,
-            acks: 0,
-            report,
-        };
-        self.queries.insert(qid, storing);
-        if remaining == 0 {
-            self.finish_put(now, qid);
+        self.queries.insert(qid, Query::Storing(storing));
+        self.finish_put_if_done(now, qid);
+    }
+
+    /// A STORE of put `qid` to `id` was answered.
+    pub(crate) fn store_answered(&mut self, now: Instant, qid: QueryId, id: &K, accepted: bool) {
+        if let Some(Query::Storing(storing)) = self.queries.get_mut(&qid) {
+            storing.on_answer(id, accepted);
+            self.finish_put_if_done(now, qid);
         }
     }
 
-    /// One STORE of put `qid` was answered (or timed out).
-    pub(crate) fn store_done(&mut self, now: Instant, qid: QueryId, accepted: bool) {
-        let Some(Query::Storing {
-            clock,
-            remaining,
-            acks,
-            ..
-        }) = self.queries.get_mut(&qid)
-        else {
+    /// A STORE of put `qid` to `id` timed out for good.
+    pub(crate) fn store_timed_out(&mut self, now: Instant, qid: QueryId, id: &K) {
+        if let Some(Query::Storing(storing)) = self.queries.get_mut(&qid) {
+            storing.on_timeout(id);
+            self.finish_put_if_done(now, qid);
+        }
+    }
+
+    /// A STORE of put `qid` to `id` was not acknowledged within its expected round trip.
+    pub(crate) fn store_soft_timeout(&mut self, now: Instant, qid: QueryId, id: &K) {
+        let Some(Query::Storing(storing)) = self.queries.get_mut(&qid) else {
             return;
         };
-        *remaining = remaining.saturating_sub(1);
-        if accepted {
-            *acks += 1;
-            clock.stats.responses += 1;
-        } else {
-            clock.stats.failures += 1;
+        if let Some((to, token)) = storing.soft_timeout(id) {
+            let request = storing.request(token, now);
+            let sent = self.send_request(now, to.addr, Some(to.id), request, Purpose::Store(qid));
+            if let Some(Query::Storing(storing)) = self.queries.get_mut(&qid) {
+                if sent {
+                    self.counters.lookup_retries += 1;
+                    storing.retry_sent(id);
+                } else {
+                    storing.give_up(id);
+                }
+            }
         }
-        if *remaining == 0 {
-            self.finish_put(now, qid);
-        }
+        self.finish_put_if_done(now, qid);
     }
 
-    fn finish_put(&mut self, now: Instant, qid: QueryId) {
-        if let Some(Query::Storing {
-            clock,
-            acks,
-            report,
-            ..
-        }) = self.queries.remove(&qid)
-        {
-            if report {
-                self.report(qid, QueryResult::Put { replicas: acks }, clock, now);
+    /// Reports put `qid` once no STORE of it is waited for.
+    fn finish_put_if_done(&mut self, now: Instant, qid: QueryId) {
+        let done = matches!(self.queries.get_mut(&qid), Some(Query::Storing(s)) if s.is_finished());
+        if !done {
+            return;
+        }
+        if let Some(Query::Storing(storing)) = self.queries.remove(&qid) {
+            if storing.report {
+                let replicas = storing.acks();
+                self.report(qid, QueryResult::Put { replicas }, storing.clock, now);
             }
         }
     }

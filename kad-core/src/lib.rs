@@ -114,6 +114,7 @@ mod rpc;
 mod rtt;
 mod stats;
 mod store;
+mod storing;
 mod token;
 mod wire_len;
 

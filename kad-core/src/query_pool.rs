@@ -17,6 +17,7 @@ use crate::lookup::Lookup;
 use crate::message::Request;
 use crate::node::Node;
 use crate::pending::Purpose;
+use crate::storing::Storing;
 
 /// What a lookup is for, and so what happens when it ends.
 #[derive(Clone, Debug)]
@@ -51,12 +52,7 @@ pub(crate) enum Query<A, K: KeyType> {
         goal: Goal<A>,
     },
     /// The STORE phase of a put, after its lookup.
-    Storing {
-        clock: StatsClock,
-        remaining: usize,
-        acks: usize,
-        report: bool,
-    },
+    Storing(Storing<A, K>),
     Ping {
         clock: StatsClock,
     },

@@ -98,7 +98,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             }
             Purpose::Store(qid) => {
                 let accepted = matches!(response, Response::Stored { accepted: true });
-                self.store_done(now, qid, accepted);
+                self.store_answered(now, qid, &contact.id, accepted);
             }
             Purpose::Ping(qid) => self.ping_done(now, qid, true),
             Purpose::Verify => self.verify_done(now, &contact, true),
@@ -151,11 +151,16 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
     }
 
-    /// A lookup request went unanswered for the round trip expected of its contact: ask it
-    /// again, or let the lookup move on without it.
+    /// A lookup request or a put's STORE went unanswered for the round trip expected of its
+    /// contact: send it again, or stop waiting for it.
     pub(crate) fn on_soft_timeout(&mut self, now: Instant, pending: Pending<A, K>) {
-        let (Purpose::Lookup(qid), Some(id)) = (pending.purpose, pending.id) else {
+        let (purpose, Some(id)) = (pending.purpose, pending.id) else {
             return;
+        };
+        let qid = match purpose {
+            Purpose::Lookup(qid) => qid,
+            Purpose::Store(qid) => return self.store_soft_timeout(now, qid, &id),
+            _ => return,
         };
         let Some(Query::Lookup { lookup, goal }) = self.queries.get_mut(&qid) else {
             return;
@@ -203,7 +208,11 @@ impl<A: Address, K: KeyType> Node<A, K> {
                     self.advance(now, qid);
                 }
             }
-            Purpose::Store(qid) => self.store_done(now, qid, false),
+            Purpose::Store(qid) => {
+                if let Some(id) = pending.id {
+                    self.store_timed_out(now, qid, &id);
+                }
+            }
             Purpose::Ping(qid) => self.ping_done(now, qid, false),
             Purpose::Verify => {
                 if let Some(id) = pending.id {
@@ -250,7 +259,9 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 purpose,
                 sent: now,
                 soft_deadline: match (purpose, id) {
-                    (Purpose::Lookup(_), Some(id)) => self.soft_timeout(&id).map(|t| now + t),
+                    (Purpose::Lookup(_) | Purpose::Store(_), Some(id)) => {
+                        self.soft_timeout(&id).map(|t| now + t)
+                    }
                     _ => None,
                 },
                 deadline: now + self.config.request_timeout,

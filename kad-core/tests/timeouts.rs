@@ -111,3 +111,40 @@ fn a_lookup_with_nobody_else_to_ask_waits_for_a_slow_answer() {
         .any(|e| matches!(e, Event::QueryFinished { result: QueryResult::FindNode { closest }, .. } if closest.len() == 1));
     assert!(finished, "the late answer was used");
 }
+
+#[test]
+fn a_lost_store_is_sent_again_and_the_put_does_not_wait_the_request_timeout() {
+    let start = Instant::now();
+    let (mut n, peer) = node_with_one_peer(start);
+    let t = start + MS * 100;
+    n.put(t, id(0x81), b"v".to_vec()).expect("room");
+    // The lookup asks the peer, which answers with a token.
+    let ask = find_nodes_to(&mut n, 1).pop().expect("asked");
+    let nodes = Message {
+        tx: ask.tx,
+        sender: peer,
+        body: Body::Response(Response::Nodes {
+            contacts: vec![],
+            token: Token::default(),
+        }),
+    };
+    n.handle_message(t + MS * 50, 1, nodes);
+    let stores = |n: &mut Node<u32, Id>| {
+        std::iter::from_fn(|| n.poll_transmit())
+            .filter(|t| matches!(t.message.body, Body::Request(Request::Store { .. })))
+            .count()
+    };
+    assert_eq!(stores(&mut n), 1); // lost
+    n.handle_timeout(t + MS * 300);
+    assert_eq!(stores(&mut n), 1, "sent again at the soft timeout");
+    // Lost again: the put stops waiting at the next soft timeout, far below the 3 s timeout.
+    n.handle_timeout(t + MS * 550);
+    let replicas = std::iter::from_fn(|| n.poll_event()).find_map(|e| match e {
+        Event::QueryFinished {
+            result: QueryResult::Put { replicas },
+            ..
+        } => Some(replicas),
+        _ => None,
+    });
+    assert_eq!(replicas, Some(0));
+}

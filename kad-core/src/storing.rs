@@ -1,0 +1,212 @@
+//! The STORE phase of a put, as its own small machine: the record goes to the k closest
+//! nodes the lookup found, each with the write token it gave. A STORE not acknowledged
+//! within the round trip expected of its node is sent once more (`lookup_retries` times),
+//! then the put waits for it no longer; a late acknowledgement still counts until the put
+//! reports how many nodes hold the record.
+
+use std::time::Instant;
+
+use crate::contact::Contact;
+use crate::event::StatsClock;
+use crate::key::KeyType;
+use crate::message::Request;
+use crate::store::ttl_secs;
+use crate::token::Token;
+
+/// Where one node of the put stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// A STORE is out and waited for.
+    Waiting,
+    /// Out, but no longer waited for.
+    GaveUp,
+    Acked,
+    /// Refused, or every STORE timed out.
+    Failed,
+}
+
+#[derive(Clone, Debug)]
+struct Target<A, K> {
+    contact: Contact<A, K>,
+    token: Token,
+    state: State,
+    tries: u8,
+    outstanding: u8,
+}
+
+/// The STOREs of one put.
+#[derive(Clone, Debug)]
+pub(crate) struct Storing<A, K> {
+    key: K,
+    value: Vec<u8>,
+    /// When the record ends; each STORE carries what is left of it.
+    expires: Instant,
+    targets: Vec<Target<A, K>>,
+    retries: u8,
+    pub(crate) clock: StatsClock,
+    /// Whether the caller waits for a result (false for a republication).
+    pub(crate) report: bool,
+}
+
+impl<A: Clone, K: KeyType> Storing<A, K> {
+    pub(crate) fn new(
+        record: (K, Vec<u8>, Instant),
+        clock: StatsClock,
+        retries: u8,
+        report: bool,
+    ) -> Self {
+        let (key, value, expires) = record;
+        Storing {
+            key,
+            value,
+            expires,
+            targets: Vec::new(),
+            retries,
+            clock,
+            report,
+        }
+    }
+
+    /// The STORE to send at `now` with `token`.
+    pub(crate) fn request(&self, token: Token, now: Instant) -> Request<K> {
+        Request::Store {
+            key: self.key,
+            value: self.value.clone(),
+            ttl_secs: ttl_secs(self.expires, now),
+            token,
+        }
+    }
+
+    /// A STORE went to `contact`, with `token`.
+    pub(crate) fn sent(&mut self, contact: Contact<A, K>, token: Token) {
+        self.clock.stats.requests += 1;
+        self.targets.push(Target {
+            contact,
+            token,
+            state: State::Waiting,
+            tries: 1,
+            outstanding: 1,
+        });
+    }
+
+    fn target(&mut self, id: &K) -> Option<&mut Target<A, K>> {
+        self.targets.iter_mut().find(|t| t.contact.id == *id)
+    }
+
+    /// `id` answered a STORE.
+    pub(crate) fn on_answer(&mut self, id: &K, accepted: bool) {
+        let Some(t) = self.target(id) else {
+            return;
+        };
+        t.outstanding = t.outstanding.saturating_sub(1);
+        if !matches!(t.state, State::Waiting | State::GaveUp) {
+            return;
+        }
+        t.state = if accepted {
+            State::Acked
+        } else {
+            State::Failed
+        };
+        if accepted {
+            self.clock.stats.responses += 1;
+        } else {
+            self.clock.stats.failures += 1;
+        }
+    }
+
+    /// A STORE to `id` timed out for good: `id` fails once no other STORE to it is out.
+    pub(crate) fn on_timeout(&mut self, id: &K) {
+        let Some(t) = self.target(id) else {
+            return;
+        };
+        t.outstanding = t.outstanding.saturating_sub(1);
+        if t.outstanding == 0 && matches!(t.state, State::Waiting | State::GaveUp) {
+            t.state = State::Failed;
+            self.clock.stats.failures += 1;
+        }
+    }
+
+    /// A STORE to `id` was not acknowledged within its expected round trip: the contact and
+    /// token to send it to again, or `None` when the put stops waiting for it (or already
+    /// had its answer).
+    pub(crate) fn soft_timeout(&mut self, id: &K) -> Option<(Contact<A, K>, Token)> {
+        let retries = self.retries;
+        let t = self.target(id).filter(|t| t.state == State::Waiting)?;
+        if t.tries <= retries {
+            return Some((t.contact.clone(), t.token));
+        }
+        t.state = State::GaveUp;
+        None
+    }
+
+    /// The STORE to `id` was sent again.
+    pub(crate) fn retry_sent(&mut self, id: &K) {
+        if let Some(t) = self.target(id) {
+            t.tries = t.tries.saturating_add(1);
+            t.outstanding = t.outstanding.saturating_add(1);
+            self.clock.stats.requests += 1;
+        }
+    }
+
+    /// Stops waiting for `id` (its STORE could not be sent again).
+    pub(crate) fn give_up(&mut self, id: &K) {
+        if let Some(t) = self.target(id).filter(|t| t.state == State::Waiting) {
+            t.state = State::GaveUp;
+        }
+    }
+
+    /// Whether no STORE is waited for any more.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.targets.iter().all(|t| t.state != State::Waiting)
+    }
+
+    /// The nodes that acknowledged the record.
+    pub(crate) fn acks(&self) -> usize {
+        self.targets
+            .iter()
+            .filter(|t| t.state == State::Acked)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Key;
+
+    fn c(n: u8) -> Contact<u32, Key<20>> {
+        Contact::new(Key::new([n; 20]), u32::from(n))
+    }
+
+    #[test]
+    fn a_store_is_sent_again_then_no_longer_waited_for_and_a_late_ack_counts() {
+        let now = Instant::now();
+        let mut s = Storing::new((c(0).id, vec![1], now), StatsClock::new(now), 1, true);
+        s.sent(c(1), Token::default());
+        s.sent(c(2), Token::default());
+        s.on_answer(&c(2).id, true);
+        assert!(!s.is_finished());
+        let again = s.soft_timeout(&c(1).id).map(|(c, _)| c);
+        assert_eq!(again, Some(c(1)));
+        s.retry_sent(&c(1).id);
+        assert_eq!(s.soft_timeout(&c(1).id), None);
+        assert!(s.is_finished(), "nobody is waited for");
+        s.on_timeout(&c(1).id); // the first STORE; the second is still out
+        s.on_answer(&c(1).id, true);
+        assert_eq!(s.acks(), 2);
+        assert_eq!(s.clock.stats.requests, 3);
+    }
+
+    #[test]
+    fn refusals_and_timeouts_are_not_acks() {
+        let now = Instant::now();
+        let mut s = Storing::new((c(0).id, vec![1], now), StatsClock::new(now), 0, true);
+        s.sent(c(1), Token::default());
+        s.sent(c(2), Token::default());
+        s.on_answer(&c(1).id, false);
+        s.on_timeout(&c(2).id);
+        assert!(s.is_finished());
+        assert_eq!(s.acks(), 0);
+        assert_eq!(s.clock.stats.failures, 2);
+    }
+}
