@@ -1,5 +1,5 @@
-//! Replication to new contacts (paper, section 2.5): a node that joins is handed the records
-//! it should now hold by the old holder nearest to each. A STORE needs the new contact's
+//! Replication to new contacts (paper, section 2.5): a node that joins is handed every record
+//! for which it is among the k closest, by the old holder nearest to each. A STORE needs the new contact's
 //! write token: when the answer that verified it carried none (a pong), the node first asks
 //! it for one with a FIND_NODE.
 
@@ -14,11 +14,14 @@ use crate::pending::Purpose;
 use crate::token::Token;
 
 impl<A: Address, K: KeyType> Node<A, K> {
-    /// Hands `contact`, a verified contact that just entered the routing table, the records
-    /// it is closer to than this node, where this node was the closest holder it knew, so
-    /// that of all the old holders only one sends each record. The STOREs go out within the
-    /// spare request slots; the rest are left to the next republication. Without a `token`
-    /// from `contact`, asks it for one first, and only if there is anything to hand over.
+    /// Hands `contact`, a verified contact that just entered the routing table, every record
+    /// for which it is now among the k closest nodes this node knows (itself included),
+    /// where this node is the closest holder it knows, so that of all the old holders only
+    /// one sends each record (paper, section 2.5). In a network smaller than k (fewer than k
+    /// contacts known) that is every record, and every holder sends it: the closer holder
+    /// may have joined as recently. The STOREs go out within the spare request slots; the rest are left to the
+    /// next republication. Without a `token` from `contact`, asks it for one first, and only
+    /// if there is anything to hand over.
     pub(crate) fn replicate_to(
         &mut self,
         now: Instant,
@@ -26,20 +29,32 @@ impl<A: Address, K: KeyType> Node<A, K> {
         token: Option<Token>,
     ) {
         let budget = self.pending.spare();
+        let k = self.config.k;
+        let small = self.routing.len() < k;
         let mut stores = Vec::new();
         for (key, record) in self.store.iter(now) {
             if stores.len() >= budget {
                 break;
             }
             let own = self.id.distance(key);
-            if contact.id.distance(key) >= own {
+            let nearest_other = self.routing.closest(key, 1, Some(&contact.id));
+            let closer_holder = nearest_other
+                .first()
+                .is_some_and(|c| c.id.distance(key) < own);
+            // A closer holder hands it over. In a network smaller than k, where every node
+            // holds every record, every holder does: that closer node may be new itself.
+            if closer_holder && !small {
                 continue;
             }
-            let nearest_other = self.routing.closest(key, 1, Some(&contact.id));
-            if nearest_other
-                .first()
-                .is_some_and(|c| c.id.distance(key) < own)
-            {
+            let others = self.routing.closest(key, k, Some(&contact.id));
+            // Those known to be closer to the key than the newcomer, this node included.
+            let theirs = contact.id.distance(key);
+            let closer = others
+                .iter()
+                .take_while(|c| c.id.distance(key) < theirs)
+                .count()
+                + usize::from(own < theirs);
+            if closer >= k {
                 continue;
             }
             stores.push((*key, record.value.clone(), record.ttl_secs(now)));

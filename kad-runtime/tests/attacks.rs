@@ -280,9 +280,11 @@ fn a_hundred_nodes_of_one_slash_24_get_ten_slots() {
                     continue;
                 };
                 if let Body::Request(request) = message.body {
+                    // Each behaves as an honest node would, so that it stays once in.
                     let answer = match request {
                         Request::Ping => Response::Pong,
-                        _ => Response::Nodes {
+                        Request::Store { .. } => Response::Stored { accepted: true },
+                        Request::FindNode { .. } | Request::FindValue { .. } => Response::Nodes {
                             contacts: vec![],
                             token: Token::default(),
                         },

@@ -85,3 +85,32 @@ fn unreachable_seed_is_refused() {
     let tcp = "/ip4/127.0.0.1/tcp/4000".parse().expect("multiaddr");
     assert!(matches!(a.connect(tcp), Err(Error::UnreachableAddress(_))));
 }
+
+/// In a network smaller than k every node holds every record: values saved on `a` before
+/// `b` (and `c`) joined are handed to them, whatever their distance to the keys, and are
+/// still found once `a` is gone.
+#[test]
+fn values_saved_before_a_node_joins_outlive_the_node_that_saved_them() {
+    let a = start(builder(11));
+    for i in 0..20 {
+        assert_eq!(
+            a.save(format!("early {i}"), vec![i]).wait().expect("save"),
+            0
+        );
+    }
+    let b = start(builder(12));
+    let c = start(builder(13));
+    b.connect(a.local_addrs()[0].clone()).expect("connect");
+    c.connect(a.local_addrs()[0].clone()).expect("connect");
+    let handed = |s: &kad_runtime::DHTService<_>| s.stats().records == 20;
+    let started = std::time::Instant::now();
+    while !(handed(&b) && handed(&c)) && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    a.stop();
+    for s in [&b, &c] {
+        for i in 0..20 {
+            assert_eq!(s.query(format!("early {i}")), Some(vec![i]), "value {i}");
+        }
+    }
+}
