@@ -60,7 +60,8 @@ fn lookups_succeed_with_a_fifth_of_datagrams_lost() {
 
     eprintln!("saved in {:?}", started.elapsed());
     let started = std::time::Instant::now();
-    let found: usize = thread::scope(|scope| {
+    // Each query timed: (found its value, latency).
+    let queries: Vec<(bool, Duration)> = thread::scope(|scope| {
         let threads: Vec<_> = services
             .iter()
             .enumerate()
@@ -68,14 +69,32 @@ fn lookups_succeed_with_a_fifth_of_datagrams_lost() {
                 scope.spawn(move || {
                     (0..NODES)
                         .filter(|i| (i + n) % 3 == 0)
-                        .filter(|&i| service.query(format!("k{i}")) == Some(vec![i as u8; 100]))
-                        .count()
+                        .map(|i| {
+                            let asked = std::time::Instant::now();
+                            let found = service.query(format!("k{i}")) == Some(vec![i as u8; 100]);
+                            (found, asked.elapsed())
+                        })
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
-        threads.into_iter().map(|t| t.join().expect("thread")).sum()
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("thread"))
+            .collect()
     });
-    eprintln!("queried in {:?}", started.elapsed());
+    let found = queries.iter().filter(|(found, _)| *found).count();
+    let mut latencies: Vec<Duration> = queries.iter().map(|(_, latency)| *latency).collect();
+    latencies.sort_unstable();
+    let percentile = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
+    eprintln!(
+        "queried in {:?}; query latency p50 {:?}, p90 {:?}, p99 {:?}, max {:?}",
+        started.elapsed(),
+        percentile(50),
+        percentile(90),
+        percentile(99),
+        percentile(100)
+    );
     let asked = (0..NODES)
         .flat_map(|n| (0..NODES).filter(move |i| (i + n) % 3 == 0))
         .count();
