@@ -34,6 +34,13 @@ fn trio<H: Hasher>(hasher: H, reactor: &Reactor, seed: u64) -> Vec<DHTService<H>
             .connect(services[0].local_addrs()[0].clone())
             .expect("connect");
     }
+    // Contacts enter a table once they answered from their address: a round trip or two.
+    let started = Instant::now();
+    while services.iter().any(|s| s.get_number_of_known_peers() < 2)
+        && started.elapsed() < Duration::from_secs(5)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     services
 }
 

@@ -107,6 +107,16 @@ struct Cli {
     #[arg(long, default_value = "3s", value_parser = parse_duration)]
     request_timeout: Duration,
 
+    /// The least time a lookup waits on a request before it asks again or moves on; it
+    /// waits the round trip it expects of the contact, between this and --request-timeout.
+    #[arg(long, default_value = "250ms", value_parser = parse_duration)]
+    min_request_timeout: Duration,
+
+    /// How many times a lookup or a put asks a node again when a request is not answered
+    /// within its expected round trip.
+    #[arg(long, default_value_t = 2)]
+    lookup_retries: u8,
+
     /// How often each node runs its periodic work (expiry, republish, bucket refresh,
     /// liveness pings). Larger values save simulation time at very large sizes.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
@@ -194,6 +204,8 @@ impl Cli {
             .k(self.k as usize)
             .alpha(self.alpha as usize)
             .request_timeout(self.request_timeout)
+            .min_request_timeout(self.min_request_timeout)
+            .lookup_retries(self.lookup_retries)
             .maintenance_interval(self.maintenance_interval)
             .bootstrap_refresh(self.bootstrap_refresh)
             .build()?;
