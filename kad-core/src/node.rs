@@ -200,7 +200,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 config.max_value_size,
                 config.max_records_per_subnet,
             ),
-            pending: PendingRequests::new(config.max_pending_requests),
+            pending: PendingRequests::new(config.max_pending_requests, config.request_timeout),
             queries: QueryPool::new(config.max_queries),
             transmits: VecDeque::new(),
             query_events: VecDeque::new(),

@@ -7,13 +7,25 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::net::IpAddr;
-use std::time::Instant;
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
 
 use crate::address::Address;
 use crate::ids::{QueryId, TxId};
 
 /// Deadlines of answered requests the heap may hold beyond twice its bound.
 const DEADLINE_SLACK: usize = 16;
+
+/// Capacity an idle heap of deadlines keeps.
+const IDLE_DEADLINES: usize = 8;
+
+/// Gives back what an emptied heap held beyond [`IDLE_DEADLINES`]: an idle node (most of a
+/// simulator's million) then holds no memory for the requests of its busiest moment.
+fn release_if_empty<T: Ord>(heap: &mut BinaryHeap<T>) {
+    if heap.is_empty() && heap.capacity() > IDLE_DEADLINES {
+        heap.shrink_to(IDLE_DEADLINES);
+    }
+}
 
 /// Why a request was sent: where its answer goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,12 +64,12 @@ pub(crate) struct Pending<A, K> {
     pub(crate) id: Option<K>,
     pub(crate) kind: Kind,
     pub(crate) purpose: Purpose,
-    /// When it was sent, to measure the round trip.
+    /// When it was sent: it counts as failed the request timeout later.
     pub(crate) sent: Instant,
-    /// When its sender stops waiting for it (a lookup's soft timeout), if before `deadline`.
-    pub(crate) soft_deadline: Option<Instant>,
-    /// When it counts as failed.
-    pub(crate) deadline: Instant,
+    /// When, in milliseconds after `sent`, its sender stops waiting for it (a lookup's or a
+    /// put's soft timeout), if before the request timeout. Four bytes: a simulator keeps
+    /// hundreds of thousands of requests in flight.
+    pub(crate) soft_after_ms: Option<NonZeroU32>,
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +79,8 @@ pub(crate) struct PendingRequests<A, K> {
     deadlines: BinaryHeap<Reverse<(Instant, TxId)>>,
     /// Soft deadlines, likewise.
     soft_deadlines: BinaryHeap<Reverse<(Instant, TxId)>>,
+    /// How long a request waits for its answer: the request timeout.
+    timeout: Duration,
     /// Answers owed per destination IP: each request in flight lets one datagram from its
     /// IP through the per-source rate limit, so that a burst of this node's own requests to
     /// one IP is not cut short, and a stranger gains one datagram per request of ours.
@@ -78,8 +92,9 @@ pub(crate) struct PendingRequests<A, K> {
 }
 
 impl<A: Address, K> PendingRequests<A, K> {
-    pub(crate) fn new(max: usize) -> Self {
+    pub(crate) fn new(max: usize, timeout: Duration) -> Self {
         PendingRequests {
+            timeout,
             requests: BTreeMap::new(),
             deadlines: BinaryHeap::new(),
             soft_deadlines: BinaryHeap::new(),
@@ -154,8 +169,10 @@ impl<A: Address, K> PendingRequests<A, K> {
 
     /// Adds a request; the caller checked `is_full` and picked an unused `tx`.
     pub(crate) fn insert(&mut self, tx: TxId, pending: Pending<A, K>) {
-        self.deadlines.push(Reverse((pending.deadline, tx)));
-        if let Some(soft) = pending.soft_deadline {
+        self.deadlines
+            .push(Reverse((pending.sent + self.timeout, tx)));
+        if let Some(ms) = pending.soft_after_ms {
+            let soft = pending.sent + Duration::from_millis(u64::from(ms.get()));
             self.soft_deadlines.push(Reverse((soft, tx)));
         }
         self.note_sent(&pending.to);
@@ -190,6 +207,7 @@ impl<A: Address, K> PendingRequests<A, K> {
                 }
                 heap.pop();
             }
+            release_if_empty(heap);
         }
         removed
     }
@@ -221,6 +239,7 @@ impl<A: Address, K> PendingRequests<A, K> {
                 return Some(pending.clone());
             }
         }
+        release_if_empty(&mut self.soft_deadlines);
         None
     }
 
@@ -236,6 +255,7 @@ impl<A: Address, K> PendingRequests<A, K> {
                 return Some((tx, p));
             }
         }
+        release_if_empty(&mut self.deadlines);
         None
     }
 }

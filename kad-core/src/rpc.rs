@@ -2,6 +2,7 @@
 //! `answer`), sending its own, and matching each response (or timeout) to the request and
 //! query it belongs to.
 
+use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -258,13 +259,13 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 kind,
                 purpose,
                 sent: now,
-                soft_deadline: match (purpose, id) {
-                    (Purpose::Lookup(_) | Purpose::Store(_), Some(id)) => {
-                        self.soft_timeout(&id).map(|t| now + t)
-                    }
+                soft_after_ms: match (purpose, id) {
+                    (Purpose::Lookup(_) | Purpose::Store(_), Some(id)) => self
+                        .soft_timeout(&id)
+                        .and_then(|t| u32::try_from(t.as_millis()).ok())
+                        .and_then(NonZeroU32::new),
                     _ => None,
                 },
-                deadline: now + self.config.request_timeout,
             },
         );
         self.counters.requests_sent += 1;
