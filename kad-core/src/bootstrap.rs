@@ -102,6 +102,9 @@ impl<A: Address, K: KeyType> Node<A, K> {
             return;
         }
         let nearest = closest.first().map(|c| self.id.shared_prefix_len(&c.id));
+        if nearest.is_some() {
+            self.small_network = closest.len() < self.config.k;
+        }
         if attempt.report {
             self.report(qid, QueryResult::Bootstrap { closest }, clock, now);
         }

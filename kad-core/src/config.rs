@@ -205,6 +205,9 @@ impl Config {
     /// is `bootstrap_backoff` × 2⁶.
     pub const MAX_BOOTSTRAP_BACKOFF_DOUBLINGS: u32 = 6;
 
+    /// The most times [`lookup_retries`](Config::lookup_retries) may ask a node again.
+    pub const MAX_LOOKUP_RETRIES: u8 = 16;
+
     /// The most seeds a bootstrap remembers to ask again when it retries; further seeds are
     /// asked once.
     pub const MAX_BOOTSTRAP_SEEDS: usize = 64;
@@ -276,6 +279,9 @@ impl Config {
         if self.max_lookup_candidates < self.k {
             return Err(ConfigError::CandidatesBelowK);
         }
+        if self.lookup_retries > Self::MAX_LOOKUP_RETRIES {
+            return Err(ConfigError::TooManyRetries);
+        }
         Ok(())
     }
 }
@@ -309,6 +315,8 @@ pub enum ConfigError {
     PendingBelowAlpha,
     /// `max_lookup_candidates` is below `k`: a lookup could not hold the k closest.
     CandidatesBelowK,
+    /// `lookup_retries` is above [`Config::MAX_LOOKUP_RETRIES`].
+    TooManyRetries,
 }
 
 impl fmt::Display for ConfigError {
@@ -329,6 +337,11 @@ impl fmt::Display for ConfigError {
             ConfigError::PendingBelowAlpha => {
                 f.write_str("max_pending_requests must be at least alpha")
             }
+            ConfigError::TooManyRetries => write!(
+                f,
+                "lookup_retries must not exceed {}",
+                Config::MAX_LOOKUP_RETRIES
+            ),
             ConfigError::CandidatesBelowK => {
                 f.write_str("max_lookup_candidates must be at least k")
             }

@@ -108,6 +108,9 @@ pub struct Node<A, K: KeyType> {
     pub(crate) bootstrap_retry_at: Option<Instant>,
     /// When a bootstrap that left the table short of k contacts looks again.
     pub(crate) bootstrap_follow_up_at: Option<Instant>,
+    /// Whether the network may be smaller than k: until a bootstrap finds k nodes (a
+    /// network's first node never bootstraps).
+    pub(crate) small_network: bool,
     /// The secrets behind the write tokens this node hands out.
     pub(crate) tokens: TokenSecrets,
     /// What `verify_rate` still allows.
@@ -209,6 +212,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             last_seeds: Vec::new(),
             bootstrap_retry_at: None,
             bootstrap_follow_up_at: None,
+            small_network: true,
             counters: NodeStats::default(),
             config,
         })

@@ -117,6 +117,14 @@ impl<A: Address, K> PendingRequests<A, K> {
         true
     }
 
+    /// Whether a request to the node `id` is in flight.
+    pub(crate) fn has_request_to(&self, id: &K) -> bool
+    where
+        K: PartialEq,
+    {
+        self.requests.values().any(|p| p.id.as_ref() == Some(id))
+    }
+
     /// Keeps count of the answers owed from now on.
     pub(crate) fn track_owed(&mut self) {
         self.tracking = true;

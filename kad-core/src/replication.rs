@@ -18,9 +18,10 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// for which it is now among the k closest nodes this node knows (itself included),
     /// where this node is the closest holder it knows, so that of all the old holders only
     /// one sends each record (paper, section 2.5). In a network smaller than k (fewer than k
-    /// contacts known) that is every record, and every holder sends it: the closer holder
-    /// may have joined as recently. The STOREs go out within the spare request slots; the rest are left to the
-    /// next republication. Without a `token` from `contact`, asks it for one first, and only
+    /// contacts known, and the last bootstrap found fewer than k nodes) that is every record, and every holder sends it:
+    /// the closer holder may have joined as recently. At most a burst of
+    /// [`Config::source_burst`](crate::Config::source_burst) STOREs go out, within the spare
+    /// request slots; the rest are left to the next republication. Without a `token` from `contact`, asks it for one first, and only
     /// if there is anything to hand over.
     pub(crate) fn replicate_to(
         &mut self,
@@ -28,9 +29,10 @@ impl<A: Address, K: KeyType> Node<A, K> {
         contact: &Contact<A, K>,
         token: Option<Token>,
     ) {
-        let budget = self.pending.spare();
+        // At most a burst the newcomer's rate limit takes; the rest waits for republication.
+        let budget = self.pending.spare().min(self.config.source_burst as usize);
         let k = self.config.k;
-        let small = self.routing.len() < k;
+        let small = self.small_network && self.routing.len() < k;
         let mut stores = Vec::new();
         for (key, record) in self.store.iter(now) {
             if stores.len() >= budget {

@@ -158,6 +158,9 @@ impl<A: Address, K: KeyType> Node<A, K> {
         let (purpose, Some(id)) = (pending.purpose, pending.id) else {
             return;
         };
+        if now >= pending.sent + self.config.request_timeout {
+            return; // woken late: its hard timeout is handled next
+        }
         let qid = match purpose {
             Purpose::Lookup(qid) => qid,
             Purpose::Store(qid) => return self.store_soft_timeout(now, qid, &id),
@@ -188,7 +191,13 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// A request went unanswered for the request timeout.
     pub(crate) fn on_timeout(&mut self, now: Instant, pending: Pending<A, K>) {
         self.counters.timeouts += 1;
-        if let Some(id) = pending.id {
+        // A lookup or put that asked again charges the contact once, when its last
+        // request times out.
+        let asked_again = matches!(pending.purpose, Purpose::Lookup(_) | Purpose::Store(_))
+            && pending
+                .id
+                .is_some_and(|id| self.pending.has_request_to(&id));
+        if let Some(id) = pending.id.filter(|_| !asked_again) {
             let evict = pending.purpose == Purpose::Check;
             let max_failures = self.config.max_failures;
             let sent = pending.sent;
@@ -262,8 +271,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 soft_after_ms: match (purpose, id) {
                     (Purpose::Lookup(_) | Purpose::Store(_), Some(id)) => self
                         .soft_timeout(&id)
-                        .and_then(|t| u32::try_from(t.as_millis()).ok())
-                        .and_then(NonZeroU32::new),
+                        .and_then(|t| u32::try_from(t.as_micros().div_ceil(1000)).ok())
+                        .and_then(|ms| NonZeroU32::new(ms.max(1))),
                     _ => None,
                 },
             },

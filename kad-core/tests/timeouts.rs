@@ -148,3 +148,32 @@ fn a_lost_store_is_sent_again_and_the_put_does_not_wait_the_request_timeout() {
     });
     assert_eq!(replicas, Some(0));
 }
+
+#[test]
+fn one_unanswered_lookup_step_counts_once_against_its_contact() {
+    let start = Instant::now();
+    let (mut n, peer) = node_with_one_peer(start);
+    let t = start + MS * 100;
+    n.find_node(t, id(0x81)).expect("room");
+    // Two requests go out (the first and one retry), none answered.
+    let mut asked = 0;
+    for step in 0..=400 {
+        n.handle_timeout(t + MS * (10 * step));
+        asked += find_nodes_to(&mut n, 1).len();
+    }
+    assert_eq!(asked, 2);
+    let failures = n.routing_table().get(&peer).map(|e| e.failures());
+    assert_eq!(failures, Some(1), "still known, charged once");
+}
+
+#[test]
+fn retries_are_bounded() {
+    assert!(Config::builder()
+        .lookup_retries(Config::MAX_LOOKUP_RETRIES)
+        .build()
+        .is_ok());
+    assert!(Config::builder()
+        .lookup_retries(Config::MAX_LOOKUP_RETRIES + 1)
+        .build()
+        .is_err());
+}
