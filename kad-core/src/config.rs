@@ -130,6 +130,8 @@ pub struct Config {
     /// nodes tell of, and answers requests that come from them. A node on such a network
     /// needs it true, and kad-runtime sets it so when it listens on a local address; off, a
     /// forged source address cannot make a node on the internet send into its own network.
+    /// A bootstrap through a seed at a local address turns it on: a node told to join through
+    /// its local network is on one (a node on `0.0.0.0` inside a LAN needs nothing more).
     /// Seeds and pings the caller gives are never filtered; unroutable addresses
     /// (unspecified, multicast, broadcast, port 0) are never contacted at all.
     pub contact_local_addresses: bool,

@@ -111,6 +111,9 @@ pub struct Node<A, K: KeyType> {
     /// Whether the network may be smaller than k: until a bootstrap finds k nodes (a
     /// network's first node never bootstraps).
     pub(crate) small_network: bool,
+    /// Whether this node talks to local addresses beyond those it is given:
+    /// `contact_local_addresses`, or a bootstrap through a local seed.
+    pub(crate) local_peers: bool,
     /// The secrets behind the write tokens this node hands out.
     pub(crate) tokens: TokenSecrets,
     /// What `verify_rate` still allows.
@@ -213,6 +216,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             bootstrap_retry_at: None,
             bootstrap_follow_up_at: None,
             small_network: true,
+            local_peers: config.contact_local_addresses,
             counters: NodeStats::default(),
             config,
         })
@@ -310,13 +314,21 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// refreshed. A bootstrap that reaches nobody is tried again with backoff (see
     /// [`Config::bootstrap_attempts`]); the first [`Config::MAX_BOOTSTRAP_SEEDS`] seeds are
     /// asked at each attempt, and kept to bootstrap again should the routing table become
-    /// empty. Finishes with [`QueryResult::Bootstrap`].
+    /// empty. A seed at a loopback, private or link-local address tells the node that it is
+    /// on such a network: from then on it talks to local addresses as
+    /// [`Config::contact_local_addresses`] would have it. Finishes with
+    /// [`QueryResult::Bootstrap`].
     pub fn bootstrap<I: IntoIterator<Item = A>>(
         &mut self,
         now: Instant,
         seeds: I,
     ) -> Result<QueryId, CommandError> {
-        self.start_bootstrap(now, seeds.into_iter().collect(), true)
+        let seeds: Vec<A> = seeds.into_iter().collect();
+        // Told to join through its local network: it is on one.
+        self.local_peers |= seeds
+            .iter()
+            .any(|seed| seed.scope() == Some(AddressScope::Local));
+        self.start_bootstrap(now, seeds, true)
     }
 
     /// Finds the k nodes closest to `target`. Finishes with [`QueryResult::FindNode`].

@@ -33,7 +33,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 self.counters.unroutable_dropped += 1;
                 return;
             }
-            Some(AddressScope::Local) if !self.config.contact_local_addresses => {
+            Some(AddressScope::Local) if !self.local_peers => {
                 self.counters.local_requests_dropped += 1;
                 return;
             }
@@ -127,7 +127,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 contacts.retain(|c| c.id != self.id);
                 contacts.truncate(self.config.k);
                 let before = contacts.len();
-                let local_ok = self.config.contact_local_addresses;
+                let local_ok = self.local_peers;
                 contacts.retain(|c| match c.addr.scope() {
                     Some(AddressScope::Unroutable) => false,
                     Some(AddressScope::Local) => local_ok,

@@ -741,3 +741,33 @@ fn one_subnet_fills_only_its_quota_of_the_store() {
     );
     assert_eq!(stored(&mut n), vec![true]);
 }
+
+#[test]
+fn a_node_told_to_join_through_a_local_seed_talks_to_its_local_network() {
+    let now = Instant::now();
+    let mut n = node(Config::default(), now);
+    let seed = addr("10.0.0.2:4000");
+    n.bootstrap(now, [seed]).expect("room for a query");
+    let ask = sent(&mut n).pop().expect("the seed is asked");
+    let contacts = vec![Contact::new(id(0x80, 1), addr("10.0.0.3:4000"))];
+    answer(
+        &mut n,
+        now,
+        &ask,
+        id(0x40, 0),
+        Response::Nodes {
+            contacts,
+            token: Token::default(),
+        },
+    );
+    let asked: Vec<SocketAddr> = sent(&mut n).into_iter().map(|t| t.to).collect();
+    assert!(asked.contains(&addr("10.0.0.3:4000")), "{asked:?}");
+    // And its neighbours' requests are answered.
+    n.handle_message(
+        now,
+        addr("10.0.0.4:4000"),
+        request(id(0x80, 4), 9, Request::Ping),
+    );
+    assert!(sent(&mut n).iter().any(|t| t.to == addr("10.0.0.4:4000")));
+    assert_eq!(n.stats().local_requests_dropped, 0);
+}

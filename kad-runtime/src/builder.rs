@@ -160,7 +160,8 @@ impl<H: Hasher> Builder<H> {
     /// of are contacted. By default they are when one of the service's gateways listens at
     /// such an address itself (a local cluster, a LAN), and not otherwise: a node on the
     /// internet is not made to probe the network it sits in. A node that listens on an
-    /// unspecified address (`0.0.0.0`) inside a private network sets this to true.
+    /// unspecified address (`0.0.0.0`) turns it on when it connects through a seed at a
+    /// local address, or sets this to true.
     pub fn contact_local_addresses(mut self, contact: bool) -> Self {
         self.contact_local_addresses = Some(contact);
         self
