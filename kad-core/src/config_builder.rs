@@ -67,6 +67,8 @@ setters! {
     min_request_timeout: Duration,
     /// Sets [`Config::lookup_retries`].
     lookup_retries: u8,
+    /// Sets [`Config::rtt_deviations`].
+    rtt_deviations: u32,
     /// Sets [`Config::refresh_interval`].
     refresh_interval: Duration,
     /// Sets [`Config::maintenance_interval`].

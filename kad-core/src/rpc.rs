@@ -16,6 +16,7 @@ use crate::message::{Body, Message, Request, Response};
 use crate::node::{Node, Transmit};
 use crate::pending::{Kind, Pending, Purpose};
 use crate::query_pool::Query;
+use crate::rtt::TimeoutRule;
 use crate::wire_len::request_len;
 
 impl<A: Address, K: KeyType> Node<A, K> {
@@ -295,12 +296,18 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// contact's expected round trip, or the network's; `None` when that is no shorter than
     /// the request timeout (nothing measured yet).
     fn soft_timeout(&self, id: &K) -> Option<Duration> {
-        let (min, max) = (self.config.min_request_timeout, self.config.request_timeout);
+        let c = &self.config;
+        let rule = TimeoutRule {
+            min: c.min_request_timeout,
+            max: c.request_timeout,
+            deviations: c.rtt_deviations,
+        };
+        let max = rule.max;
         let expected = self
             .routing
             .rtt_of(id)
-            .and_then(|rtt| rtt.timeout(min, max))
-            .or_else(|| self.rtt.timeout(min, max))?;
+            .and_then(|rtt| rtt.timeout(rule))
+            .or_else(|| self.rtt.timeout(rule))?;
         (expected < max).then_some(expected)
     }
 }

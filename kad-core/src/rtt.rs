@@ -6,6 +6,15 @@
 
 use std::time::Duration;
 
+/// How a timeout follows from an estimate: the smoothed RTT plus `deviations` times its
+/// variation, between `min` and `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimeoutRule {
+    pub(crate) min: Duration,
+    pub(crate) max: Duration,
+    pub(crate) deviations: u32,
+}
+
 /// The smoothed round-trip time and its mean deviation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Rtt {
@@ -28,11 +37,15 @@ impl Rtt {
         self.srtt = (self.srtt * 7 + rtt) / 8;
     }
 
-    /// The timeout the estimate suggests (smoothed RTT plus four deviations), within
-    /// `min` and `max`; `None` before any sample.
-    pub(crate) fn timeout(&self, min: Duration, max: Duration) -> Option<Duration> {
+    /// The timeout the estimate suggests under `rule`; `None` before any sample.
+    pub(crate) fn timeout(&self, rule: TimeoutRule) -> Option<Duration> {
+        let TimeoutRule {
+            min,
+            max,
+            deviations,
+        } = rule;
         self.sampled
-            .then(|| (self.srtt + self.rttvar * 4).clamp(min.min(max), max))
+            .then(|| (self.srtt + self.rttvar * deviations).clamp(min.min(max), max))
     }
 }
 
@@ -62,8 +75,8 @@ impl CompactRtt {
         self.rttvar_ms = ms(full.rttvar);
     }
 
-    pub(crate) fn timeout(self, min: Duration, max: Duration) -> Option<Duration> {
-        self.expand().timeout(min, max)
+    pub(crate) fn timeout(self, rule: TimeoutRule) -> Option<Duration> {
+        self.expand().timeout(rule)
     }
 }
 
@@ -73,25 +86,38 @@ mod tests {
 
     const MS: Duration = Duration::from_millis(1);
 
+    fn rule(min: Duration, max: Duration) -> TimeoutRule {
+        TimeoutRule {
+            min,
+            max,
+            deviations: 4,
+        }
+    }
+
     #[test]
     fn follows_rfc_6298() {
         let mut rtt = Rtt::default();
-        assert_eq!(rtt.timeout(MS, MS * 3000), None);
+        assert_eq!(rtt.timeout(rule(MS, MS * 3000)), None);
         rtt.sample(MS * 100);
-        assert_eq!(rtt.timeout(MS, MS * 3000), Some(MS * 300)); // 100 + 4 * 50
+        assert_eq!(rtt.timeout(rule(MS, MS * 3000)), Some(MS * 300)); // 100 + 4 * 50
+        let two = TimeoutRule {
+            deviations: 2,
+            ..rule(MS, MS * 3000)
+        };
+        assert_eq!(rtt.timeout(two), Some(MS * 200));
         rtt.sample(MS * 100);
-        assert_eq!(rtt.timeout(MS, MS * 3000), Some(MS * 250)); // 100 + 4 * 37.5
+        assert_eq!(rtt.timeout(rule(MS, MS * 3000)), Some(MS * 250)); // 100 + 4 * 37.5
         for _ in 0..50 {
             rtt.sample(MS * 100);
         }
         assert_eq!(
-            rtt.timeout(MS * 200, MS * 3000),
+            rtt.timeout(rule(MS * 200, MS * 3000)),
             Some(MS * 200),
             "at least the minimum"
         );
         rtt.sample(MS * 10_000);
         assert_eq!(
-            rtt.timeout(MS, MS * 3000),
+            rtt.timeout(rule(MS, MS * 3000)),
             Some(MS * 3000),
             "at most the maximum"
         );
@@ -100,14 +126,17 @@ mod tests {
     #[test]
     fn the_compact_form_keeps_milliseconds() {
         let mut compact = CompactRtt::default();
-        assert_eq!(compact.timeout(MS, MS * 3000), None);
+        assert_eq!(compact.timeout(rule(MS, MS * 3000)), None);
         compact.sample(MS * 80);
         compact.sample(MS * 120);
         let mut full = Rtt::default();
         full.sample(MS * 80);
         full.sample(MS * 120);
-        assert_eq!(compact.timeout(MS, MS * 3000), full.timeout(MS, MS * 3000));
+        assert_eq!(
+            compact.timeout(rule(MS, MS * 3000)),
+            full.timeout(rule(MS, MS * 3000))
+        );
         compact.sample(Duration::from_secs(3600));
-        assert!(compact.timeout(MS, Duration::MAX).is_some());
+        assert!(compact.timeout(rule(MS, Duration::MAX)).is_some());
     }
 }

@@ -112,6 +112,11 @@ struct Cli {
     #[arg(long, default_value = "250ms", value_parser = parse_duration)]
     min_request_timeout: Duration,
 
+    /// How many times its measured variation a request's soft timeout adds to the smoothed
+    /// round trip (RFC 6298 has 4).
+    #[arg(long, default_value_t = 4)]
+    rtt_deviations: u32,
+
     /// How many times a lookup or a put asks a node again when a request is not answered
     /// within its expected round trip.
     #[arg(long, default_value_t = 2)]
@@ -206,6 +211,7 @@ impl Cli {
             .request_timeout(self.request_timeout)
             .min_request_timeout(self.min_request_timeout)
             .lookup_retries(self.lookup_retries)
+            .rtt_deviations(self.rtt_deviations)
             .maintenance_interval(self.maintenance_interval)
             .bootstrap_refresh(self.bootstrap_refresh)
             .build()?;
