@@ -114,6 +114,23 @@ fn stored(node: &mut TestNode) -> Vec<bool> {
         .collect()
 }
 
+/// Sends a STORE of `value` under `key` from `from` with `token`; whether it was kept, as
+/// the node answered.
+fn send_store(
+    n: &mut TestNode,
+    at: Instant,
+    from: SocketAddr,
+    key: Id,
+    value: &[u8],
+    ttl_secs: u32,
+    token: Token,
+) -> Option<bool> {
+    let message = request(id(0x80, 0xfe), 1, store(key, value, ttl_secs, token));
+    n.handle_message(at, from, message);
+    let verdicts = stored(n);
+    (verdicts.len() == 1).then(|| verdicts[0])
+}
+
 // ----- verified contacts -----
 
 #[test]
@@ -250,12 +267,10 @@ fn a_store_needs_a_token_given_to_its_source_ip() {
     let token_a = token_for(&mut n, now, a);
     let key = id(7, 7);
     for (from, token) in [(a, Token::default()), (b, token_a)] {
-        n.handle_message(
-            now,
-            from,
-            request(id(0x80, 1), 1, store(key, b"forged", 3600, token)),
+        assert_eq!(
+            send_store(&mut n, now, from, key, b"forged", 3600, token),
+            Some(false)
         );
-        assert_eq!(stored(&mut n), vec![false]);
     }
     assert_eq!(n.get_local(now, &key), None);
     assert_eq!(n.stats().stores_without_token, 2);
@@ -290,12 +305,10 @@ fn a_token_outlives_one_rotation_but_not_two() {
     );
     let two = one + rotation + Duration::from_secs(10);
     n.handle_timeout(two);
-    n.handle_message(
-        two,
-        a,
-        request(id(0x80, 1), 2, store(id(7, 2), b"v", 3600, token)),
+    assert_eq!(
+        send_store(&mut n, two, a, id(7, 2), b"v", 3600, token),
+        Some(false)
     );
-    assert_eq!(stored(&mut n), vec![false]);
 }
 
 #[test]
@@ -506,12 +519,10 @@ fn a_store_with_no_lifetime_is_refused_and_not_kept() {
     let mut n = node(Config::default(), now);
     let a = addr("198.51.100.1:4000");
     let token = token_for(&mut n, now, a);
-    n.handle_message(
-        now,
-        a,
-        request(id(0x80, 1), 1, store(id(7, 7), b"v", 0, token)),
+    assert_eq!(
+        send_store(&mut n, now, a, id(7, 7), b"v", 0, token),
+        Some(false)
     );
-    assert_eq!(stored(&mut n), vec![false]);
     assert_eq!(n.stats().records, 0);
 }
 
@@ -724,22 +735,18 @@ fn one_subnet_fills_only_its_quota_of_the_store() {
     // Another /24 has a quota of its own.
     let other = addr("198.51.101.1:4000");
     let token = token_for(&mut n, now, other);
-    n.handle_message(
-        now,
-        other,
-        request(id(0x80, 9), 1, store(id(9, 100), b"v", 60, token)),
+    assert_eq!(
+        send_store(&mut n, now, other, id(9, 100), b"v", 60, token),
+        Some(true)
     );
-    assert_eq!(stored(&mut n), vec![true]);
     // Once its records expire, the subnet may store again.
     let later = now + Duration::from_secs(61);
     n.handle_timeout(later);
     let token = token_for(&mut n, later, a);
-    n.handle_message(
-        later,
-        a,
-        request(id(0x80, 1), 2, store(id(9, 200), b"v", 60, token)),
+    assert_eq!(
+        send_store(&mut n, later, a, id(9, 200), b"v", 60, token),
+        Some(true)
     );
-    assert_eq!(stored(&mut n), vec![true]);
 }
 
 #[test]
