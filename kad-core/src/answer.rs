@@ -1,9 +1,9 @@
 //! What each request gets: a pong, the closest contacts with a write token, a value, or the
 //! verdict on a STORE (kept only with a token this node gave the sender's IP, and within the
-//! quota of the sender's subnet). A node not in
-//! the routing table gets full answers within [`Config::unverified_upload_rate`]; past it,
-//! answers cut to [`Config::unverified_response_factor`] times the size of its request, so
-//! that forged source addresses cannot make the node a reflector.
+//! quota of the sender's subnet). An answer to a node not in the routing table takes at most
+//! [`Config::unverified_response_factor`] times the size of its request, and all such answers
+//! together at most [`Config::unverified_upload_rate`], so that forged source addresses cannot
+//! make the node a reflector.
 //!
 //! [`Config::unverified_upload_rate`]: crate::Config::unverified_upload_rate
 //! [`Config::unverified_response_factor`]: crate::Config::unverified_response_factor
@@ -32,17 +32,21 @@ impl<A: Address, K: KeyType> Node<A, K> {
         let exclude = Some(sender);
         match request {
             Request::Ping => Response::Pong,
-            Request::FindNode { target } => {
+            Request::FindNode { target, .. } => {
                 self.nodes_response(now, from, &target, exclude, stranger)
             }
-            Request::FindValue { key } => {
+            Request::FindValue { key, .. } => {
                 let found = self.store.get(&key, now).map(|record| {
                     let ttl_secs = record.ttl_secs(now);
                     (record.value.clone(), ttl_secs)
                 });
                 match found {
                     Some((value, ttl_secs))
-                        if self.affordable(now, stranger, value_len(&value, ttl_secs)) =>
+                        if self.affordable(
+                            now,
+                            stranger,
+                            message_len::<K>(value_len(&value, ttl_secs)),
+                        ) =>
                     {
                         Response::Value { value, ttl_secs }
                     }
@@ -61,21 +65,29 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
     }
 
-    /// Whether an answer whose body takes `body` bytes may go to the sender: always to a node
-    /// in the table, to a stranger while `unverified_upload_rate` allows (the bytes are then
-    /// spent).
-    fn affordable(&mut self, now: Instant, stranger: Option<usize>, body: usize) -> bool {
-        if stranger.is_none() {
+    /// Whether an answer of `len` bytes may go to the sender: always to a verified node; to a
+    /// stranger if it is within `unverified_response_factor` times the request and
+    /// `unverified_upload_rate` allows it (the bytes are then spent).
+    fn affordable(&mut self, now: Instant, stranger: Option<usize>, len: usize) -> bool {
+        let Some(request) = stranger else {
             return true;
+        };
+        let factor = self.config.unverified_response_factor as usize;
+        if len > request.saturating_mul(factor) {
+            return false;
         }
         let rate = self.config.unverified_upload_rate;
-        let len = u32::try_from(message_len::<K>(body)).unwrap_or(u32::MAX);
-        self.upload_budget.take_n(now, rate, rate, len)
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        let spent = self.upload_budget.take_n(now, rate, rate, len);
+        if !spent {
+            self.counters.upload_budget_exhausted += 1;
+        }
+        spent
     }
 
-    /// The closest contacts to `target` and a write token for `to`; for a stranger past the
-    /// byte budget, only as many contacts as fit in `unverified_response_factor` times its
-    /// request.
+    /// The closest contacts to `target` and a write token for `to`; for a stranger, only
+    /// the closest that fit in `unverified_response_factor` times its request, and none once
+    /// `unverified_upload_rate` is spent.
     fn nodes_response(
         &mut self,
         now: Instant,
@@ -87,23 +99,27 @@ impl<A: Address, K: KeyType> Node<A, K> {
         let mut contacts = self
             .routing
             .closest(target, self.config.max_response_contacts, exclude);
-        let sizes: Vec<usize> = contacts
-            .iter()
-            .map(|c| contact_len::<A, K>(&c.addr))
-            .collect();
-        let full = nodes_len(contacts.len(), sizes.iter().sum());
-        if let Some(request) = stranger.filter(|_| !self.affordable(now, stranger, full)) {
+        if let Some(request) = stranger {
             let allowed = request.saturating_mul(self.config.unverified_response_factor as usize);
             let mut fit = 0;
             let mut used = 0;
-            while fit < sizes.len()
-                && message_len::<K>(nodes_len(fit + 1, used + sizes[fit])) <= allowed
-            {
-                used += sizes[fit];
+            for contact in &contacts {
+                let size = contact_len::<A, K>(&contact.addr);
+                if message_len::<K>(nodes_len(fit + 1, used + size)) > allowed {
+                    break;
+                }
+                used += size;
                 fit += 1;
             }
-            contacts.truncate(fit);
-            self.counters.responses_trimmed += 1;
+            if fit < contacts.len() {
+                contacts.truncate(fit);
+                self.counters.responses_trimmed += 1;
+            }
+            if !contacts.is_empty()
+                && !self.affordable(now, stranger, message_len::<K>(nodes_len(fit, used)))
+            {
+                contacts.clear();
+            }
         }
         Response::Nodes {
             contacts,

@@ -141,18 +141,28 @@ pub struct Config {
     /// Seeds and pings the caller gives are never filtered; unroutable addresses
     /// (unspecified, multicast, broadcast, port 0) are never contacted at all.
     pub contact_local_addresses: bool,
-    /// Bytes per second of answers to nodes not in the routing table (default 256 KiB, in
-    /// bursts of as much), counted with [`encoded_len_estimate`](crate::encoded_len_estimate).
-    /// Past it, an answer to such a node is cut to `unverified_response_factor` times the
-    /// size of its request: a node flooded with requests from forged addresses stops
-    /// reflecting more than it receives, while in normal use strangers get full answers (a
-    /// lookup asks mostly nodes that have not verified it; cutting every answer to them
-    /// leaves lookups far from exact).
+    /// Bytes per second of answers to nodes not in the routing table, all of them together
+    /// (default 256 KiB, in bursts of as much), counted with
+    /// [`encoded_len_estimate`](crate::encoded_len_estimate). Past it, such a node gets a
+    /// `Nodes` answer without contacts (still with its write token), so that a flood from
+    /// many forged addresses cannot make the node send more than this.
     pub unverified_upload_rate: u32,
     /// How many times the size of a request from a node not in the routing table its answer
-    /// may take once `unverified_upload_rate` is spent (default 3, as QUIC allows toward an
-    /// address it has not validated).
+    /// may take (default 3, as QUIC allows toward an address it has not validated): a
+    /// `Nodes` answer keeps the closest contacts that fit, a value that does not fit is not
+    /// sent (the answer is then `Nodes`). Local addresses are exempt while
+    /// [`exempt_local_addresses`](Self::exempt_local_addresses) holds. Requests are padded
+    /// so that full answers fit (see [`pad_requests`](Self::pad_requests)).
     pub unverified_response_factor: u32,
+    /// Whether this node pads its `FIND_NODE` and `FIND_VALUE` requests (default true) so
+    /// that a node that has not verified it can still answer in full within
+    /// `unverified_response_factor` times the request: a `FIND_NODE` to the size of
+    /// `max_response_contacts` contacts at an address like the receiver's, a `FIND_VALUE`
+    /// also to that of a value of `max_value_size` bytes, both divided by the factor.
+    /// Padding costs about a fifth more bytes per lookup; without it, answers from nodes
+    /// that do not know this one are cut, and lookups end far from exact. Requests to local
+    /// addresses are not padded while `exempt_local_addresses` holds.
+    pub pad_requests: bool,
 }
 
 impl Default for Config {
@@ -196,6 +206,7 @@ impl Default for Config {
             contact_local_addresses: false,
             unverified_upload_rate: 256 * 1024,
             unverified_response_factor: 3,
+            pad_requests: true,
         }
     }
 }

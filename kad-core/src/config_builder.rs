@@ -123,6 +123,8 @@ setters! {
     unverified_upload_rate: u32,
     /// Sets [`Config::unverified_response_factor`].
     unverified_response_factor: u32,
+    /// Sets [`Config::pad_requests`].
+    pad_requests: bool,
 }
 
 impl ConfigBuilder {

@@ -37,12 +37,16 @@ pub enum Request<K> {
     FindNode {
         /// The key whose neighbours are wanted.
         target: K,
+        /// Bytes of padding the request carries (see [`Request::padding`]).
+        padding: u16,
     },
     /// Asks for the value stored under `key`; answered by [`Response::Value`] if the receiver
     /// holds it, otherwise by [`Response::Nodes`] with its closest contacts to `key`.
     FindValue {
         /// The record key.
         key: K,
+        /// Bytes of padding the request carries (see [`Request::padding`]).
+        padding: u16,
     },
     /// Asks the receiver to store a record; answered by [`Response::Stored`].
     Store {
@@ -57,6 +61,39 @@ pub enum Request<K> {
         /// STORE without a valid one is refused.
         token: Token,
     },
+}
+
+/// The most padding a request carries: 1024 bytes, which with the longest keys still fits
+/// a datagram of kad-proto.
+pub const MAX_PADDING: u16 = 1024;
+
+impl<K> Request<K> {
+    /// An unpadded [`Request::FindNode`] for `target`.
+    pub fn find_node(target: K) -> Self {
+        Request::FindNode { target, padding: 0 }
+    }
+
+    /// An unpadded [`Request::FindValue`] for `key`.
+    pub fn find_value(key: K) -> Self {
+        Request::FindValue { key, padding: 0 }
+    }
+
+    /// Bytes of padding (zeros on the wire) the request carries.
+    ///
+    /// A node answers a requester it has not verified with at most
+    /// [`Config::unverified_response_factor`] times the bytes of the request, so that a forged
+    /// source address cannot turn it into an amplifier. A `FIND_NODE` or `FIND_VALUE` is
+    /// padded (see [`Config::pad_requests`]) so that a full answer fits within that multiple,
+    /// with at most [`MAX_PADDING`] bytes.
+    ///
+    /// [`Config::unverified_response_factor`]: crate::Config::unverified_response_factor
+    /// [`Config::pad_requests`]: crate::Config::pad_requests
+    pub fn padding(&self) -> u16 {
+        match self {
+            Request::FindNode { padding, .. } | Request::FindValue { padding, .. } => *padding,
+            Request::Ping | Request::Store { .. } => 0,
+        }
+    }
 }
 
 /// The answers to [`Request`]s.

@@ -415,7 +415,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         let Some(socket) = from.socket_addr() else {
             return true;
         };
-        if self.config.exempt_local_addresses && from.scope() == Some(AddressScope::Local) {
+        if self.exempt_local(from) {
             return true;
         }
         let c = &self.config;

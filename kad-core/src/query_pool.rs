@@ -38,8 +38,8 @@ impl<A> Goal<A> {
     /// The request a lookup for this goal sends about `target`.
     pub(crate) fn request<K>(&self, target: K) -> Request<K> {
         match self {
-            Goal::Get => Request::FindValue { key: target },
-            _ => Request::FindNode { target },
+            Goal::Get => Request::find_value(target),
+            _ => Request::find_node(target),
         }
     }
 }
@@ -165,7 +165,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         lookup.add_contacts(self.routing.closest(&target, c.k, None), 1);
         self.routing.touch(&target, now);
         for seed in seeds {
-            let request = Request::FindNode { target };
+            let request = Request::find_node(target);
             if self.send_request(now, seed, None, request, Purpose::Lookup(qid)) {
                 lookup.seed_sent();
             }

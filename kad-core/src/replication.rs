@@ -66,7 +66,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
         let Some(token) = token else {
             if !stores.is_empty() {
-                let request = Request::FindNode { target: contact.id };
+                let request = Request::find_node(contact.id);
                 let to = contact.addr.clone();
                 self.send_request(now, to, Some(contact.id), request, Purpose::Handover);
             }

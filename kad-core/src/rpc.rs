@@ -45,10 +45,11 @@ impl<A: Address, K: KeyType> Node<A, K> {
             self.consider_requester(now, Contact::new(sender, from.clone()));
         }
         // A node at this address in the table answered us from it: it gets full answers.
-        let verified = self
-            .routing
-            .get(&sender)
-            .is_some_and(|e| e.contact().addr == from);
+        let verified = self.exempt_local(&from)
+            || self
+                .routing
+                .get(&sender)
+                .is_some_and(|e| e.contact().addr == from);
         let stranger = (!verified).then(|| request_len(&request));
         let response = self.answer(now, &from, &sender, request, stranger);
         self.transmits.push_back(Transmit {
@@ -255,6 +256,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         while self.pending.contains(&tx) {
             tx = self.next_tx();
         }
+        let request = self.padded(&to, request);
         let kind = match request {
             Request::Ping => Kind::Ping,
             Request::FindNode { .. } => Kind::FindNode,

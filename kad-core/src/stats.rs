@@ -67,9 +67,12 @@ pub struct NodeStats {
     /// Of `rate_limited`, datagrams from sources that found every rate-limit slot in use
     /// and went over the one allowance they all share.
     pub rate_limited_shared: u64,
-    /// Answers to nodes not in the routing table cut to `unverified_response_factor` times
-    /// their request, `unverified_upload_rate` being spent.
+    /// `Nodes` answers to nodes not in the routing table cut to `unverified_response_factor`
+    /// times their request (an unpadded request from a node this one has not verified).
     pub responses_trimmed: u64,
+    /// Answers to nodes not in the routing table sent without their contacts or value
+    /// because `unverified_upload_rate` was spent.
+    pub upload_budget_exhausted: u64,
     /// Sources whose rate is being tracked.
     pub rate_limited_sources: usize,
 }

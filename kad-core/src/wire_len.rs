@@ -42,7 +42,9 @@ fn body_len<A: Address, K: KeyType>(body: &Body<A, K>) -> usize {
 fn request_body_len<K: KeyType>(request: &Request<K>) -> usize {
     match request {
         Request::Ping => 0,
-        Request::FindNode { .. } | Request::FindValue { .. } => bytes(K::LEN),
+        Request::FindNode { padding, .. } | Request::FindValue { padding, .. } => {
+            bytes(K::LEN) + bytes(usize::from(*padding))
+        }
         Request::Store {
             value, ttl_secs, ..
         } => bytes(K::LEN) + bytes(value.len()) + integer(u64::from(*ttl_secs)) + TOKEN_LEN,
@@ -54,9 +56,28 @@ pub(crate) fn request_len<K: KeyType>(request: &Request<K>) -> usize {
     message_len::<K>(request_body_len(request))
 }
 
+/// The padding that makes a `FIND_NODE` or `FIND_VALUE` message at least `wanted` bytes
+/// long: the unpadded message takes `message_len(bytes(K::LEN) + 1)` (an empty padding still
+/// has its length prefix), and a padding of 251 bytes or more has a 3-byte prefix.
+pub(crate) fn padding_for<K: KeyType>(wanted: usize) -> u16 {
+    let unpadded = message_len::<K>(bytes(K::LEN) + 1);
+    let short = wanted.saturating_sub(unpadded);
+    let padding = if short < 251 {
+        short
+    } else {
+        (short - 2).max(251)
+    };
+    u16::try_from(padding).unwrap_or(u16::MAX)
+}
+
 /// The body of a `Value` response.
 pub(crate) fn value_len(value: &[u8], ttl_secs: u32) -> usize {
     bytes(value.len()) + integer(u64::from(ttl_secs))
+}
+
+/// A whole `Value` response carrying `value_size` bytes with the longest TTL.
+pub(crate) fn value_response_len<K: KeyType>(value_size: usize) -> usize {
+    message_len::<K>(bytes(value_size) + integer(u64::from(u32::MAX)))
 }
 
 /// The body of a `Nodes` response with `count` contacts taking `contacts` bytes in all.

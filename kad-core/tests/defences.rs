@@ -84,7 +84,7 @@ fn token_for(node: &mut TestNode, now: Instant, from: SocketAddr) -> Token {
     node.handle_message(
         now,
         from,
-        request(id(0xee, 1), 77, Request::FindNode { target: id(1, 1) }),
+        request(id(0xee, 1), 77, Request::find_node(id(1, 1))),
     );
     sent(node)
         .into_iter()
@@ -502,7 +502,7 @@ fn nothing_is_sent_to_an_unroutable_address() {
         n.handle_message(
             now,
             addr(from),
-            request(id(0x80, 1), 1, Request::FindNode { target: id(1, 1) }),
+            request(id(0x80, 1), 1, Request::find_node(id(1, 1))),
         );
     }
     assert!(sent(&mut n).is_empty());
@@ -560,7 +560,7 @@ fn requests_from_local_addresses_are_dropped_by_a_node_on_the_internet() {
         n.handle_message(
             now,
             inside,
-            request(id(0x80, 1), 1, Request::FindNode { target: id(1, 1) }),
+            request(id(0x80, 1), 1, Request::find_node(id(1, 1))),
         );
         let responses = sent(&mut n)
             .into_iter()
@@ -637,27 +637,17 @@ fn well_connected(rate: u32, now: Instant) -> TestNode {
     n
 }
 
-/// Sizes of the answers to `count` FIND_NODEs from `sender` at `from`.
+/// Sizes of the answers to `count` copies of `req` from `sender` at `from`.
 fn answer_sizes(
     n: &mut TestNode,
     now: Instant,
-    sender: Id,
-    from: SocketAddr,
+    (sender, from): (Id, SocketAddr),
+    req: &Request<Id>,
     count: u64,
 ) -> Vec<usize> {
     (0..count)
         .map(|tx| {
-            n.handle_message(
-                now,
-                from,
-                request(
-                    sender,
-                    tx,
-                    Request::FindNode {
-                        target: id(0x11, 1),
-                    },
-                ),
-            );
+            n.handle_message(now, from, request(sender, tx, req.clone()));
             sent(n)
                 .into_iter()
                 .filter(|t| t.to == from && matches!(t.message.body, Body::Response(_)))
@@ -667,42 +657,99 @@ fn answer_sizes(
         .collect()
 }
 
+fn find_node(padding: u16) -> Request<Id> {
+    Request::FindNode {
+        target: id(0x11, 1),
+        padding,
+    }
+}
+
+fn size_of(req: &Request<Id>) -> usize {
+    kad_core::encoded_len_estimate(&request(id(0x99, 9), 0, req.clone()))
+}
+
+const STRANGER: &str = "192.0.2.1:4000";
+
 #[test]
-fn past_the_byte_budget_a_stranger_gets_three_times_its_request() {
+fn a_stranger_gets_at_most_three_times_its_request() {
     let now = Instant::now();
-    let mut n = well_connected(2_000, now);
-    let find_node = kad_core::encoded_len_estimate(&request(
-        id(0x99, 9),
-        0,
-        Request::FindNode {
-            target: id(0x11, 1),
-        },
-    ));
-    let sizes = answer_sizes(&mut n, now, id(0x99, 9), addr("192.0.2.1:4000"), 10);
-    // Full answers while the 2000 bytes last, then three times the request at most.
-    assert!(sizes[0] > 500, "{sizes:?}");
+    let mut n = well_connected(Config::default().unverified_upload_rate, now);
+    let stranger = (id(0x99, 9), addr(STRANGER));
+    let bare = find_node(0);
+    let sizes = answer_sizes(&mut n, now, stranger, &bare, 5);
     assert!(
-        sizes[4..].iter().all(|&s| s <= 3 * find_node),
-        "{sizes:?} for {find_node}"
+        sizes.iter().all(|&s| s > 0 && s <= 3 * size_of(&bare)),
+        "{sizes:?} for {}",
+        size_of(&bare)
     );
-    assert!(n.stats().responses_trimmed >= 6);
-    // A contact in the table is answered in full all the same.
+    assert_eq!(n.stats().responses_trimmed, 5);
+    // Padded as a node pads it, the same request is answered in full.
+    let padded = find_node(180);
+    let sizes = answer_sizes(&mut n, now, stranger, &padded, 5);
+    assert!(
+        sizes.iter().all(|&s| s > 600 && s <= 3 * size_of(&padded)),
+        "{sizes:?} for {}",
+        size_of(&padded)
+    );
+    assert_eq!(n.stats().responses_trimmed, 5);
+    // A contact in the table is answered in full without padding.
     let known = table(&n)[0];
-    let sizes = answer_sizes(&mut n, now, known.0, known.1, 3);
-    assert!(sizes.iter().all(|&s| s > 500), "{sizes:?}");
-    // And the budget comes back with time.
-    let later = now + Duration::from_secs(1);
-    let sizes = answer_sizes(&mut n, later, id(0x99, 9), addr("192.0.2.1:4000"), 1);
-    assert!(sizes[0] > 500, "{sizes:?}");
+    let sizes = answer_sizes(&mut n, now, known, &bare, 3);
+    assert!(sizes.iter().all(|&s| s > 600), "{sizes:?}");
 }
 
 #[test]
-fn within_the_byte_budget_strangers_get_full_answers() {
+fn a_value_too_large_for_a_stranger_is_replaced_by_contacts() {
     let now = Instant::now();
     let mut n = well_connected(Config::default().unverified_upload_rate, now);
-    let sizes = answer_sizes(&mut n, now, id(0x99, 9), addr("192.0.2.1:4000"), 100);
-    assert!(sizes.iter().all(|&s| s > 500), "{sizes:?}");
-    assert_eq!(n.stats().responses_trimmed, 0);
+    let key = id(0x11, 1);
+    let from = addr("198.51.100.1:4000");
+    let token = token_for(&mut n, now, from);
+    let kept = send_store(&mut n, now, from, key, &[7; 800], 600, token);
+    assert_eq!(kept, Some(true));
+    let stranger = (id(0x99, 9), addr(STRANGER));
+    let value_answers = |n: &mut TestNode, padding| {
+        let req = Request::FindValue { key, padding };
+        n.handle_message(now, addr(STRANGER), request(stranger.0, 1, req));
+        sent(n)
+            .into_iter()
+            .filter(|t| matches!(t.message.body, Body::Response(Response::Value { .. })))
+            .count()
+    };
+    assert_eq!(
+        value_answers(&mut n, 0),
+        0,
+        "800 bytes for a 56-byte request"
+    );
+    assert_eq!(
+        value_answers(&mut n, 300),
+        1,
+        "a padded request pays for it"
+    );
+}
+
+#[test]
+fn past_the_byte_budget_strangers_get_no_contacts() {
+    let now = Instant::now();
+    let mut n = well_connected(2_000, now);
+    let stranger = (id(0x99, 9), addr(STRANGER));
+    let padded = find_node(180);
+    let sizes = answer_sizes(&mut n, now, stranger, &padded, 10);
+    // Full answers while the 2000 bytes last, then only the write token.
+    assert!(sizes[0] > 600, "{sizes:?}");
+    assert!(
+        sizes[4..].iter().all(|&s| s < size_of(&find_node(0))),
+        "{sizes:?}"
+    );
+    assert!(n.stats().upload_budget_exhausted >= 6);
+    // A contact in the table is answered in full all the same.
+    let known = table(&n)[0];
+    let sizes = answer_sizes(&mut n, now, known, &find_node(0), 3);
+    assert!(sizes.iter().all(|&s| s > 600), "{sizes:?}");
+    // And the budget comes back with time.
+    let later = now + Duration::from_secs(1);
+    let sizes = answer_sizes(&mut n, later, stranger, &padded, 1);
+    assert!(sizes[0] > 600, "{sizes:?}");
 }
 
 // ----- record quota per subnet -----

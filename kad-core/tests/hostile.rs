@@ -25,7 +25,7 @@ fn token(node: &mut Node<u32, Id>, now: Instant) -> Token {
     node.handle_message(
         now,
         999,
-        req(id(0xee, 0xee), 0xee, Request::FindNode { target: id(0, 1) }),
+        req(id(0xee, 0xee), 0xee, Request::find_node(id(0, 1))),
     );
     let mut token = None;
     while let Some(t) = node.poll_transmit() {
@@ -288,7 +288,7 @@ fn replication_to_a_new_contact_is_bounded() {
         // It is asked for its write token first: answer with one.
         while let Some(t) = n.poll_transmit() {
             match t.message.body {
-                Body::Request(Request::FindNode { target }) => {
+                Body::Request(Request::FindNode { target, .. }) => {
                     let answer = Message {
                         tx: t.message.tx,
                         sender: target,

@@ -33,7 +33,7 @@ fn handed_over(
     n.handle_message(
         now,
         999,
-        request(Key::new([0xee; 20]), 0, Request::FindNode { target: local }),
+        request(Key::new([0xee; 20]), 0, Request::find_node(local)),
     );
     let token = std::iter::from_fn(|| n.poll_transmit())
         .find_map(|t| match t.message.body {

@@ -122,8 +122,8 @@ pub enum DecodeError {
         /// How many.
         count: usize,
     },
-    /// An integer is encoded in more bytes than needed, so the datagram is not the one
-    /// encoding of its message.
+    /// An integer is encoded in more bytes than needed, or padding is not zeros, so the
+    /// datagram is not the one encoding of its message.
     NonCanonical,
     /// A key does not have the length of the decoder's key type.
     KeyLength {

@@ -12,8 +12,9 @@ pub const MAGIC: [u8; 3] = *b"KAD";
 ///
 /// Any change to the bytes of an encoded message, however small, comes with a new version; the
 /// golden vectors in this crate's tests fail until it does. Version 2 added the write token to
-/// `STORE` requests and `Nodes` responses; a node reading version 2 drops version 1 datagrams.
-pub const VERSION: u8 = 2;
+/// `STORE` requests and `Nodes` responses; version 3 added padding to `FIND_NODE` and
+/// `FIND_VALUE`. A node drops datagrams of any other version.
+pub const VERSION: u8 = 3;
 
 /// Length of the header: [`MAGIC`] and [`VERSION`].
 pub const HEADER_LEN: usize = MAGIC.len() + 1;
@@ -52,8 +53,8 @@ mod tests {
 
     #[test]
     fn strips_a_good_header() {
-        assert_eq!(strip(b"KAD\x02rest"), Ok(&b"rest"[..]));
-        assert_eq!(strip(b"KAD\x02"), Ok(&b""[..]));
+        assert_eq!(strip(b"KAD\x03rest"), Ok(&b"rest"[..]));
+        assert_eq!(strip(b"KAD\x03"), Ok(&b""[..]));
     }
 
     #[test]
@@ -62,16 +63,16 @@ mod tests {
         assert_eq!(strip(b""), Err(DecodeError::TooShort { len: 0 }));
         assert_eq!(strip(b"GET / HTTP/1.1"), Err(DecodeError::BadMagic));
         assert_eq!(
-            strip(b"KAD\x01body"),
+            strip(b"KAD\x04body"),
             Err(DecodeError::UnsupportedVersion {
-                found: 1,
+                found: 4,
                 supported: VERSION
             })
         );
         assert_eq!(
-            strip(b"KAD\x03body"),
+            strip(b"KAD\x02body"),
             Err(DecodeError::UnsupportedVersion {
-                found: 3,
+                found: 2,
                 supported: VERSION
             })
         );

@@ -90,8 +90,21 @@ pub(crate) fn check<K: KeyType>(message: &Message<Multiaddr, K>) -> Result<(), E
                 .iter()
                 .try_for_each(|contact| check_multiaddr(contact.addr.len()))
         }
-        Body::Request(Request::Ping | Request::FindNode { .. } | Request::FindValue { .. })
-        | Body::Response(Response::Pong | Response::Stored { .. }) => Ok(()),
+        Body::Request(request @ (Request::FindNode { .. } | Request::FindValue { .. })) => {
+            // Longer padding cannot fit in a datagram.
+            let len = usize::from(request.padding());
+            if len > MAX_DATAGRAM_SIZE {
+                return Err(EncodeError::LimitExceeded {
+                    limit: Limit::Datagram,
+                    len,
+                    max: MAX_DATAGRAM_SIZE,
+                });
+            }
+            Ok(())
+        }
+        Body::Request(Request::Ping) | Body::Response(Response::Pong | Response::Stored { .. }) => {
+            Ok(())
+        }
     }
 }
 

@@ -14,8 +14,8 @@
 //! | transaction id | 8 bytes, big-endian |
 //! | sender id | byte string |
 //! | message kind | integer: 0 `PING`, 1 `FIND_NODE`, 2 `FIND_VALUE`, 3 `STORE`, 4 `Pong`, 5 `Nodes`, 6 `Value`, 7 `Stored` |
-//! | `FIND_NODE` | target: byte string |
-//! | `FIND_VALUE` | key: byte string |
+//! | `FIND_NODE` | target: byte string, padding: byte string |
+//! | `FIND_VALUE` | key: byte string, padding: byte string |
 //! | `STORE` | key: byte string, value: byte string, ttl in seconds: integer, write token: 8 bytes |
 //! | `Nodes` | integer count, then per contact its id and its binary multiaddr, both byte strings; then the write token: 8 bytes |
 //! | `Value` | value: byte string, ttl in seconds: integer |
@@ -23,6 +23,7 @@
 //!
 //! An integer is one byte below 251, otherwise a marker byte (251, 252, 253) followed by 2, 4
 //! or 8 little-endian bytes; a byte string is its length as an integer followed by its bytes.
+//! Padding is zeros; a datagram whose padding is not is refused as non-canonical.
 
 use std::fmt;
 
@@ -33,7 +34,9 @@ use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{DecodeError, Limit};
-use crate::limits::{MAX_CONTACTS_PER_RESPONSE, MAX_KEY_LEN, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE};
+use crate::limits::{
+    MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_KEY_LEN, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE,
+};
 
 /// A kad-core message whose contacts are reached at multiaddrs: what travels between nodes.
 pub type WireMessage<K> = Message<Multiaddr, K>;
@@ -93,10 +96,14 @@ enum BodyRepr<'a, C> {
     FindNode {
         #[serde(borrow)]
         target: Bytes<'a>,
+        #[serde(borrow)]
+        padding: Bytes<'a>,
     },
     FindValue {
         #[serde(borrow)]
         key: Bytes<'a>,
+        #[serde(borrow)]
+        padding: Bytes<'a>,
     },
     Store {
         #[serde(borrow)]
@@ -218,11 +225,13 @@ impl<'a, K: KeyType> MessageRepr<'a, ContactsOut<'a, K>> {
     pub(crate) fn new(message: &'a WireMessage<K>) -> Self {
         let body = match &message.body {
             Body::Request(Request::Ping) => BodyRepr::Ping,
-            Body::Request(Request::FindNode { target }) => BodyRepr::FindNode {
+            Body::Request(Request::FindNode { target, padding }) => BodyRepr::FindNode {
                 target: Bytes(target.as_slice()),
+                padding: zeros(*padding),
             },
-            Body::Request(Request::FindValue { key }) => BodyRepr::FindValue {
+            Body::Request(Request::FindValue { key, padding }) => BodyRepr::FindValue {
                 key: Bytes(key.as_slice()),
+                padding: zeros(*padding),
             },
             Body::Request(Request::Store {
                 key,
@@ -272,10 +281,14 @@ impl MessageRepr<'_, ContactsIn<'_>> {
     pub(crate) fn to_message<K: KeyType>(&self) -> Result<WireMessage<K>, DecodeError> {
         let body = match &self.body {
             BodyRepr::Ping => Body::Request(Request::Ping),
-            BodyRepr::FindNode { target } => Body::Request(Request::FindNode {
+            BodyRepr::FindNode { target, padding } => Body::Request(Request::FindNode {
                 target: key(*target)?,
+                padding: padding_len(*padding)?,
             }),
-            BodyRepr::FindValue { key: k } => Body::Request(Request::FindValue { key: key(*k)? }),
+            BodyRepr::FindValue { key: k, padding } => Body::Request(Request::FindValue {
+                key: key(*k)?,
+                padding: padding_len(*padding)?,
+            }),
             BodyRepr::Store {
                 key: k,
                 value: v,
@@ -306,6 +319,22 @@ impl MessageRepr<'_, ContactsIn<'_>> {
             body,
         })
     }
+}
+
+/// What padding of `len` bytes is sent as: that many zeros (at most a datagram's worth;
+/// [`limits::check`](crate::limits) refuses longer padding before encoding).
+fn zeros(len: u16) -> Bytes<'static> {
+    static ZEROS: [u8; MAX_DATAGRAM_SIZE] = [0; MAX_DATAGRAM_SIZE];
+    Bytes(&ZEROS[..usize::from(len).min(MAX_DATAGRAM_SIZE)])
+}
+
+/// The length of a received padding, which must be zeros: a datagram has one encoding.
+fn padding_len(bytes: Bytes<'_>) -> Result<u16, DecodeError> {
+    if bytes.0.iter().any(|&b| b != 0) {
+        return Err(DecodeError::NonCanonical);
+    }
+    // A datagram is far shorter than `u16::MAX`.
+    Ok(u16::try_from(bytes.0.len()).unwrap_or(u16::MAX))
 }
 
 fn key<K: KeyType>(bytes: Bytes<'_>) -> Result<K, DecodeError> {

@@ -4,7 +4,7 @@
 //! `kad_proto::VERSION` and replace the vectors; if not, the change is a bug.
 
 use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
-use kad_proto::{decode, encode, Multiaddr, WireMessage, VERSION};
+use kad_proto::{decode, encode, DecodeError, Multiaddr, WireMessage, VERSION};
 
 fn message<const N: usize>(body: Body<Multiaddr, Key<N>>) -> WireMessage<Key<N>> {
     Message {
@@ -39,8 +39,8 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Header (`KAD`, version 2), transaction id, then the 20-byte sender id with its length.
-const HEAD_20: &str = "4b414402 0102030405060708 14a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
+/// Header (`KAD`, version 3), transaction id, then the 20-byte sender id with its length.
+const HEAD_20: &str = "4b414403 0102030405060708 14a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
 
 /// The bytes of [`token`].
 const TOKEN: &str = " c0c1c2c3c4c5c6c7";
@@ -59,9 +59,9 @@ fn golden<const N: usize>(m: WireMessage<Key<N>>, expected: &str) {
 }
 
 #[test]
-fn version_is_2() {
-    // The vectors below are version 2 datagrams.
-    assert_eq!(VERSION, 2);
+fn version_is_3() {
+    // The vectors below are version 3 datagrams.
+    assert_eq!(VERSION, 3);
 }
 
 #[test]
@@ -75,16 +75,74 @@ fn ping() {
 #[test]
 fn find_node() {
     golden(
-        message::<20>(Body::Request(Request::FindNode { target: key(0x11) })),
-        &[HEAD_20, " 01 141111111111111111111111111111111111111111"].concat(),
+        message::<20>(Body::Request(Request::find_node(key(0x11)))),
+        &[HEAD_20, " 01 141111111111111111111111111111111111111111 00"].concat(),
+    );
+}
+
+#[test]
+fn find_node_padded() {
+    golden(
+        message::<20>(Body::Request(Request::FindNode {
+            target: key(0x11),
+            padding: 3,
+        })),
+        &[
+            HEAD_20,
+            " 01 141111111111111111111111111111111111111111 03000000",
+        ]
+        .concat(),
+    );
+}
+
+#[test]
+fn long_padding_has_a_three_byte_length() {
+    let m = message::<20>(Body::Request(Request::FindValue {
+        key: key(0x22),
+        padding: 300,
+    }));
+    let datagram = encode(&m).expect("encodes");
+    let head = unhex(
+        &[
+            HEAD_20,
+            " 02 142222222222222222222222222222222222222222 fb2c01",
+        ]
+        .concat(),
+    );
+    assert_eq!(hex(&datagram[..head.len()]), hex(&head));
+    assert_eq!(datagram.len(), head.len() + 300);
+    assert!(datagram[head.len()..].iter().all(|&b| b == 0));
+    assert_eq!(decode::<Key<20>>(&datagram), Ok(m));
+}
+
+#[test]
+fn padding_must_be_zeros() {
+    let datagram = unhex(
+        &[
+            HEAD_20,
+            " 01 141111111111111111111111111111111111111111 0200ab",
+        ]
+        .concat(),
+    );
+    assert_eq!(decode::<Key<20>>(&datagram), Err(DecodeError::NonCanonical));
+    let short = unhex(
+        &[
+            HEAD_20,
+            " 01 141111111111111111111111111111111111111111 0200",
+        ]
+        .concat(),
+    );
+    assert!(
+        decode::<Key<20>>(&short).is_err(),
+        "padding shorter than its length"
     );
 }
 
 #[test]
 fn find_value() {
     golden(
-        message::<20>(Body::Request(Request::FindValue { key: key(0x22) })),
-        &[HEAD_20, " 02 142222222222222222222222222222222222222222"].concat(),
+        message::<20>(Body::Request(Request::find_value(key(0x22)))),
+        &[HEAD_20, " 02 142222222222222222222222222222222222222222 00"].concat(),
     );
 }
 
@@ -175,7 +233,7 @@ fn nodes_of_32_byte_keys() {
             token: token(),
         })),
         &[
-            "4b414402 0102030405060708",
+            "4b414403 0102030405060708",
             " 20a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
             " 05 01",
             " 206666666666666666666666666666666666666666666666666666666666666666",
@@ -184,4 +242,19 @@ fn nodes_of_32_byte_keys() {
         ]
         .concat(),
     );
+}
+
+#[test]
+fn fuzz_seeds_are_datagrams_of_this_version() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/decode");
+    let seeds = std::fs::read_dir(&dir).expect("the seed directory");
+    let mut count = 0;
+    for seed in seeds {
+        let path = seed.expect("a seed").path();
+        let datagram = std::fs::read(&path).expect("readable");
+        let decodes = decode::<Key<20>>(&datagram).is_ok() || decode::<Key<32>>(&datagram).is_ok();
+        assert!(decodes, "{} does not decode", path.display());
+        count += 1;
+    }
+    assert!(count >= 10, "{count} seeds");
 }

@@ -67,6 +67,31 @@ fn the_largest_value_response_fits() {
 }
 
 #[test]
+fn the_most_padded_request_fits() {
+    const N: usize = MAX_KEY_LEN;
+    let find = message::<N>(Body::Request(Request::FindValue {
+        key: Key::new([1; N]),
+        padding: kad_core::MAX_PADDING,
+    }));
+    fits(&find, 1170);
+}
+
+#[test]
+fn padding_longer_than_a_datagram_is_refused() {
+    let find = message::<20>(Body::Request(Request::FindNode {
+        target: Key::new([1; 20]),
+        padding: MAX_DATAGRAM_SIZE as u16 + 1,
+    }));
+    assert!(matches!(
+        encode(&find),
+        Err(kad_proto::EncodeError::LimitExceeded {
+            limit: kad_proto::Limit::Datagram,
+            ..
+        })
+    ));
+}
+
+#[test]
 fn a_full_response_of_32_byte_keys_fits_with_24_byte_addresses() {
     fits(&full_response::<32>(24), 1215);
     assert!(encode_strict(&full_response::<32>(25)).is_err());

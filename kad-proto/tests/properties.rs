@@ -200,7 +200,7 @@ proptest! {
 
     #[test]
     fn decode_of_arbitrary_bodies_is_total(body in vec(any::<u8>(), 0..1300)) {
-        let mut bytes = b"KAD\x02".to_vec();
+        let mut bytes = b"KAD\x03".to_vec();
         bytes.extend_from_slice(&body);
         check_decode_total(&bytes)?;
     }

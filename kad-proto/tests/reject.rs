@@ -5,7 +5,7 @@ use kad_proto::{decode, DecodeError, Limit, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN
 
 /// Header, transaction id and a 20-byte sender: everything before the message kind.
 fn head() -> Vec<u8> {
-    let mut bytes = b"KAD\x02".to_vec();
+    let mut bytes = b"KAD\x03".to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.push(20);
     bytes.extend_from_slice(&[0xaa; 20]);
@@ -128,7 +128,7 @@ fn integers_written_longer_than_needed_are_rejected() {
         Err(DecodeError::NonCanonical)
     );
     // The sender's length written as a 3-byte integer.
-    let mut bytes = b"KAD\x02".to_vec();
+    let mut bytes = b"KAD\x03".to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.extend_from_slice(&[251, 20, 0]);
     bytes.extend_from_slice(&[0xaa; 20]);
@@ -140,6 +140,7 @@ fn integers_written_longer_than_needed_are_rejected() {
 fn keys_of_the_wrong_length_are_rejected() {
     let mut find = with(&[&[1, 19]]);
     find.extend_from_slice(&[0; 19]);
+    find.push(0); // no padding
     assert_eq!(
         decode20(&find),
         Err(DecodeError::KeyLength {
@@ -238,7 +239,7 @@ fn invalid_multiaddrs_are_rejected() {
 
 #[test]
 fn keys_over_the_limit_are_rejected_even_by_a_decoder_of_long_keys() {
-    let mut bytes = b"KAD\x02".to_vec();
+    let mut bytes = b"KAD\x03".to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.push(65);
     bytes.extend_from_slice(&[0xaa; 65]);

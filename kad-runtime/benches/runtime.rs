@@ -192,9 +192,7 @@ fn find_node_requests() -> Vec<Vec<u8>> {
             let message: WireMessage<Key<20>> = Message {
                 tx: TxId::from_u64(i),
                 sender: Key::new([0xc1; 20]),
-                body: Body::Request(Request::FindNode {
-                    target: Key::new(target),
-                }),
+                body: Body::Request(Request::find_node(Key::new(target))),
             };
             kad_proto::encode(&message).expect("encodes")
         })

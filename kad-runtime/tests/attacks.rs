@@ -31,16 +31,17 @@ fn honest(net: u8, seed: u64) -> DHTService<ServiceHasher> {
 /// A target and three honest peers joined to it, with `values` values saved through the
 /// peers.
 fn honest_network(values: usize) -> Vec<DHTService<ServiceHasher>> {
-    let services: Vec<_> = (1..=4)
+    // Seven nodes: a FIND_NODE's answer (six contacts) is more than three times its size.
+    let services: Vec<_> = (1..=7)
         .map(|net| honest(net, 7000 + u64::from(net)))
         .collect();
     let seed = services[0].local_addrs()[0].clone();
     for service in &services[1..] {
         service.connect(seed.clone()).expect("connect");
     }
-    common::wait_for_peers(&services, 3, Duration::from_secs(10));
+    common::wait_for_peers(&services, services.len() - 1, Duration::from_secs(10));
     for i in 0..values {
-        let replicas = services[1 + i % 3]
+        let replicas = services[1 + i % (services.len() - 1)]
             .save(key(i), value(i))
             .wait()
             .expect("save");
@@ -159,11 +160,7 @@ fn a_find_node_flood_from_one_address_gets_answers_within_the_rate_limit() {
     let mut sent = 0;
     for tx in 0..2000u64 {
         let target_id = Sha1Hasher::new().hash(&tx.to_be_bytes());
-        sent += flooder.send(
-            target,
-            tx,
-            Body::Request(Request::FindNode { target: target_id }),
-        );
+        sent += flooder.send(target, tx, Body::Request(Request::find_node(target_id)));
         if tx % 100 == 99 {
             // Spread over about a second, and drain the socket meanwhile.
             std::thread::sleep(Duration::from_millis(45));
@@ -182,6 +179,15 @@ fn a_find_node_flood_from_one_address_gets_answers_within_the_rate_limit() {
          allowed about {allowed:.0}"
     );
     assert!(answers as f64 <= allowed + 1.0, "{answers} answers");
+    // Each answer to this stranger is at most three times its request.
+    let request_len = sent / 2000;
+    assert!(
+        received
+            .iter()
+            .filter(|(_, m)| matches!(m.body, Body::Response(_)))
+            .all(|(len, _)| *len <= 3 * request_len),
+        "answers over three times the {request_len}-byte request"
+    );
     assert!(
         answers >= config.source_burst as usize / 2,
         "the first ones are answered"

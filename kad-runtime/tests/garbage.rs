@@ -84,9 +84,7 @@ fn find_value(socket: &UdpSocket, target: SocketAddr, key: &str, tx: u64) -> Opt
     let request: WireMessage<Key<20>> = Message {
         tx: TxId::from_u64(tx),
         sender: Key::new([0xee; 20]),
-        body: Body::Request(Request::FindValue {
-            key: Sha1Hasher::new().hash(key.as_bytes()),
-        }),
+        body: Body::Request(Request::find_value(Sha1Hasher::new().hash(key.as_bytes()))),
     };
     let datagram = encode(&request).expect("encodes");
     let mut buf = [0u8; 2048];

@@ -326,8 +326,8 @@ impl<'s, const N: usize> Sim<'s, N> {
                 .map(|(_, op)| op),
             Body::Request(request) => {
                 let key = match request {
-                    Request::FindNode { target } => Some(target),
-                    Request::FindValue { key } | Request::Store { key, .. } => Some(key),
+                    Request::FindNode { target, .. } => Some(target),
+                    Request::FindValue { key, .. } | Request::Store { key, .. } => Some(key),
                     Request::Ping => None,
                 };
                 key.and_then(|key| {

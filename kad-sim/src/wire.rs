@@ -27,6 +27,7 @@ pub(crate) fn sim_multiaddr(addr: SimAddr) -> Multiaddr {
 struct Shape {
     kind: u8,
     contacts: u16,
+    /// The value's length, or the padding's in a request for contacts or a value.
     value_len: u32,
     /// Width class of the TTL integer: 0 below 251, 1 up to 2^16 - 1, 2 above.
     ttl_class: u8,
@@ -51,8 +52,14 @@ impl Shape {
         let len = |v: &Vec<u8>| u32::try_from(v.len()).unwrap_or(u32::MAX);
         match &message.body {
             Body::Request(Request::Ping) => plain(0),
-            Body::Request(Request::FindNode { .. }) => plain(1),
-            Body::Request(Request::FindValue { .. }) => plain(2),
+            Body::Request(request @ Request::FindNode { .. }) => Shape {
+                value_len: u32::from(request.padding()),
+                ..plain(1)
+            },
+            Body::Request(request @ Request::FindValue { .. }) => Shape {
+                value_len: u32::from(request.padding()),
+                ..plain(2)
+            },
             Body::Request(Request::Store {
                 value, ttl_secs, ..
             }) => Shape {
@@ -79,10 +86,14 @@ impl Shape {
         let key = Key::new([0xa5; N]);
         let ttl_secs = [0, 251, 0x1_0000][usize::from(self.ttl_class)];
         let value = vec![0u8; self.value_len as usize];
+        let padding = u16::try_from(self.value_len).unwrap_or(u16::MAX);
         let body = match self.kind {
             0 => Body::Request(Request::Ping),
-            1 => Body::Request(Request::FindNode { target: key }),
-            2 => Body::Request(Request::FindValue { key }),
+            1 => Body::Request(Request::FindNode {
+                target: key,
+                padding,
+            }),
+            2 => Body::Request(Request::FindValue { key, padding }),
             3 => Body::Request(Request::Store {
                 key,
                 value,
@@ -178,8 +189,13 @@ mod tests {
             body,
         };
         check(msg(Body::Request(Request::Ping)));
-        check(msg(Body::Request(Request::FindNode { target: id })));
-        check(msg(Body::Request(Request::FindValue { key: id })));
+        for padding in [0, 171, 300] {
+            check(msg(Body::Request(Request::FindNode {
+                target: id,
+                padding,
+            })));
+            check(msg(Body::Request(Request::FindValue { key: id, padding })));
+        }
         for (len, ttl) in [(0, 0), (100, 3599), (1024, 70_000), (250, 250)] {
             check(msg(Body::Request(Request::Store {
                 key: id,
@@ -206,9 +222,7 @@ mod tests {
         check(Message {
             tx: TxId::from_u64(1),
             sender: Key::new([3u8; 32]),
-            body: Body::Request(Request::FindNode {
-                target: Key::new([4u8; 32]),
-            }),
+            body: Body::Request(Request::find_node(Key::new([4u8; 32]))),
         });
     }
 

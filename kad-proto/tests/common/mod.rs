@@ -63,8 +63,10 @@ pub fn contacts<const N: usize>() -> impl Strategy<Value = Vec<Contact<Multiaddr
 pub fn body<const N: usize>() -> impl Strategy<Value = Body<Multiaddr, Key<N>>> {
     prop_oneof![
         Just(Body::Request(Request::Ping)),
-        key::<N>().prop_map(|target| Body::Request(Request::FindNode { target })),
-        key::<N>().prop_map(|key| Body::Request(Request::FindValue { key })),
+        (key::<N>(), 0..=400u16)
+            .prop_map(|(target, padding)| Body::Request(Request::FindNode { target, padding })),
+        (key::<N>(), 0..=400u16)
+            .prop_map(|(key, padding)| Body::Request(Request::FindValue { key, padding })),
         (key::<N>(), value(), any::<u32>(), token()).prop_map(|(key, value, ttl_secs, token)| {
             Body::Request(Request::Store {
                 key,
