@@ -4,6 +4,7 @@
 //! SHA-1, 32 for SHA-256 and BLAKE3); [`Distance<N>`] is the XOR of two keys, ordered as a
 //! big-endian integer. Nothing here allocates.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::hash::Hash;
 
@@ -41,8 +42,44 @@ pub trait KeyType:
 pub struct Key<const N: usize>([u8; N]);
 
 /// The XOR distance between two keys, compared as an unsigned big-endian integer.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Distance<const N: usize>([u8; N]);
+
+impl<const N: usize> Ord for Distance<N> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare_big_endian(&self.0, &other.0)
+    }
+}
+
+impl<const N: usize> PartialOrd for Distance<N> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// `a` and `b` compared as big-endian integers, eight bytes at a time. The same order as
+/// comparing the arrays, without the call to the C library's `memcmp` that comparison
+/// makes: lookups compare distances more than anything else.
+#[inline]
+fn compare_big_endian<const N: usize>(a: &[u8; N], b: &[u8; N]) -> Ordering {
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (p, q) in x.by_ref().zip(y.by_ref()) {
+        match word(p).cmp(&word(q)) {
+            Ordering::Equal => {}
+            unequal => return unequal,
+        }
+    }
+    word(x.remainder()).cmp(&word(y.remainder()))
+}
+
+/// Up to eight bytes as a big-endian integer, missing low bytes zero.
+#[inline]
+fn word(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = bytes.len().min(8);
+    w[..n].copy_from_slice(&bytes[..n]);
+    u64::from_be_bytes(w)
+}
 
 impl<const N: usize> Key<N> {
     /// Number of bits in the key.
@@ -202,6 +239,19 @@ impl<const N: usize> fmt::Debug for Distance<N> {
 mod tests {
     use super::*;
     use rand::{rngs::SmallRng, SeedableRng};
+
+    proptest::proptest! {
+        #[test]
+        fn distances_order_as_their_bytes(a: [u8; 20], b: [u8; 20], c: [u8; 32], d: [u8; 32], e: [u8; 3], f: [u8; 3]) {
+            proptest::prop_assert_eq!(Distance(a).cmp(&Distance(b)), a.cmp(&b));
+            proptest::prop_assert_eq!(Distance(c).cmp(&Distance(d)), c.cmp(&d));
+            proptest::prop_assert_eq!(Distance(e).cmp(&Distance(f)), e.cmp(&f));
+            // Equal up to one byte: the first difference decides.
+            let mut g = a;
+            g[13] ^= 1;
+            proptest::prop_assert_eq!(Distance(a).cmp(&Distance(g)), a.cmp(&g));
+        }
+    }
 
     #[test]
     fn distance_to_self_is_zero() {

@@ -23,7 +23,10 @@ impl SimAddr {
     /// The IPv4 address the node stands for.
     pub(crate) fn ip(self) -> Ipv4Addr {
         let slash24 = self.0;
-        let first = FIRST_OCTET + (slash24 >> 16) % OCTETS;
+        // The subnet rules ask for every contact's IP each time one is added: no division
+        // below 5.8 million nodes.
+        let high = slash24 >> 16;
+        let first = FIRST_OCTET + if high < OCTETS { high } else { high % OCTETS };
         let [_, _, b, c] = slash24.to_be_bytes();
         Ipv4Addr::new(first as u8, b, c, 1)
     }
