@@ -115,7 +115,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
         if let (true, Some(nearest)) = (self.config.bootstrap_refresh, nearest) {
             for bucket in 0..nearest {
-                if self.refresh_bucket(now, bucket).is_err() {
+                if self.refresh_bucket(now, bucket, Goal::Fill).is_err() {
                     break;
                 }
             }

@@ -95,6 +95,8 @@ setters! {
     max_queued_events: usize,
     /// Sets [`Config::bootstrap_refresh`].
     bootstrap_refresh: bool,
+    /// Sets [`Config::bootstrap_refresh_fill`].
+    bootstrap_refresh_fill: usize,
     /// Sets [`Config::bootstrap_attempts`].
     bootstrap_attempts: u32,
     /// Sets [`Config::bootstrap_backoff`].

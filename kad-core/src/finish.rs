@@ -30,7 +30,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 let closest = lookup.closest();
                 self.finish_bootstrap(now, qid, closest, lookup.clock, attempt);
             }
-            Goal::Refresh => {}
+            Goal::Refresh | Goal::Fill => {}
             Goal::Get => self.finish_get(now, qid, lookup),
             Goal::Put {
                 value,

@@ -60,7 +60,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
             .routing
             .stale_buckets(now, self.config.refresh_interval)
         {
-            if self.queries.spare() == 0 || self.refresh_bucket(now, bucket).is_err() {
+            if self.queries.spare() == 0 || self.refresh_bucket(now, bucket, Goal::Refresh).is_err()
+            {
                 break;
             }
         }
@@ -88,11 +89,12 @@ impl<A: Address, K: KeyType> Node<A, K> {
         &mut self,
         now: Instant,
         bucket: usize,
+        goal: Goal<A>,
     ) -> Result<QueryId, CommandError> {
         let target = self
             .id
             .random_in_bucket(bucket, &mut self.rng)
             .unwrap_or(self.id);
-        self.start_lookup(now, target, Goal::Refresh, [])
+        self.start_lookup(now, target, goal, [])
     }
 }

@@ -25,6 +25,9 @@ pub(crate) enum Goal<A> {
     FindNode,
     Bootstrap(crate::bootstrap::Attempt<A>),
     Refresh,
+    /// A bucket refresh of the join: it ends as soon as the target's bucket holds
+    /// `bootstrap_refresh_fill` contacts.
+    Fill,
     Get,
     Put {
         value: Vec<u8>,
@@ -180,7 +183,11 @@ impl<A: Address, K: KeyType> Node<A, K> {
             let Some(Query::Lookup { lookup, goal }) = self.queries.get_mut(&qid) else {
                 return;
             };
-            if lookup.is_finished() {
+            let filled = matches!(goal, Goal::Fill)
+                && self.routing.bucket_index(lookup.target()).is_some_and(|b| {
+                    self.routing.bucket(b).len() >= self.config.bootstrap_refresh_fill
+                });
+            if lookup.is_finished() || filled {
                 self.finish_lookup(now, qid);
                 return;
             }

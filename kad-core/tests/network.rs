@@ -278,3 +278,37 @@ fn lookups_finish_in_few_round_trips() {
         requests / 100
     );
 }
+
+#[test]
+fn a_join_stops_filling_each_bucket_at_the_refresh_fill() {
+    // The same 300-node network each time; a newcomer joins with the given fill, and what
+    // the network sent meanwhile is counted.
+    let join = |fill: usize| {
+        let mut net = Net::build(9, Config::default(), 300);
+        let config = Config::builder()
+            .bootstrap_refresh_fill(fill)
+            .build()
+            .unwrap();
+        net.set_config(config);
+        let newcomer = net.add_node();
+        let sent_before = net.messages_sent;
+        net.join(newcomer, 0);
+        let sent = net.messages_sent - sent_before;
+        // Its lookups are exact all the same.
+        for _ in 0..10 {
+            let target = net.random_key();
+            let found = net.find_node(newcomer, target);
+            assert_eq!(
+                ids_of(&found.result),
+                net.true_closest(&target, 20, newcomer)
+            );
+        }
+        sent
+    };
+    let (full_cost, cost) = (join(20), join(4));
+    eprintln!("join: {cost} messages, {full_cost} filling every bucket to k");
+    assert!(
+        cost * 10 < full_cost * 9,
+        "{cost} messages against {full_cost} filling every bucket"
+    );
+}

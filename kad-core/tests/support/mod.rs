@@ -78,6 +78,11 @@ impl Net {
         }
     }
 
+    /// The configuration of the nodes added from now on.
+    pub fn set_config(&mut self, config: Config) {
+        self.config = config;
+    }
+
     /// Adds a node with a random id (not yet joined).
     pub fn add_node(&mut self) -> u32 {
         let id = Id::random(&mut self.rng);
