@@ -159,6 +159,11 @@ impl Subnet {
         }
         Subnet(bytes)
     }
+
+    /// The subnet as one number, for hashing.
+    pub(crate) fn to_u64(self) -> u64 {
+        u64::from_le_bytes(self.0)
+    }
 }
 
 /// The bytes a write token for a requester at `addr` is bound to: its IP (IPv4 as 4 bytes),

@@ -116,6 +116,7 @@ mod rtt;
 mod stats;
 mod store;
 mod storing;
+mod subnet_filter;
 mod token;
 mod wire_len;
 

@@ -12,6 +12,7 @@ use crate::bucket::{Bucket, Entry, Offer};
 use crate::contact::Contact;
 use crate::key::KeyType;
 use crate::rtt::CompactRtt;
+use crate::subnet_filter::SubnetFilter;
 
 /// What [`RoutingTable::offer`] did with a contact.
 pub(crate) enum Update<A, K> {
@@ -63,6 +64,8 @@ pub struct RoutingTable<A, K> {
     diversity: Diversity,
     buckets: Vec<Bucket<A, K>>,
     len: usize,
+    /// The subnets of the contacts in the table, for [`diverse`](Self::diverse).
+    subnets: SubnetFilter,
 }
 
 impl<A: Address, K: KeyType> RoutingTable<A, K> {
@@ -76,6 +79,7 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
             diversity,
             buckets: Vec::new(),
             len: 0,
+            subnets: SubnetFilter::default(),
         }
     }
 
@@ -149,6 +153,7 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
             return Update::Refused;
         }
         let (k, cache) = (self.k, self.cache_size);
+        let subnet = contact.addr.socket_addr().map(|s| Subnet::of(s.ip()));
         match self
             .bucket_mut(index, now)
             .offer(contact, now, k, cache, ping_after)
@@ -156,6 +161,9 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
             Offer::Refreshed | Offer::Conflict => Update::Refreshed,
             Offer::Added => {
                 self.len += 1;
+                if let Some(subnet) = subnet {
+                    self.subnets.insert(subnet);
+                }
                 Update::Added { bucket: index }
             }
             Offer::Cached(ping) => Update::Cached { ping },
@@ -206,6 +214,10 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         let d = self.diversity;
         let limited = !(d.exempt_local && AddressScope::of(&socket) == AddressScope::Local);
         let subnet = Subnet::of(socket.ip());
+        if !self.subnets.may_contain(subnet) {
+            // No contact of its subnet, so none at its IP and port either.
+            return true;
+        }
         let (mut in_bucket, mut in_table) = (0, 0);
         // One pass over the table: this runs for every contact about to be added.
         for (i, bucket) in self.buckets.iter().enumerate() {
@@ -250,10 +262,21 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
             .get_mut(index)?
             .fail(id, evict, max_failures, k)?;
         self.len -= 1;
+        self.note_subnets();
         Some(Removal {
             removed: entry.contact,
             replacement,
         })
+    }
+
+    /// Rebuilds the summary of the table's subnets, after a removal.
+    fn note_subnets(&mut self) {
+        self.subnets.clear();
+        for e in self.buckets.iter().flat_map(|b| b.entries()) {
+            if let Some(socket) = e.contact.addr.socket_addr() {
+                self.subnets.insert(Subnet::of(socket.ip()));
+            }
+        }
     }
 
     /// The next replacement to verify for the bucket `id` belongs in, if it has room.
