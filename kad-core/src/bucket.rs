@@ -129,10 +129,11 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
             return Offer::Refreshed;
         }
         if self.has_room(k) {
-            // Grow 4, 8, 16, ..., k: a full bucket holds exactly k slots, not the next power
-            // of two (a simulator keeps a million of these tables).
+            // Grow one slot at a time: a bucket holds no unused slot (a simulator keeps a
+            // million of these tables, and a contact is added only a few dozen times in a
+            // node's life).
             if self.entries.len() == self.entries.capacity() {
-                let want = (self.entries.len() * 2).max(4).min(k);
+                let want = (self.entries.len() + 1).min(k);
                 self.entries.reserve_exact(want - self.entries.len());
             }
             self.entries.push(Entry::new(contact, now));

@@ -4,6 +4,7 @@
 //! `replication` and `maintenance`.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rand::rngs::{SmallRng, StdRng};
@@ -84,7 +85,7 @@ pub struct Transmit<A, K> {
 #[derive(Debug)]
 pub struct Node<A, K: KeyType> {
     pub(crate) id: K,
-    pub(crate) config: Config,
+    pub(crate) config: Arc<Config>,
     /// Protocol randomness: refresh targets and, for a node built from a `u64` seed,
     /// transaction ids.
     pub(crate) rng: SmallRng,
@@ -143,8 +144,16 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// comes from `seed`: the same seed gives the same node, as tests and simulations want.
     /// Whoever knows or guesses the seed can predict its transaction ids; a node that faces
     /// the network is built [`with_secret`](Self::with_secret) instead.
-    pub fn new(id: K, config: Config, seed: u64, now: Instant) -> Result<Self, ConfigError> {
-        Self::build(id, config, SmallRng::seed_from_u64(seed), None, now)
+    ///
+    /// `config` is a [`Config`] or an `Arc<Config>`: nodes built from one `Arc` share a
+    /// single copy, as the simulator's million do.
+    pub fn new(
+        id: K,
+        config: impl Into<Arc<Config>>,
+        seed: u64,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        Self::build(id, config.into(), SmallRng::seed_from_u64(seed), None, now)
     }
 
     /// A node with id `id` whose transaction ids come from a cryptographically secure
@@ -163,18 +172,18 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// ```
     pub fn with_secret(
         id: K,
-        config: Config,
+        config: impl Into<Arc<Config>>,
         secret: [u8; 32],
         now: Instant,
     ) -> Result<Self, ConfigError> {
         let mut tx_rng = StdRng::from_seed(secret);
         let rng = SmallRng::from_rng(&mut tx_rng);
-        Self::build(id, config, rng, Some(Box::new(tx_rng)), now)
+        Self::build(id, config.into(), rng, Some(Box::new(tx_rng)), now)
     }
 
     fn build(
         id: K,
-        config: Config,
+        config: Arc<Config>,
         mut rng: SmallRng,
         mut tx_rng: Option<Box<StdRng>>,
         now: Instant,
@@ -224,7 +233,11 @@ impl<A: Address, K: KeyType> Node<A, K> {
 
     /// A node with a random id drawn from `seed`, like [`new`](Self::new) for tests and
     /// simulations: its id and its transaction ids come from the same seed.
-    pub fn with_random_id(config: Config, seed: u64, now: Instant) -> Result<Self, ConfigError> {
+    pub fn with_random_id(
+        config: impl Into<Arc<Config>>,
+        seed: u64,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
         let mut rng = SmallRng::seed_from_u64(seed);
         let id = K::random(&mut rng);
         Node::new(id, config, rng.random(), now)
@@ -264,16 +277,31 @@ impl<A: Address, K: KeyType> Node<A, K> {
 
     // ----- outputs -----
 
-    /// The next message to send.
+    /// The next message to send. A queue drained empty gives its memory back: an idle node
+    /// holds nothing for the bursts of its busiest moment.
     pub fn poll_transmit(&mut self) -> Option<Transmit<A, K>> {
-        self.transmits.pop_front()
+        let t = self.transmits.pop_front();
+        if t.is_none() && self.transmits.capacity() > 0 {
+            self.transmits = VecDeque::new();
+        }
+        t
     }
 
     /// The next event: finished queries first, then routing-table changes.
     pub fn poll_event(&mut self) -> Option<Event<A, K>> {
-        self.query_events
+        let e = self
+            .query_events
             .pop_front()
-            .or_else(|| self.routing_events.pop_front())
+            .or_else(|| self.routing_events.pop_front());
+        if e.is_none() {
+            if self.query_events.capacity() > 0 {
+                self.query_events = VecDeque::new();
+            }
+            if self.routing_events.capacity() > 0 {
+                self.routing_events = VecDeque::new();
+            }
+        }
+        e
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called. There is always

@@ -16,14 +16,11 @@ use crate::ids::{QueryId, TxId};
 /// Deadlines of answered requests the heap may hold beyond twice its bound.
 const DEADLINE_SLACK: usize = 16;
 
-/// Capacity an idle heap of deadlines keeps.
-const IDLE_DEADLINES: usize = 8;
-
-/// Gives back what an emptied heap held beyond [`IDLE_DEADLINES`]: an idle node (most of a
-/// simulator's million) then holds no memory for the requests of its busiest moment.
+/// Gives back what an emptied heap held: an idle node (most of a simulator's million) then
+/// holds no memory for the requests of its busiest moment.
 fn release_if_empty<T: Ord>(heap: &mut BinaryHeap<T>) {
-    if heap.is_empty() && heap.capacity() > IDLE_DEADLINES {
-        heap.shrink_to(IDLE_DEADLINES);
+    if heap.is_empty() && heap.capacity() > 0 {
+        *heap = BinaryHeap::new();
     }
 }
 
@@ -200,8 +197,16 @@ impl<A: Address, K> PendingRequests<A, K> {
         self.requests.get(tx)
     }
 
+    /// An emptied map keeps its last leaf (about 800 bytes): give it back.
+    fn release_if_idle(&mut self) {
+        if self.requests.is_empty() {
+            self.requests = BTreeMap::new();
+        }
+    }
+
     pub(crate) fn remove(&mut self, tx: &TxId) -> Option<Pending<A, K>> {
         let removed = self.requests.remove(tx);
+        self.release_if_idle();
         if let Some(p) = &removed {
             self.note_done(&p.to);
         }
@@ -259,6 +264,7 @@ impl<A: Address, K> PendingRequests<A, K> {
             }
             self.deadlines.pop();
             if let Some(p) = self.requests.remove(&tx) {
+                self.release_if_idle();
                 self.note_done(&p.to);
                 return Some((tx, p));
             }

@@ -117,7 +117,14 @@ impl<A, K: KeyType> QueryPool<A, K> {
     }
 
     pub(crate) fn remove(&mut self, id: &QueryId) -> Option<Query<A, K>> {
-        self.queries.remove(id)
+        let q = self.queries.remove(id);
+        if self.queries.is_empty() {
+            self.queries = BTreeMap::new();
+        }
+        if self.starved.is_empty() && self.starved.capacity() > 0 {
+            self.starved = VecDeque::new();
+        }
+        q
     }
 
     /// The running queries, in id order.

@@ -132,6 +132,7 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
 
     fn bucket_mut(&mut self, index: usize, now: Instant) -> &mut Bucket<A, K> {
         if index >= self.buckets.len() {
+            self.buckets.reserve_exact(index + 1 - self.buckets.len());
             self.buckets.resize_with(index + 1, || Bucket::new(now));
         }
         &mut self.buckets[index]

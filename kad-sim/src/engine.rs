@@ -24,6 +24,7 @@ mod streams;
 mod summary;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kad_core::{Body, Driver, Event, Key, Node, QueryId, Request, Transmit, TxId};
@@ -105,7 +106,8 @@ enum Tracked {
 #[derive(Debug)]
 struct Sim<'s, const N: usize> {
     scenario: &'s Scenario,
-    config: kad_core::Config,
+    /// Shared by every node.
+    config: Arc<kad_core::Config>,
     base: Instant,
     now: u64,
     queue: EventQueue,
@@ -181,7 +183,7 @@ impl<'s, const N: usize> Sim<'s, N> {
             .map_err(|_| SimError::invalid("the operation rate must be positive"))?;
         Ok(Sim {
             scenario,
-            config: scenario.node_config(),
+            config: Arc::new(scenario.node_config()),
             base: Instant::now(),
             now: 0,
             queue: EventQueue::default(),
