@@ -96,9 +96,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         exclude: Option<&K>,
         stranger: Option<usize>,
     ) -> Response<A, K> {
-        let mut contacts = self
-            .routing
-            .closest(target, self.config.max_response_contacts, exclude);
+        let mut contacts = self.answer_contacts(now, target, exclude);
         if let Some(request) = stranger {
             let allowed = request.saturating_mul(self.config.unverified_response_factor as usize);
             let mut fit = 0;

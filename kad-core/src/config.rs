@@ -26,20 +26,31 @@ pub struct Config {
     pub alpha: usize,
     /// How long a silent contact is trusted before it must answer a ping to stay (default 15 min).
     pub peer_timeout: Duration,
+    /// How long a contact may stay silent before this node stops vouching for it in answers
+    /// (default 2 min). A `Nodes` answer leaves out the stale contacts among the closest
+    /// (silent this long, or whose last request failed) when at least as many fresh ones
+    /// remain, and pings each stale one it meets, at most once per this period: a departed
+    /// contact handed out costs every lookup that passes by its retries. Under one-hour
+    /// sessions, 2 000 simulated nodes had find_node's median at 1.2 s with this rule and
+    /// 3.0 s without, for about a fifth more datagrams (the pings).
+    pub stale_after: Duration,
     /// How long a request may go unanswered before it counts as a failure (default 3 s). A
     /// lookup stops waiting on a request earlier, after the round trip it expects of the
     /// contact (see `min_request_timeout`), but uses its late answer until then.
     pub request_timeout: Duration,
     /// The least time a lookup waits on a request before it asks again or moves on (default
     /// 250 ms). It waits the round trip measured for the contact, or for the network when
-    /// the contact has none, smoothed with four times its variation (RFC 6298), between
-    /// this and `request_timeout`; until a round trip is measured, `request_timeout`.
+    /// the contact has none, smoothed and widened by `rtt_deviations` times its variation
+    /// (RFC 6298), between this and `request_timeout`; until a round trip is measured,
+    /// `request_timeout`.
     pub min_request_timeout: Duration,
     /// How many times its measured variation a request's soft timeout adds to the smoothed
-    /// round trip (default 4, as RFC 6298 has it), at most [`Config::MAX_RTT_DEVIATIONS`].
-    /// Fewer ask again sooner: with 2, 2000 simulated nodes under one-hour sessions and 5 %
-    /// loss had find_node's median at 2.4 s instead of 3.2 s, and 95 % of lookups exact
-    /// instead of 96 %.
+    /// round trip (default 2), at most [`Config::MAX_RTT_DEVIATIONS`]. RFC 6298 has 4 for
+    /// TCP, where a needless resend is costly; a lookup's is one small datagram, while every
+    /// lost one makes the lookup wait the soft timeout. 10 000 simulated nodes under one-hour
+    /// sessions and 5 % loss had find_node's median at 1.6 s with 1, 1.7 s with 2 and 2.1 s
+    /// with 4, for 15 %, 4 % and no more messages than with 4; without loss, 2 costs nothing
+    /// and 1 about a tenth more messages.
     pub rtt_deviations: u32,
     /// How many times a lookup asks a candidate again (and a put sends a STORE again) when a
     /// request is not answered within its expected round trip, before it moves on (default
@@ -177,9 +188,10 @@ impl Default for Config {
             k: 20,
             alpha: 3,
             peer_timeout: Duration::from_secs(15 * 60),
+            stale_after: Duration::from_secs(2 * 60),
             request_timeout: Duration::from_secs(3),
             min_request_timeout: Duration::from_millis(250),
-            rtt_deviations: 4,
+            rtt_deviations: 2,
             lookup_retries: 2,
             storage_timeout: Duration::from_secs(60 * 60),
             refresh_interval: Duration::from_secs(60 * 60),
@@ -246,6 +258,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let durations = [
             ("peer_timeout", self.peer_timeout),
+            ("stale_after", self.stale_after),
             ("request_timeout", self.request_timeout),
             ("storage_timeout", self.storage_timeout),
             ("refresh_interval", self.refresh_interval),

@@ -61,6 +61,8 @@ setters! {
     alpha: usize,
     /// Sets [`Config::peer_timeout`].
     peer_timeout: Duration,
+    /// Sets [`Config::stale_after`].
+    stale_after: Duration,
     /// Sets [`Config::request_timeout`].
     request_timeout: Duration,
     /// Sets [`Config::min_request_timeout`].

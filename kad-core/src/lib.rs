@@ -96,6 +96,7 @@ mod driver;
 mod error;
 mod event;
 mod finish;
+mod freshness;
 mod hash;
 mod ids;
 mod key;

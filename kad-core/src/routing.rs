@@ -364,6 +364,20 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
     /// Buckets are visited in order of their distance to `target`, so only the buckets that can
     /// contribute are read and only their contacts are sorted.
     pub fn closest(&self, target: &K, n: usize, exclude: Option<&K>) -> Vec<Contact<A, K>> {
+        self.closest_entries(target, n, exclude)
+            .into_iter()
+            .map(|e| e.contact.clone())
+            .collect()
+    }
+
+    /// The entries of the `n` known contacts closest to `target`, closest first, skipping
+    /// `exclude` (see [`closest`](Self::closest)).
+    pub(crate) fn closest_entries(
+        &self,
+        target: &K,
+        n: usize,
+        exclude: Option<&K>,
+    ) -> Vec<&Entry<A, K>> {
         let mut out = Vec::with_capacity(n.min(self.len));
         if n == 0 {
             return out;
@@ -384,7 +398,7 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
                 };
                 for e in bucket.entries() {
                     if Some(&e.contact.id) != exclude {
-                        group.push((e.contact.id.distance(target), &e.contact));
+                        group.push((e.contact.id.distance(target), e));
                     }
                 }
             }
@@ -395,7 +409,7 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
                 group.truncate(room);
             }
             group.sort_unstable_by_key(|entry| entry.0);
-            out.extend(group.drain(..).take(room).map(|(_, c)| c.clone()));
+            out.extend(group.drain(..).take(room).map(|(_, e)| e));
             if out.len() >= n {
                 break;
             }

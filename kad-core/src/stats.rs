@@ -73,6 +73,12 @@ pub struct NodeStats {
     /// Answers to nodes not in the routing table sent without their contacts or value
     /// because `unverified_upload_rate` was spent.
     pub upload_budget_exhausted: u64,
+    /// Pings sent to stale contacts (silent for `stale_after`, or whose last request
+    /// failed) found among the closest to the target of a request this node answered.
+    pub stale_contacts_checked: u64,
+    /// Stale contacts left out of answers because at least as many fresh ones were among
+    /// the closest.
+    pub stale_contacts_withheld: u64,
     /// Sources whose rate is being tracked.
     pub rate_limited_sources: usize,
 }

@@ -114,13 +114,23 @@ struct Cli {
 
     /// How many times its measured variation a request's soft timeout adds to the smoothed
     /// round trip (RFC 6298 has 4).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 2)]
     rtt_deviations: u32,
 
     /// How many times a lookup or a put asks a node again when a request is not answered
     /// within its expected round trip.
     #[arg(long, default_value_t = 2)]
     lookup_retries: u8,
+
+    /// How long a silent routing-table contact is trusted before the node pings it (those
+    /// that do not answer are removed).
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    peer_timeout: Duration,
+
+    /// How long a contact may stay silent before a node stops handing it out in answers
+    /// (when enough fresher ones are at hand) and pings it.
+    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    stale_after: Duration,
 
     /// How often each node runs its periodic work (expiry, republish, bucket refresh,
     /// liveness pings). Larger values save simulation time at very large sizes.
@@ -213,6 +223,8 @@ impl Cli {
             .lookup_retries(self.lookup_retries)
             .rtt_deviations(self.rtt_deviations)
             .maintenance_interval(self.maintenance_interval)
+            .peer_timeout(self.peer_timeout)
+            .stale_after(self.stale_after)
             .bootstrap_refresh(self.bootstrap_refresh)
             .build()?;
         Ok(Scenario {

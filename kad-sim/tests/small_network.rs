@@ -178,3 +178,26 @@ fn ten_thousand_nodes() {
     assert!(lossy.by_kind["get"].success_rate > 0.98, "{table}");
     assert!(lossy.routing.neighbour_awareness > 0.98, "{table}");
 }
+
+/// Nodes leave without a word; those that knew them stop handing them out once they have
+/// been silent for `stale_after`, and ping them, so lookups do not wait on departed nodes
+/// through all their retries (without it, 94 % of find_nodes were exact here, with a median
+/// of 2.6 s; with it all of them, 1.8 s).
+#[test]
+fn departed_nodes_do_not_hold_up_lookups() {
+    let report = Scenario::default()
+        .nodes(300)
+        .lookups(300)
+        .keys(50)
+        .churn(Sessions::Exponential {
+            median: Duration::from_secs(1800),
+        })
+        .settle(Duration::from_secs(1200))
+        .seed(7)
+        .run()
+        .unwrap();
+    let table = report.table();
+    let find_node = &report.by_kind["find_node"];
+    assert!(find_node.success_rate >= 0.99, "{table}");
+    assert!(find_node.latency_ms.p50 <= 2200.0, "{table}");
+}
