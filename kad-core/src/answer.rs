@@ -1,12 +1,13 @@
 //! What each request gets: a pong, the closest contacts with a write token, a value, or the
 //! verdict on a STORE (kept only with a token this node gave the sender's IP, and within the
-//! quota of the sender's subnet). An answer to a node not in the routing table takes at most
-//! [`Config::unverified_response_factor`] times the size of its request, and all such answers
-//! together at most [`Config::unverified_upload_rate`], so that forged source addresses cannot
-//! make the node a reflector.
+//! quota of the sender's subnet). An answer takes at most [`Config::response_factor`]
+//! times the size of its request (a request may name a known contact and still come from a
+//! forged address), and all answers to nodes not in the routing table together at most
+//! [`Config::unverified_upload_rate`], so that forged source addresses cannot make the node a
+//! reflector. Exempt local sources get full answers.
 //!
 //! [`Config::unverified_upload_rate`]: crate::Config::unverified_upload_rate
-//! [`Config::unverified_response_factor`]: crate::Config::unverified_response_factor
+//! [`Config::response_factor`]: crate::Config::response_factor
 
 use std::time::{Duration, Instant};
 
@@ -18,22 +19,33 @@ use crate::store::{Accepted, Record};
 use crate::token::Token;
 use crate::wire_len::{contact_len, message_len, nodes_len, value_len};
 
+/// What an answer may cost, by who asked.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Allowance {
+    /// The size of the request, when the answer is held to `response_factor` times it
+    /// (every source but an exempt local one).
+    pub(crate) request: Option<usize>,
+    /// Whether the sender is a contact in the routing table at this address: its answers
+    /// do not spend `unverified_upload_rate`.
+    pub(crate) verified: bool,
+}
+
 impl<A: Address, K: KeyType> Node<A, K> {
-    /// The answer to `request` from `from`, whose sender claims the id `sender`. `stranger`
-    /// is the size of the request if its sender is not in the routing table.
+    /// The answer to `request` from `from`, whose sender claims the id `sender`, within
+    /// `allowance`.
     pub(crate) fn answer(
         &mut self,
         now: Instant,
         from: &A,
         sender: &K,
         request: Request<K>,
-        stranger: Option<usize>,
+        allowance: Allowance,
     ) -> Response<A, K> {
         let exclude = Some(sender);
         match request {
             Request::Ping => Response::Pong,
             Request::FindNode { target, .. } => {
-                self.nodes_response(now, from, &target, exclude, stranger)
+                self.nodes_response(now, from, &target, exclude, allowance)
             }
             Request::FindValue { key, .. } => {
                 let found = self.store.get(&key, now).map(|record| {
@@ -44,14 +56,14 @@ impl<A: Address, K: KeyType> Node<A, K> {
                     Some((value, ttl_secs))
                         if self.affordable(
                             now,
-                            stranger,
+                            allowance,
                             message_len::<K>(value_len(&value, ttl_secs)),
                         ) =>
                     {
                         Response::Value { value, ttl_secs }
                     }
-                    // Too large for a stranger now: where to look instead.
-                    _ => self.nodes_response(now, from, &key, exclude, stranger),
+                    // Too large for the request, or for the budget: where to look instead.
+                    _ => self.nodes_response(now, from, &key, exclude, allowance),
                 }
             }
             Request::Store {
@@ -65,16 +77,18 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
     }
 
-    /// Whether an answer of `len` bytes may go to the sender: always to a verified node; to a
-    /// stranger if it is within `unverified_response_factor` times the request and
-    /// `unverified_upload_rate` allows it (the bytes are then spent).
-    fn affordable(&mut self, now: Instant, stranger: Option<usize>, len: usize) -> bool {
-        let Some(request) = stranger else {
+    /// Whether an answer of `len` bytes may go to the sender: if it is within
+    /// `response_factor` times the request and, to a node not in the routing table, within
+    /// `unverified_upload_rate` (the bytes are then spent).
+    fn affordable(&mut self, now: Instant, allowance: Allowance, len: usize) -> bool {
+        if let Some(request) = allowance.request {
+            let factor = self.config.response_factor as usize;
+            if len > request.saturating_mul(factor) {
+                return false;
+            }
+        }
+        if allowance.verified {
             return true;
-        };
-        let factor = self.config.unverified_response_factor as usize;
-        if len > request.saturating_mul(factor) {
-            return false;
         }
         let rate = self.config.unverified_upload_rate;
         let len = u32::try_from(len).unwrap_or(u32::MAX);
@@ -85,20 +99,20 @@ impl<A: Address, K: KeyType> Node<A, K> {
         spent
     }
 
-    /// The closest contacts to `target` and a write token for `to`; for a stranger, only
-    /// the closest that fit in `unverified_response_factor` times its request, and none once
-    /// `unverified_upload_rate` is spent.
+    /// The closest contacts to `target` and a write token for `to`: only the closest that
+    /// fit in `response_factor` times the request, and, to a node not in the routing table,
+    /// none once `unverified_upload_rate` is spent.
     fn nodes_response(
         &mut self,
         now: Instant,
         to: &A,
         target: &K,
         exclude: Option<&K>,
-        stranger: Option<usize>,
+        allowance: Allowance,
     ) -> Response<A, K> {
         let mut contacts = self.answer_contacts(now, target, exclude);
-        if let Some(request) = stranger {
-            let allowed = request.saturating_mul(self.config.unverified_response_factor as usize);
+        if let Some(request) = allowance.request {
+            let allowed = request.saturating_mul(self.config.response_factor as usize);
             let mut fit = 0;
             let mut used = 0;
             for contact in &contacts {
@@ -114,7 +128,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 self.counters.responses_trimmed += 1;
             }
             if !contacts.is_empty()
-                && !self.affordable(now, stranger, message_len::<K>(nodes_len(fit, used)))
+                && !self.affordable(now, allowance, message_len::<K>(nodes_len(fit, used)))
             {
                 contacts.clear();
             }

@@ -125,8 +125,8 @@ setters! {
     contact_local_addresses: bool,
     /// Sets [`Config::unverified_upload_rate`].
     unverified_upload_rate: u32,
-    /// Sets [`Config::unverified_response_factor`].
-    unverified_response_factor: u32,
+    /// Sets [`Config::response_factor`].
+    response_factor: u32,
     /// Sets [`Config::pad_requests`].
     pad_requests: bool,
 }

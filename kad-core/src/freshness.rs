@@ -1,12 +1,16 @@
 //! Stale contacts in answers. A contact this node has not heard from for
-//! [`Config::stale_after`] (or whose last request failed) may have left the network; handed
-//! out in a `Nodes` answer, it makes every lookup that passes by wait on it through its
-//! retries, about three round-trip timeouts, before the lookup can end. So an answer gives
-//! only the fresh contacts among the closest when at least half of them are fresh, and each
-//! stale contact an answer hands out or leaves out is pinged (unless a ping to it is out
-//! already): it answers and is fresh again, or it is removed. Each contact is pinged at most
-//! once per `stale_after`, so however many requests arrive, these checks cost at most the
-//! routing table's size in pings per `stale_after`.
+//! [`Config::stale_after`] may have left the network; handed out in a `Nodes` answer, it would
+//! make every lookup that passes by wait on it through its retries, about three round-trip
+//! timeouts, before the lookup can end. So each stale contact an answer meets among the
+//! closest is pinged (unless a ping to it is out already), and a contact in doubt (its last
+//! request failed, or a ping to it has gone unanswered for the round trip expected of it) is
+//! left out of answers while at least as many others remain. A live contact answers the ping
+//! and is fresh again; a departed one is left out from its first unanswered ping on, and
+//! removed after `max_failures` of them. A contact is pinged at most once per `stale_after`
+//! while it answers, so however many requests arrive, these pings cost at most the routing
+//! table's size per `stale_after`, plus one per failed request to a contact in doubt. A
+//! contact that merely went quiet is still handed out: without churn, answers are what they
+//! were.
 //!
 //! [`Config::stale_after`]: crate::Config::stale_after
 
@@ -16,10 +20,11 @@ use crate::address::Address;
 use crate::contact::Contact;
 use crate::key::KeyType;
 use crate::node::Node;
+use crate::pending::Purpose;
 
 impl<A: Address, K: KeyType> Node<A, K> {
-    /// The contacts of a `Nodes` answer for `target`, fresh ones preferred; stale ones found
-    /// among the closest are checked.
+    /// The contacts of a `Nodes` answer for `target`: the closest, without those in doubt
+    /// while at least as many others remain; stale ones met are pinged.
     pub(crate) fn answer_contacts(
         &mut self,
         now: Instant,
@@ -28,38 +33,35 @@ impl<A: Address, K: KeyType> Node<A, K> {
     ) -> Vec<Contact<A, K>> {
         let after = self.config.stale_after;
         let mut contacts = Vec::new();
-        let mut stale = Vec::new();
+        let mut doubtful = Vec::new();
         let mut to_check = Vec::new();
         for e in self
             .routing
             .closest_entries(target, self.config.max_response_contacts, exclude)
         {
-            let is_stale = e.failures > 0 || now.saturating_duration_since(e.last_seen) >= after;
-            if !is_stale {
-                contacts.push(e.contact.clone());
-                continue;
-            }
-            if !e.pinging {
+            let silent = now.saturating_duration_since(e.last_seen) >= after;
+            if (silent || e.failures > 0) && !e.pinging {
                 to_check.push(e.contact.id);
             }
-            stale.push((contacts.len() + stale.len(), e.contact.clone()));
-        }
-        for id in to_check {
-            if self.pending.is_full() {
-                break;
+            if e.failures == 0 {
+                contacts.push(e.contact.clone());
+            } else {
+                doubtful.push((contacts.len() + doubtful.len(), e.contact.clone()));
             }
+        }
+        for id in to_check.into_iter().take(self.pending.spare()) {
             if self.routing.start_ping(&id) {
                 if let Some(contact) = self.routing.get(&id).map(|e| e.contact.clone()) {
                     self.counters.stale_contacts_checked += 1;
-                    self.check(now, contact);
+                    self.ping_contact(now, contact, Purpose::Recheck);
                 }
             }
         }
-        if contacts.len() >= stale.len() {
-            self.counters.stale_contacts_withheld += stale.len() as u64;
+        if contacts.len() >= doubtful.len() {
+            self.counters.contacts_withheld += doubtful.len() as u64;
         } else {
-            // Too few fresh ones to answer with: all of them, in distance order.
-            for (at, contact) in stale {
+            // Too few others to answer with: all of them, in distance order.
+            for (at, contact) in doubtful {
                 contacts.insert(at, contact);
             }
         }

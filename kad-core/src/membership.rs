@@ -121,8 +121,13 @@ impl<A: Address, K: KeyType> Node<A, K> {
 
     /// Pings a routing-table contact (already marked as pinged) that is removed if it fails.
     pub(crate) fn check(&mut self, now: Instant, contact: Contact<A, K>) {
+        self.ping_contact(now, contact, Purpose::Check);
+    }
+
+    /// Pings a routing-table contact (already marked as pinged) for `purpose`.
+    pub(crate) fn ping_contact(&mut self, now: Instant, contact: Contact<A, K>, purpose: Purpose) {
         let id = contact.id;
-        if !self.send_request(now, contact.addr, Some(id), Request::Ping, Purpose::Check) {
+        if !self.send_request(now, contact.addr, Some(id), Request::Ping, purpose) {
             self.routing.cancel_ping(&id);
         }
     }

@@ -80,13 +80,12 @@ impl<K> Request<K> {
 
     /// Bytes of padding (zeros on the wire) the request carries.
     ///
-    /// A node answers a requester it has not verified with at most
-    /// [`Config::unverified_response_factor`] times the bytes of the request, so that a forged
-    /// source address cannot turn it into an amplifier. A `FIND_NODE` or `FIND_VALUE` is
+    /// A node answers with at most [`Config::response_factor`] times the bytes of the
+    /// request, so that a forged source address cannot turn it into an amplifier. A `FIND_NODE` or `FIND_VALUE` is
     /// padded (see [`Config::pad_requests`]) so that a full answer fits within that multiple,
     /// with at most [`MAX_PADDING`] bytes.
     ///
-    /// [`Config::unverified_response_factor`]: crate::Config::unverified_response_factor
+    /// [`Config::response_factor`]: crate::Config::response_factor
     /// [`Config::pad_requests`]: crate::Config::pad_requests
     pub fn padding(&self) -> u16 {
         match self {

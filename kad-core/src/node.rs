@@ -339,7 +339,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// Joins the network: asks each seed address (whose id need not be known) for the contacts
     /// closest to this node, then looks this node's id up. With
     /// [`Config::bootstrap_refresh`], every bucket farther than the closest neighbour is then
-    /// refreshed. A bootstrap that reaches nobody is tried again with backoff (see
+    /// refreshed, until it holds [`Config::bootstrap_refresh_fill`] contacts. A bootstrap that reaches nobody is tried again with backoff (see
     /// [`Config::bootstrap_attempts`]); the first [`Config::MAX_BOOTSTRAP_SEEDS`] seeds are
     /// asked at each attempt, and kept to bootstrap again should the routing table become
     /// empty. A seed at a loopback, private or link-local address tells the node that it is

@@ -1,8 +1,8 @@
 //! Request padding: a `FIND_NODE` or `FIND_VALUE` carries enough bytes that a node which has
 //! not verified the sender may answer it in full within
-//! [`Config::unverified_response_factor`] times its size (see [`Config::pad_requests`]).
+//! [`Config::response_factor`] times its size (see [`Config::pad_requests`]).
 //!
-//! [`Config::unverified_response_factor`]: crate::Config::unverified_response_factor
+//! [`Config::response_factor`]: crate::Config::response_factor
 //! [`Config::pad_requests`]: crate::Config::pad_requests
 
 use crate::address::{Address, AddressScope};
@@ -19,7 +19,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         if !c.pad_requests || self.exempt_local(to) {
             return request;
         }
-        let factor = c.unverified_response_factor.max(1) as usize;
+        let factor = c.response_factor.max(1) as usize;
         // The receiver's contacts are taken to be reached at addresses like its own.
         let count = c.max_response_contacts;
         let nodes = message_len::<K>(nodes_len(count, count * contact_len::<A, K>(to)));

@@ -37,6 +37,10 @@ pub(crate) enum Purpose {
     Ping(QueryId),
     /// A liveness check of a routing-table contact: removed if it fails.
     Check,
+    /// A ping to a routing-table contact met stale in an answer: its failure counts as one
+    /// failed request (`max_failures` of them remove it), so that one lost datagram does
+    /// not cost a live contact its place.
+    Recheck,
     /// A ping to a node not yet in the routing table (a stranger that sent a request, a
     /// replacement about to be promoted): it enters the table only if it answers.
     Verify,

@@ -310,6 +310,14 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         }
     }
 
+    /// A ping to `id` at `addr` went unanswered for the round trip expected of it: until it
+    /// answers, it counts as having failed once (answers leave it out).
+    pub(crate) fn doubt(&mut self, id: &K, addr: &A) {
+        if let Some(entry) = self.entry_mut(id).filter(|e| e.contact.addr == *addr) {
+            entry.failures = entry.failures.max(1);
+        }
+    }
+
     /// What the table knows of the round trip to `id`.
     pub(crate) fn rtt_of(&self, id: &K) -> Option<CompactRtt> {
         self.get(id).map(|e| e.rtt)

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 use crate::address::{Address, AddressScope};
+use crate::answer::Allowance;
 use crate::contact::Contact;
 use crate::ids::TxId;
 use crate::key::KeyType;
@@ -44,14 +45,19 @@ impl<A: Address, K: KeyType> Node<A, K> {
         if sender != self.id {
             self.consider_requester(now, Contact::new(sender, from.clone()));
         }
-        // A node at this address in the table answered us from it: it gets full answers.
-        let verified = self.exempt_local(&from)
-            || self
-                .routing
-                .get(&sender)
-                .is_some_and(|e| e.contact().addr == from);
-        let stranger = (!verified).then(|| request_len(&request));
-        let response = self.answer(now, &from, &sender, request, stranger);
+        // Every answer stays within a multiple of its request, even to a contact in the table:
+        // its id and address are no secret, so the source may be forged. A node at this
+        // address in the table answered us from it: it does not spend the strangers' budget.
+        let local = self.exempt_local(&from);
+        let allowance = Allowance {
+            request: (!local).then(|| request_len(&request)),
+            verified: local
+                || self
+                    .routing
+                    .get(&sender)
+                    .is_some_and(|e| e.contact().addr == from),
+        };
+        let response = self.answer(now, &from, &sender, request, allowance);
         self.transmits.push_back(Transmit {
             to: from,
             message: Message {
@@ -106,7 +112,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             Purpose::Ping(qid) => self.ping_done(now, qid, true),
             Purpose::Verify => self.verify_done(now, &contact, true),
             Purpose::Handover => self.replicate_to(now, &contact, token),
-            Purpose::Check | Purpose::Replicate => {}
+            Purpose::Check | Purpose::Recheck | Purpose::Replicate => {}
         }
     }
 
@@ -166,6 +172,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         let qid = match purpose {
             Purpose::Lookup(qid) => qid,
             Purpose::Store(qid) => return self.store_soft_timeout(now, qid, &id),
+            Purpose::Check | Purpose::Recheck => return self.routing.doubt(&id, &pending.to),
             _ => return,
         };
         let Some(Query::Lookup { lookup, goal }) = self.queries.get_mut(&qid) else {
@@ -208,6 +215,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 .fail(&id, &pending.to, sent, evict, max_failures)
             {
                 self.on_removal(now, removal);
+            } else if pending.purpose == Purpose::Recheck {
+                self.routing.cancel_ping(&id);
             }
         }
         match pending.purpose {
@@ -231,7 +240,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                     self.verify_done(now, &Contact::new(id, pending.to), false);
                 }
             }
-            Purpose::Check | Purpose::Replicate | Purpose::Handover => {}
+            Purpose::Check | Purpose::Recheck | Purpose::Replicate | Purpose::Handover => {}
         }
     }
 
@@ -272,7 +281,10 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 purpose,
                 sent: now,
                 soft_after_ms: match (purpose, id) {
-                    (Purpose::Lookup(_) | Purpose::Store(_), Some(id)) => self
+                    (
+                        Purpose::Lookup(_) | Purpose::Store(_) | Purpose::Check | Purpose::Recheck,
+                        Some(id),
+                    ) => self
                         .soft_timeout(&id)
                         .and_then(|t| u32::try_from(t.as_micros().div_ceil(1000)).ok())
                         .and_then(|ms| NonZeroU32::new(ms.max(1))),

@@ -67,18 +67,19 @@ pub struct NodeStats {
     /// Of `rate_limited`, datagrams from sources that found every rate-limit slot in use
     /// and went over the one allowance they all share.
     pub rate_limited_shared: u64,
-    /// `Nodes` answers to nodes not in the routing table cut to `unverified_response_factor`
-    /// times their request (an unpadded request from a node this one has not verified).
+    /// `Nodes` answers cut to `response_factor` times their request (an unpadded request,
+    /// or one from a node with a different address type).
     pub responses_trimmed: u64,
     /// Answers to nodes not in the routing table sent without their contacts or value
     /// because `unverified_upload_rate` was spent.
     pub upload_budget_exhausted: u64,
     /// Pings sent to stale contacts (silent for `stale_after`, or whose last request
-    /// failed) found among the closest to the target of a request this node answered.
+    /// failed) met among the closest to the target of a request this node answered.
     pub stale_contacts_checked: u64,
-    /// Stale contacts left out of answers because at least as many fresh ones were among
-    /// the closest.
-    pub stale_contacts_withheld: u64,
+    /// Contacts in doubt (last request failed, or a ping unanswered past its expected
+    /// round trip) left out of answers because at least as many others were among the
+    /// closest.
+    pub contacts_withheld: u64,
     /// Sources whose rate is being tracked.
     pub rate_limited_sources: usize,
 }

@@ -109,7 +109,9 @@ fn lossy_network_stays_connected() {
     // About one bootstrap in ten loses its only exchange with the seed and is retried.
     assert!(report.bootstrap.retries > 0, "{table}");
     assert_eq!(report.bootstrap.failed, 0, "{table}");
-    assert!(report.routing.neighbour_awareness > 0.95, "{table}");
+    // 95.0 to 95.6 % over seeds 13 to 21 (verification pings lost are not sent again);
+    // about 30 % when a lost bootstrap was not retried.
+    assert!(report.routing.neighbour_awareness > 0.94, "{table}");
     assert!(report.by_kind["get"].success_rate > 0.95, "{table}");
     assert!(report.network.messages_lost > 0);
 }
