@@ -1,6 +1,7 @@
 //! The address of a simulated node: its index in the engine, standing for a public IPv4
 //! address of its own /24, so that kad-core's rules about IPs (subnet diversity, the address
 //! filter, write tokens bound to the requester's IP) run in the simulator as on the internet.
+//! Adversaries share a few /24s instead (see [`SimAddr::adversary`]).
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -15,13 +16,44 @@ const PORT: u16 = 4000;
 const FIRST_OCTET: u32 = 11;
 const OCTETS: u32 = 89;
 
-/// A simulated node's address: its index.
+/// The first octet of the adversaries' /24s: `100.0.s` for subnet `s`.
+const ADVERSARY_OCTET: u8 = 100;
+/// Bits of [`SimAddr`] that hold the node's index (the scenario allows at most 2^24 nodes).
+const INDEX_BITS: u32 = 24;
+/// The bit of [`SimAddr`] that marks an adversary; the bits between hold its subnet.
+const ADVERSARY_BIT: u32 = 1 << 31;
+/// Host addresses used in each adversary /24 (`.1` to `.254`).
+const HOSTS: u32 = 254;
+
+/// A simulated node's address: its index in the low 24 bits; for an adversary, the top bit
+/// set and its subnet in the 7 bits between.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct SimAddr(pub(crate) u32);
 
 impl SimAddr {
-    /// The IPv4 address the node stands for.
+    /// The address of adversary `index`, in adversary subnet `subnet` (below 128).
+    pub(crate) fn adversary(index: u32, subnet: u32) -> Self {
+        SimAddr(ADVERSARY_BIT | (subnet & 0x7f) << INDEX_BITS | index)
+    }
+
+    /// The node's index in the engine.
+    pub(crate) fn index(self) -> u32 {
+        self.0 & ((1 << INDEX_BITS) - 1)
+    }
+
+    /// Whether the address is an adversary's.
+    pub(crate) fn is_adversary(self) -> bool {
+        self.0 & ADVERSARY_BIT != 0
+    }
+
+    /// The IPv4 address the node stands for: an honest node's own /24, or for an adversary
+    /// host `1 + index % 254` of `100.0.subnet`.
     pub(crate) fn ip(self) -> Ipv4Addr {
+        if self.is_adversary() {
+            let subnet = (self.0 >> INDEX_BITS & 0x7f) as u8;
+            let host = (self.index() % HOSTS + 1) as u8;
+            return Ipv4Addr::new(ADVERSARY_OCTET, 0, subnet, host);
+        }
         let slash24 = self.0;
         // The subnet rules ask for every contact's IP each time one is added: no division
         // below 5.8 million nodes.
@@ -31,8 +63,12 @@ impl SimAddr {
         Ipv4Addr::new(first as u8, b, c, 1)
     }
 
-    /// The UDP port the node listens on.
+    /// The UDP port the node listens on: 4000, or for adversaries sharing a host address,
+    /// one port per 254 of them, so that each has an address of its own.
     pub(crate) fn port(self) -> u16 {
+        if self.is_adversary() {
+            return PORT + (self.index() / HOSTS % 60_000) as u16;
+        }
         PORT
     }
 }
@@ -69,5 +105,21 @@ mod tests {
         for n in [0, 77, 1_000_000, 5_832_703] {
             assert_eq!(SimAddr(n).scope(), Some(AddressScope::Global), "{n}");
         }
+    }
+
+    #[test]
+    fn adversaries_share_their_subnets_but_not_their_addresses() {
+        let a = SimAddr::adversary(5, 3);
+        assert!(a.is_adversary() && !SimAddr(5).is_adversary());
+        assert_eq!((a.index(), SimAddr(5).index()), (5, 5));
+        assert_eq!(a.ip(), Ipv4Addr::new(100, 0, 3, 6));
+        assert_eq!(a.scope(), Some(AddressScope::Global));
+        let far = SimAddr::adversary(5 + 254, 3);
+        assert_eq!(far.ip(), a.ip());
+        assert_ne!(far.socket_addr(), a.socket_addr());
+        assert_eq!(
+            SimAddr::adversary((1 << 24) - 1, 127).index(),
+            (1 << 24) - 1
+        );
     }
 }

@@ -14,6 +14,7 @@
 //! counts in [`counters`], the random streams in [`streams`], and the assembly of the
 //! [`Report`] in [`summary`].
 
+mod adversary;
 mod counters;
 mod membership;
 mod operations;
@@ -77,6 +78,8 @@ struct Flight<const N: usize> {
 struct Slot<const N: usize> {
     /// The node, `None` once it has left.
     node: Option<Box<Node<SimAddr, Key<N>>>>,
+    /// Its address (which says whether it is an adversary).
+    addr: SimAddr,
     /// Virtual time of the pending timer event, or `NONE`.
     timer: u64,
     /// Position in the live list.
@@ -115,7 +118,10 @@ struct Sim<'s, const N: usize> {
     flights: Slab<Flight<N>>,
     /// Addresses of live nodes.
     live: Vec<u32>,
+    /// The live honest nodes.
     oracle: Oracle<N>,
+    /// The live adversaries.
+    adversaries: Oracle<N>,
     network: Network,
     wire: WireSizes,
     sessions: Option<SessionSampler>,
@@ -126,6 +132,7 @@ struct Sim<'s, const N: usize> {
     rng_net: SmallRng,
     rng_churn: SmallRng,
     rng_work: SmallRng,
+    rng_adversaries: SmallRng,
     interarrival: Exp<f64>,
 
     queries: HashMap<(u32, QueryId), Tracked>,
@@ -191,6 +198,7 @@ impl<'s, const N: usize> Sim<'s, N> {
             flights: Slab::new(),
             live: Vec::with_capacity(scenario.nodes),
             oracle: Oracle::new(),
+            adversaries: Oracle::new(),
             network: Network::new(&scenario.network, streams::network_seed(seed)),
             wire: WireSizes::new(),
             sessions: scenario.churn.sampler()?,
@@ -201,6 +209,7 @@ impl<'s, const N: usize> Sim<'s, N> {
             rng_net: Stream::Network.rng(seed),
             rng_churn: Stream::Churn.rng(seed),
             rng_work: Stream::Workload.rng(seed),
+            rng_adversaries: Stream::Adversaries.rng(seed),
             interarrival,
             queries: HashMap::new(),
             active: HashMap::new(),
@@ -277,8 +286,16 @@ impl<'s, const N: usize> Sim<'s, N> {
             Body::Request(_) if flight.tag != NO_TAG => Some((flight.message.tx, flight.tag)),
             _ => None,
         };
-        node.handle_message(self.instant(), SimAddr(flight.from), flight.message);
-        self.drain(to, &mut node, reply);
+        let from = self.slots[flight.from as usize].addr;
+        let message = if self.slots[to as usize].addr.is_adversary() {
+            self.adversary_answer(to, &node, from, flight.message, reply)
+        } else {
+            Some(flight.message)
+        };
+        if let Some(message) = message {
+            node.handle_message(self.instant(), from, message);
+            self.drain(to, &mut node, reply);
+        }
         self.slots[to as usize].node = Some(node);
     }
 
@@ -346,7 +363,7 @@ impl<'s, const N: usize> Sim<'s, N> {
             op.messages += 1;
             op.bytes += u64::from(size);
         }
-        let to = t.to.0;
+        let to = t.to.index();
         match self.network.transit(from, to, &mut self.rng_net) {
             None => self.count.messages_lost += 1,
             Some(delay) => {

@@ -37,6 +37,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod address;
+mod adversary;
 mod churn;
 mod duration;
 mod engine;
@@ -52,6 +53,7 @@ mod scenario;
 mod wire;
 mod workload;
 
+pub use adversary::{Adversaries, Behavior, MAX_ADVERSARY_SUBNETS};
 pub use churn::Sessions;
 pub use duration::{format_duration, parse_duration};
 pub use error::SimError;
@@ -60,8 +62,8 @@ pub use network::NetworkModel;
 pub use plot::write_svg;
 pub use progress::{Phase, Progress};
 pub use report::{
-    BootstrapSummary, NetworkSummary, PreloadSummary, Report, RoutingSummary, Samples,
-    ScenarioEcho, WallClock,
+    AdversarialSummary, BootstrapSummary, NetworkSummary, PreloadSummary, Report, RoutingSummary,
+    Samples, ScenarioEcho, WallClock,
 };
 pub use scenario::{JoinSchedule, KeyBits, Scenario};
 pub use workload::{KeyDistribution, Mix, OpKind};

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use kad_sim::{
-    parse_duration, JoinSchedule, KeyBits, KeyDistribution, Mix, NetworkModel, Phase, Progress,
-    Scenario, Sessions,
+    parse_duration, Adversaries, Behavior, JoinSchedule, KeyBits, KeyDistribution, Mix,
+    NetworkModel, Phase, Progress, Scenario, Sessions,
 };
 
 /// Simulate a Kademlia network of real kad-core nodes on a virtual clock.
@@ -143,6 +143,21 @@ struct Cli {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     bootstrap_refresh: bool,
 
+    /// Share of the nodes that are adversaries (0 to below 1).
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    adversaries: f64,
+
+    /// How adversaries answer: `drop` nothing at all, or `lie` (pings answered; FIND_NODE
+    /// and FIND_VALUE answered with other adversaries closest to the target, FIND_VALUE with
+    /// a wrong value; STOREs acknowledged and discarded).
+    #[arg(long, default_value = "lie")]
+    adversary_behavior: Behavior,
+
+    /// How many /24 subnets the adversaries' addresses fall in (honest nodes each have one of
+    /// their own), at most 128.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=128))]
+    adversary_subnets: u32,
+
     /// Width of node ids and keys in bits.
     #[arg(long, default_value = "160")]
     key_bits: KeyBitsArg,
@@ -206,6 +221,13 @@ fn non_negative_f64(s: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("{s:?} is not a number >= 0"))
 }
 
+fn share(s: &str) -> Result<f64, String> {
+    parse_f64(s)
+        .ok()
+        .filter(|v| (0.0..1.0).contains(v))
+        .ok_or_else(|| format!("{s:?} is not a share in [0, 1)"))
+}
+
 fn probability(s: &str) -> Result<f64, String> {
     parse_f64(s)
         .ok()
@@ -248,6 +270,11 @@ impl Cli {
             key_bits: match self.key_bits {
                 KeyBitsArg::B160 => KeyBits::Bits160,
                 KeyBitsArg::B256 => KeyBits::Bits256,
+            },
+            adversaries: Adversaries {
+                fraction: self.adversaries,
+                behavior: self.adversary_behavior,
+                subnets: self.adversary_subnets,
             },
             node,
             seed: self.seed,

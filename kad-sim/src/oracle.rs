@@ -59,6 +59,20 @@ impl<const N: usize> Oracle<N> {
     /// The addresses of the `k` live nodes closest to `target`, closest first, leaving out
     /// `exclude`.
     pub(crate) fn closest(&self, target: &Key<N>, k: usize, exclude: u32) -> Vec<u32> {
+        self.closest_ids(target, k, exclude)
+            .into_iter()
+            .map(|(_, addr)| addr)
+            .collect()
+    }
+
+    /// The ids and addresses of the `k` live nodes closest to `target`, closest first,
+    /// leaving out `exclude`.
+    pub(crate) fn closest_ids(
+        &self,
+        target: &Key<N>,
+        k: usize,
+        exclude: u32,
+    ) -> Vec<(Key<N>, u32)> {
         // Enough ids to have k left after removing `exclude`.
         let want = k + 1;
         let count = |p: usize| self.prefix_range(target, p).take(want).count();
@@ -78,7 +92,8 @@ impl<const N: usize> Oracle<N> {
             .copied()
             .collect();
         found.sort_unstable_by_key(|(id, _)| id.distance(target));
-        found.into_iter().take(k).map(|(_, addr)| addr).collect()
+        found.truncate(k);
+        found
     }
 }
 

@@ -46,6 +46,8 @@ pub struct ScenarioEcho {
     pub drain: Duration,
     /// Bits in node ids and keys.
     pub key_bits: u32,
+    /// The adversaries.
+    pub adversaries: crate::Adversaries,
     /// kad-core's k.
     pub k: usize,
     /// kad-core's alpha.
@@ -138,6 +140,21 @@ pub struct RoutingSummary {
     pub sampled_nodes: usize,
 }
 
+/// What the adversaries did (present when the scenario has any).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AdversarialSummary {
+    /// Adversaries created, initial and churn replacements.
+    pub created: u32,
+    /// Adversaries live at the end.
+    pub live: usize,
+    /// Requests that reached adversaries and were answered with lies or dropped.
+    pub requests: u64,
+    /// Share of the honest nodes' routing-table entries that are adversaries, at the end.
+    pub share_of_tables: f64,
+    /// Measured gets that returned a wrong value (they count as failed).
+    pub wrong_values: usize,
+}
+
 /// Measurements that depend on the machine, not on the scenario: excluded from
 /// [`Report::deterministic_json`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -180,6 +197,9 @@ pub struct Report {
     pub by_kind: BTreeMap<&'static str, OpSummary>,
     /// Routing tables of the live nodes at the end.
     pub routing: RoutingSummary,
+    /// The adversaries, if the scenario has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adversarial: Option<AdversarialSummary>,
     /// Machine-dependent figures.
     pub wall: WallClock,
     /// Samples for the plot (not serialized).
@@ -196,6 +216,8 @@ struct Deterministic<'a> {
     lookups: &'a OpSummary,
     by_kind: &'a BTreeMap<&'static str, OpSummary>,
     routing: &'a RoutingSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adversarial: &'a Option<AdversarialSummary>,
 }
 
 impl Report {
@@ -215,6 +237,7 @@ impl Report {
             lookups: &self.lookups,
             by_kind: &self.by_kind,
             routing: &self.routing,
+            adversarial: &self.adversarial,
         };
         serde_json::to_string_pretty(&d).unwrap_or_default()
     }
@@ -255,6 +278,13 @@ impl Report {
             "routing   contacts per node: mean {:.1}, p50 {:.0}, p99 {:.0}, max {:.0}; {:.2}% of nearest neighbours know each node",
             r.mean, r.p50, r.p99, r.max, self.routing.neighbour_awareness * 100.0
         );
+        if let Some(a) = &self.adversarial {
+            let _ = writeln!(
+                out,
+                "adversary {} created, {} live; {} requests lied to or dropped; {:.2}% of honest routing-table entries; {} gets returned a wrong value",
+                a.created, a.live, a.requests, a.share_of_tables * 100.0, a.wrong_values
+            );
+        }
         let _ = writeln!(
             out,
             "wall      {:.1} s ({:.1} s joining), {:.0} events/s, peak RSS {:.1} MiB, {:.0} bytes/node",

@@ -8,6 +8,7 @@ use std::time::Duration;
 use kad_core::Config;
 use serde::{Serialize, Serializer};
 
+use crate::adversary::Adversaries;
 use crate::churn::Sessions;
 use crate::duration::{format_duration, parse_duration};
 use crate::engine;
@@ -168,6 +169,8 @@ pub struct Scenario {
     pub drain: Duration,
     /// Width of ids and keys (default 160 bits).
     pub key_bits: KeyBits,
+    /// The adversarial nodes (default none).
+    pub adversaries: Adversaries,
     /// The configuration of every node. The simulator forces `max_queued_events` to 0:
     /// routing-table events are not used, and queueing them costs memory in every node.
     pub node: Config,
@@ -191,6 +194,7 @@ impl Default for Scenario {
             settle: Duration::from_secs(60),
             drain: Duration::from_secs(60),
             key_bits: KeyBits::Bits160,
+            adversaries: Adversaries::default(),
             node: Config::default(),
             seed: 1,
         }
@@ -238,6 +242,8 @@ setters! {
     drain: Duration,
     /// Sets [`Scenario::key_bits`].
     key_bits: KeyBits,
+    /// Sets [`Scenario::adversaries`].
+    adversaries: Adversaries,
     /// Sets [`Scenario::node`].
     node: Config,
     /// Sets [`Scenario::seed`].
@@ -282,6 +288,7 @@ impl Scenario {
         self.mix.validate()?;
         self.churn.validate()?;
         self.network.validate()?;
+        self.adversaries.validate()?;
         self.node_config().validate()?;
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use kad_sim::{KeyDistribution, Scenario, Sessions};
+use kad_sim::{Adversaries, KeyDistribution, Scenario, Sessions};
 
 /// A small scenario that exercises every source of randomness: ids, latency jitter, loss,
 /// churn, the operation mix and Zipf key popularity.
@@ -34,6 +34,30 @@ fn same_seed_gives_identical_json() {
 
     let c = scenario(8).run().unwrap();
     assert_ne!(a.deterministic_json(), c.deterministic_json());
+}
+
+#[test]
+fn adversaries_are_deterministic_too() {
+    let with = |seed| {
+        scenario(seed)
+            .adversaries(Adversaries {
+                fraction: 0.2,
+                subnets: 4,
+                ..Adversaries::default()
+            })
+            .run()
+            .unwrap()
+    };
+    let a = with(7);
+    let b = with(7);
+    assert_eq!(a.deterministic_json(), b.deterministic_json());
+    let json: serde_json::Value = serde_json::from_str(&a.deterministic_json()).unwrap();
+    assert!(
+        json["adversarial"]["created"].as_u64() > Some(0),
+        "{}",
+        a.table()
+    );
+    assert_ne!(a.deterministic_json(), with(8).deterministic_json());
 }
 
 #[test]

@@ -38,4 +38,10 @@ pub(super) struct Counters {
     pub(super) preload_replicas: usize,
     /// Measured operations that have ended.
     pub(super) ops_done: usize,
+    /// Adversaries created.
+    pub(super) adversaries: u32,
+    /// Requests adversaries answered with lies (or dropped, as their behaviour has it).
+    pub(super) adversary_requests: u64,
+    /// Measured gets that returned a wrong value.
+    pub(super) wrong_values: usize,
 }

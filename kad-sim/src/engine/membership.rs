@@ -7,7 +7,6 @@ use rand::rngs::SmallRng;
 use rand::Rng;
 
 use super::{Kind, Sim, Slot, Tracked, NONE};
-use crate::address::SimAddr;
 use crate::error::SimError;
 use crate::metrics::Outcome;
 use crate::progress::Phase;
@@ -17,8 +16,9 @@ use crate::progress::Phase;
 const RANDOM_JOINED_DRAWS: usize = 64;
 
 impl<const N: usize> Sim<'_, N> {
-    /// A random live node that has joined, other than `not`; any live node if none has joined
-    /// after a few draws.
+    /// A random live honest node that has joined, other than `not`; any live honest node if
+    /// none has joined after a few draws. Nodes bootstrap through, and operations start at,
+    /// honest nodes only.
     pub(super) fn random_joined(
         live: &[u32],
         slots: &[Slot<N>],
@@ -31,7 +31,7 @@ impl<const N: usize> Sim<'_, N> {
         let mut fallback = None;
         for _ in 0..RANDOM_JOINED_DRAWS {
             let a = live[rng.random_range(0..live.len())];
-            if a == not {
+            if a == not || slots[a as usize].addr.is_adversary() {
                 continue;
             }
             if slots[a as usize].joined {
@@ -53,6 +53,7 @@ impl<const N: usize> Sim<'_, N> {
         let seed_node = Self::random_joined(&self.live, &self.slots, addr, &mut self.rng_nodes);
         let id = Key::random(&mut self.rng_nodes);
         let node_seed = self.rng_nodes.random();
+        let sim_addr = self.draw_role(addr);
         let mut node = Box::new(Node::new(
             id,
             self.config.clone(),
@@ -61,17 +62,23 @@ impl<const N: usize> Sim<'_, N> {
         )?);
         self.slots.push(Slot {
             node: None,
+            addr: sim_addr,
             timer: NONE,
             live_pos: self.live.len() as u32,
             joined: seed_node.is_none(),
             joining: false,
         });
         self.live.push(addr);
-        self.oracle.insert(id, addr);
+        if sim_addr.is_adversary() {
+            self.adversaries.insert(id, addr);
+        } else {
+            self.oracle.insert(id, addr);
+        }
         self.count.joins += 1;
         if let Some(seed_node) = seed_node {
             // A fresh node has no query running: the command cannot be refused.
-            if let Ok(qid) = node.bootstrap(self.instant(), [SimAddr(seed_node)]) {
+            let seed = self.slots[seed_node as usize].addr;
+            if let Ok(qid) = node.bootstrap(self.instant(), [seed]) {
                 let tracked = Tracked::Bootstrap {
                     initial,
                     started: self.now,
@@ -125,7 +132,11 @@ impl<const N: usize> Sim<'_, N> {
             return Ok(());
         };
         self.count.leaves += 1;
-        self.oracle.remove(*node.id(), addr);
+        if self.slots[addr as usize].addr.is_adversary() {
+            self.adversaries.remove(*node.id(), addr);
+        } else {
+            self.oracle.remove(*node.id(), addr);
+        }
         drop(node);
         if self.slots[addr as usize].joining && (addr as usize) < self.scenario.nodes {
             // An initial node that churn took before its bootstrap finished.

@@ -1,6 +1,8 @@
 //! Scoring finished queries: a bootstrap ends a join, a preload put counts its
 //! replicas, and a measured operation is checked against the [oracle](crate::oracle) and
-//! recorded as succeeded or failed.
+//! recorded as succeeded or failed. A get succeeds with the value that was put only, and a
+//! find_node is judged on the honest nodes it returned: exact when they are the k closest
+//! honest live nodes.
 
 use kad_core::{Key, QueryId, QueryResult};
 
@@ -58,11 +60,22 @@ impl<const N: usize> Sim<'_, N> {
                 }
                 let mut recall = (0u16, 0u16);
                 let (ok, closest_found) = match (&result, target) {
-                    (QueryResult::Get { value }, _) => (value.is_some(), false),
+                    (QueryResult::Get { value: Some(value) }, _) => {
+                        // Only the value that was put counts: an adversary may lie.
+                        let right = *value == self.value;
+                        self.count.wrong_values += usize::from(!right);
+                        (right, false)
+                    }
+                    (QueryResult::Get { value: None }, _) => (false, false),
                     (QueryResult::Put { replicas }, _) => (*replicas > 0, false),
                     (QueryResult::FindNode { closest }, Some(target)) => {
+                        // The k closest honest live nodes, against the honest nodes returned.
                         let truth = self.oracle.closest(&target, self.config.k, addr);
-                        let got: Vec<u32> = closest.iter().map(|c| c.addr.0).collect();
+                        let got: Vec<u32> = closest
+                            .iter()
+                            .filter(|c| !c.addr.is_adversary())
+                            .map(|c| c.addr.index())
+                            .collect();
                         let hits = truth.iter().filter(|a| got.contains(a)).count();
                         recall = (hits as u16, truth.len() as u16);
                         (

@@ -24,6 +24,8 @@ pub(super) enum Stream {
     Workload = 4,
     /// The keys of the workload's universe.
     Keys = 5,
+    /// Which nodes are adversaries.
+    Adversaries = 6,
 }
 
 impl Stream {

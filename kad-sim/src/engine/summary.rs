@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::{Sim, MICROS_PER_MS, MICROS_PER_SEC};
 use crate::metrics::{Distribution, OpSummary, Outcome};
 use crate::report::{
-    BootstrapSummary, NetworkSummary, PreloadSummary, Report, RoutingSummary, Samples,
-    ScenarioEcho, WallClock,
+    AdversarialSummary, BootstrapSummary, NetworkSummary, PreloadSummary, Report, RoutingSummary,
+    Samples, ScenarioEcho, WallClock,
 };
 use crate::workload::OpKind;
 
@@ -15,15 +15,17 @@ use crate::workload::OpKind;
 const NEIGHBOUR_SAMPLE: usize = 10_000;
 
 impl<const N: usize> Sim<'_, N> {
-    /// Samples up to [`NEIGHBOUR_SAMPLE`] live nodes and checks which of their k nearest live nodes have
-    /// them in their routing table.
+    /// Samples up to [`NEIGHBOUR_SAMPLE`] live honest nodes and checks which of their k nearest
+    /// live honest nodes have them in their routing table.
     pub(super) fn neighbour_awareness(&self) -> RoutingSummary {
         let step = (self.live.len() / NEIGHBOUR_SAMPLE).max(1);
         let (mut pairs, mut known, mut sampled) = (0u64, 0u64, 0usize);
         for &addr in self.live.iter().step_by(step) {
-            let Some(id) = self.slots[addr as usize].node.as_ref().map(|n| *n.id()) else {
+            let slot = &self.slots[addr as usize];
+            let Some(id) = slot.node.as_ref().filter(|_| !slot.addr.is_adversary()) else {
                 continue;
             };
+            let id = *id.id();
             sampled += 1;
             for near in self.oracle.closest(&id, self.config.k, addr) {
                 let Some(table) = self.slots[near as usize]
@@ -47,6 +49,38 @@ impl<const N: usize> Sim<'_, N> {
             },
             sampled_nodes: sampled,
         }
+    }
+
+    /// What the adversaries did, if there are any: their share of the honest routing tables
+    /// is read from every live honest node.
+    fn adversarial(&self) -> Option<AdversarialSummary> {
+        if self.scenario.adversaries.fraction <= 0.0 {
+            return None;
+        }
+        let (mut entries, mut adversarial) = (0u64, 0u64);
+        for slot in self.slots.iter().filter(|s| !s.addr.is_adversary()) {
+            if let Some(node) = &slot.node {
+                for e in node.routing_table().iter() {
+                    entries += 1;
+                    adversarial += u64::from(e.contact().addr.is_adversary());
+                }
+            }
+        }
+        Some(AdversarialSummary {
+            created: self.count.adversaries,
+            live: self
+                .live
+                .iter()
+                .filter(|&&a| self.slots[a as usize].addr.is_adversary())
+                .count(),
+            requests: self.count.adversary_requests,
+            share_of_tables: if entries == 0 {
+                0.0
+            } else {
+                adversarial as f64 / entries as f64
+            },
+            wrong_values: self.count.wrong_values,
+        })
     }
 
     pub(super) fn report(mut self) -> Report {
@@ -145,6 +179,7 @@ impl<const N: usize> Sim<'_, N> {
             settle: s.settle,
             drain: s.drain,
             key_bits: s.key_bits.bits(),
+            adversaries: s.adversaries,
             k: self.config.k,
             alpha: self.config.alpha,
             bootstrap_refresh: self.config.bootstrap_refresh,
@@ -160,6 +195,7 @@ impl<const N: usize> Sim<'_, N> {
             lookups: OpSummary::of(self.ops.iter()),
             by_kind,
             routing,
+            adversarial: self.adversarial(),
             wall,
             samples,
         }

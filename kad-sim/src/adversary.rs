@@ -1,0 +1,95 @@
+//! Adversaries: a share of the nodes that run kad-core for their own traffic (they join,
+//! answer pings and so get into honest routing tables as any node would) but answer lookups
+//! as an attacker would.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
+
+use crate::error::SimError;
+
+/// The most /24 subnets the adversaries' addresses can be spread over.
+pub const MAX_ADVERSARY_SUBNETS: u32 = 128;
+
+/// How adversarial nodes answer requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Behavior {
+    /// Answer nothing at all (not even pings, so they never enter a routing table that
+    /// verifies its contacts).
+    Drop,
+    /// Answer pings; answer `FIND_NODE` with the adversaries closest to the target only,
+    /// `FIND_VALUE` with a wrong value, and acknowledge `STORE`s and discard them.
+    #[default]
+    Lie,
+}
+
+impl fmt::Display for Behavior {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Behavior::Drop => "drop",
+            Behavior::Lie => "lie",
+        })
+    }
+}
+
+impl Serialize for Behavior {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl FromStr for Behavior {
+    type Err = String;
+
+    /// Parses `drop` or `lie`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "drop" => Ok(Behavior::Drop),
+            "lie" => Ok(Behavior::Lie),
+            _ => Err(format!("expected drop or lie, got {s:?}")),
+        }
+    }
+}
+
+/// The adversaries of a run: their share of the nodes, their behaviour, and how many /24s
+/// their addresses fall in (honest nodes each have a /24 of their own).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Adversaries {
+    /// Share of the nodes, initial and churn replacements alike, that are adversaries
+    /// (default 0).
+    pub fraction: f64,
+    /// How they answer (default [`Behavior::Lie`]).
+    pub behavior: Behavior,
+    /// The /24 subnets their addresses fall in, at most [`MAX_ADVERSARY_SUBNETS`] (default 1):
+    /// kad-core's subnet-diversity rules then limit how many of them one routing table
+    /// takes.
+    pub subnets: u32,
+}
+
+impl Default for Adversaries {
+    fn default() -> Self {
+        Adversaries {
+            fraction: 0.0,
+            behavior: Behavior::Lie,
+            subnets: 1,
+        }
+    }
+}
+
+impl Adversaries {
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<(), SimError> {
+        if !(0.0..1.0).contains(&self.fraction) {
+            return Err(SimError::invalid(
+                "the adversaries' share must be at least 0 and below 1",
+            ));
+        }
+        if self.subnets == 0 || self.subnets > MAX_ADVERSARY_SUBNETS {
+            return Err(SimError::invalid(format!(
+                "the adversaries need 1 to {MAX_ADVERSARY_SUBNETS} subnets"
+            )));
+        }
+        Ok(())
+    }
+}

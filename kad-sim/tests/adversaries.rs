@@ -1,0 +1,88 @@
+//! Adversarial nodes in the simulator: liars hand out only each other and wrong values, and
+//! the report counts only what honest nodes would accept as right; kad-core's subnet rules
+//! bound how much of an honest routing table one /24 of them takes.
+
+use kad_sim::{Adversaries, Behavior, Report, Scenario};
+
+fn run(fraction: f64, behavior: Behavior, subnets: u32) -> Report {
+    Scenario::default()
+        .nodes(400)
+        .lookups(300)
+        .keys(50)
+        .adversaries(Adversaries {
+            fraction,
+            behavior,
+            subnets,
+        })
+        .seed(7)
+        .run()
+        .unwrap()
+}
+
+#[test]
+fn without_adversaries_there_is_no_adversarial_section() {
+    let report = run(0.0, Behavior::Lie, 1);
+    assert!(report.adversarial.is_none());
+    assert_eq!(
+        report.by_kind["get"].success_rate,
+        1.0,
+        "{}",
+        report.table()
+    );
+    assert_eq!(report.by_kind["find_node"].success_rate, 1.0);
+}
+
+#[test]
+fn liars_make_gets_return_wrong_values_and_find_nodes_miss_honest_nodes() {
+    let report = run(0.2, Behavior::Lie, 16);
+    let table = report.table();
+    let adversarial = report.adversarial.as_ref().expect("adversaries");
+    assert!(adversarial.created > 50, "{table}");
+    assert!(adversarial.requests > 0, "{table}");
+    assert!(adversarial.wrong_values > 0, "{table}");
+    let get = &report.by_kind["get"];
+    assert!(get.success_rate < 1.0, "{table}");
+    // A wrong value counts as a failed get, never as a success.
+    assert!(get.failed >= adversarial.wrong_values, "{table}");
+    let find_node = &report.by_kind["find_node"];
+    assert!(find_node.recall.is_some_and(|r| r < 1.0), "{table}");
+}
+
+#[test]
+fn one_subnet_of_liars_gets_at_most_ten_slots_of_a_table() {
+    let report = run(0.3, Behavior::Lie, 1);
+    let adversarial = report.adversarial.as_ref().expect("adversaries");
+    let max_share = 10.0 / report.routing.contacts.mean;
+    assert!(adversarial.share_of_tables > 0.0, "{}", report.table());
+    assert!(
+        adversarial.share_of_tables <= max_share,
+        "{}",
+        report.table()
+    );
+    // Spread over 16 subnets, the same liars take more of the tables.
+    let spread = run(0.3, Behavior::Lie, 16);
+    let spread_share = spread
+        .adversarial
+        .as_ref()
+        .expect("adversaries")
+        .share_of_tables;
+    assert!(
+        spread_share > adversarial.share_of_tables,
+        "{}",
+        spread.table()
+    );
+}
+
+#[test]
+fn adversaries_that_drop_everything_never_enter_a_routing_table() {
+    let report = run(0.2, Behavior::Drop, 16);
+    let adversarial = report.adversarial.as_ref().expect("adversaries");
+    assert_eq!(adversarial.share_of_tables, 0.0, "{}", report.table());
+    assert_eq!(adversarial.wrong_values, 0);
+    assert_eq!(
+        report.by_kind["get"].success_rate,
+        1.0,
+        "{}",
+        report.table()
+    );
+}
