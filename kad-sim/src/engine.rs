@@ -245,7 +245,7 @@ impl<'s, const N: usize> Sim<'s, N> {
 
     fn progress(&self) -> Progress {
         let (done, total) = match self.phase {
-            Phase::Joining => (self.count.joins, self.scenario.nodes as u64),
+            Phase::Joining => (self.count.joins, self.scenario.honest_nodes() as u64),
             Phase::Preloading => (self.count.preload_puts as u64, self.scenario.keys as u64),
             Phase::Settling => (0, 0),
             Phase::Measuring | Phase::Draining => {
@@ -270,6 +270,7 @@ impl<'s, const N: usize> Sim<'s, N> {
             Kind::Preload => self.preload(payload),
             Kind::Operation => self.operation(),
             Kind::End => self.ended = true,
+            Kind::Attack => self.attack(payload)?,
         }
         Ok(())
     }

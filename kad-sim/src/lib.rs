@@ -53,7 +53,7 @@ mod scenario;
 mod wire;
 mod workload;
 
-pub use adversary::{Adversaries, Behavior, MAX_ADVERSARY_SUBNETS};
+pub use adversary::{Adversaries, Behavior, Placement, MAX_ADVERSARY_SUBNETS};
 pub use churn::Sessions;
 pub use duration::{format_duration, parse_duration};
 pub use error::SimError;

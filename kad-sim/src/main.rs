@@ -10,7 +10,7 @@ use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use kad_sim::{
     parse_duration, Adversaries, Behavior, JoinSchedule, KeyBits, KeyDistribution, Mix,
-    NetworkModel, Phase, Progress, Scenario, Sessions,
+    NetworkModel, Phase, Placement, Progress, Scenario, Sessions,
 };
 
 /// Simulate a Kademlia network of real kad-core nodes on a virtual clock.
@@ -143,9 +143,16 @@ struct Cli {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     bootstrap_refresh: bool,
 
-    /// Share of the nodes that are adversaries (0 to below 1).
+    /// Share of the nodes that are adversaries (0 to below 1). They join after the preload,
+    /// over the first half of --settle, and stay.
     #[arg(long, default_value_t = 0.0, value_parser = share)]
     adversaries: f64,
+
+    /// Where the adversaries' ids lie: `random`, or `near:N` to eclipse the first N keys of
+    /// the workload (ids closer to them than any honest node's; gets and puts then use
+    /// those keys only).
+    #[arg(long, default_value = "random")]
+    adversary_placement: Placement,
 
     /// How adversaries answer: `drop` nothing at all, or `lie` (pings answered; FIND_NODE
     /// and FIND_VALUE answered with other adversaries closest to the target, FIND_VALUE with
@@ -273,6 +280,7 @@ impl Cli {
             },
             adversaries: Adversaries {
                 fraction: self.adversaries,
+                placement: self.adversary_placement,
                 behavior: self.adversary_behavior,
                 subnets: self.adversary_subnets,
             },

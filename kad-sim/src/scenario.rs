@@ -289,6 +289,16 @@ impl Scenario {
         self.churn.validate()?;
         self.network.validate()?;
         self.adversaries.validate()?;
+        if self.adversaries.count(self.nodes) >= self.nodes {
+            return Err(SimError::invalid("at least one node must be honest"));
+        }
+        if let crate::adversary::Placement::Near { keys } = self.adversaries.placement {
+            if keys as usize > self.keys {
+                return Err(SimError::invalid(
+                    "the adversaries cannot attack more keys than the workload has",
+                ));
+            }
+        }
         self.node_config().validate()?;
         Ok(())
     }
@@ -299,6 +309,11 @@ impl Scenario {
             max_queued_events: 0,
             ..self.node.clone()
         }
+    }
+
+    /// The honest nodes: [`nodes`](Self::nodes) less the adversaries.
+    pub fn honest_nodes(&self) -> usize {
+        self.nodes - self.adversaries.count(self.nodes).min(self.nodes)
     }
 
     /// Runs the simulation to the end.

@@ -2,21 +2,26 @@
 //! the report counts only what honest nodes would accept as right; kad-core's subnet rules
 //! bound how much of an honest routing table one /24 of them takes.
 
-use kad_sim::{Adversaries, Behavior, Report, Scenario};
+use kad_sim::{Adversaries, Behavior, Placement, Report, Scenario};
 
-fn run(fraction: f64, behavior: Behavior, subnets: u32) -> Report {
+fn run_placed(fraction: f64, behavior: Behavior, subnets: u32, placement: Placement) -> Report {
     Scenario::default()
         .nodes(400)
         .lookups(300)
         .keys(50)
         .adversaries(Adversaries {
             fraction,
+            placement,
             behavior,
             subnets,
         })
         .seed(7)
         .run()
         .unwrap()
+}
+
+fn run(fraction: f64, behavior: Behavior, subnets: u32) -> Report {
+    run_placed(fraction, behavior, subnets, Placement::Random)
 }
 
 #[test]
@@ -85,4 +90,23 @@ fn adversaries_that_drop_everything_never_enter_a_routing_table() {
         "{}",
         report.table()
     );
+}
+
+#[test]
+fn adversaries_placed_near_keys_eclipse_them() {
+    let placement = Placement::Near { keys: 4 };
+    let report = run_placed(0.04, Behavior::Lie, 4, placement);
+    let table = report.table();
+    let adversarial = report.adversarial.as_ref().expect("adversaries");
+    assert_eq!(adversarial.created, 16, "{table}");
+    // Every get is of an attacked key, whose closest nodes are now all liars.
+    assert!(adversarial.wrong_values > 0, "{table}");
+    assert!(report.by_kind["get"].success_rate < 0.9, "{table}");
+    // Lookups for other ids hardly meet them.
+    assert!(
+        report.by_kind["find_node"].recall.is_some_and(|r| r > 0.95),
+        "{table}"
+    );
+    assert_eq!("near:4".parse::<Placement>(), Ok(placement));
+    assert!("near:0".parse::<Placement>().is_err());
 }

@@ -4,11 +4,17 @@
 //! honest routing tables as far as kad-core's rules let it.
 
 use kad_core::{Body, Contact, Key, Message, Node, Request, Response, Token, Transmit, TxId};
-use rand::Rng;
 
-use super::Sim;
+use super::membership::Role;
+use super::{Kind, Sim};
 use crate::address::SimAddr;
-use crate::adversary::Behavior;
+use crate::adversary::{Behavior, Placement};
+use crate::error::SimError;
+
+/// Leading bits an eclipsing adversary's id shares with its key beyond log2 of the network
+/// size, which honest ids share on average: 2^-8 is the chance that an honest node is as
+/// close.
+const NEAR_EXTRA_BITS: usize = 8;
 
 /// The byte a lying adversary fills the values it returns with (honest values are `0x5a`).
 const WRONG_VALUE_BYTE: u8 = 0xbd;
@@ -18,16 +24,41 @@ const WRONG_VALUE_TTL_SECS: u32 = 3600;
 const ADVERSARY_TOKEN: Token = Token::from_bytes([0xad; 8]);
 
 impl<const N: usize> Sim<'_, N> {
-    /// The address of the node created at `index`: an adversary's with the scenario's
-    /// probability (never the first node), spread over the adversaries' subnets in turn.
-    pub(super) fn draw_role(&mut self, index: u32) -> SimAddr {
-        let a = self.scenario.adversaries;
-        if index == 0 || a.fraction <= 0.0 || !self.rng_adversaries.random_bool(a.fraction) {
-            return SimAddr(index);
-        }
-        let subnet = self.count.adversaries % a.subnets;
+    /// Adversary number `number` joins; the next one is scheduled, the adversaries' joins
+    /// spread evenly over the first half of the settle time.
+    pub(super) fn attack(&mut self, number: u32) -> Result<(), SimError> {
+        self.spawn(Role::Adversary(number))?;
         self.count.adversaries += 1;
-        SimAddr::adversary(index, subnet)
+        let count = self.scenario.adversaries.count(self.scenario.nodes) as u64;
+        let next = u64::from(number) + 1;
+        if next < count {
+            let spread = self.scenario.settle.as_secs_f64() / 2.0 / count as f64;
+            let gap = Self::micros_of(spread).max(1);
+            self.queue
+                .push(self.now + gap, Kind::Attack, 0, next as u32);
+        }
+        Ok(())
+    }
+
+    /// The address and id of adversary `number`, created at `index`: its address in the
+    /// adversaries' subnets in turn, its id random or, to eclipse the attacked keys in turn,
+    /// sharing with one of them more leading bits than any honest node is likely to.
+    pub(super) fn adversary_identity(&mut self, index: u32, number: u32) -> (SimAddr, Key<N>) {
+        let a = self.scenario.adversaries;
+        let addr = SimAddr::adversary(index, number % a.subnets);
+        let mut id = Key::random(&mut self.rng_adversaries);
+        if let Placement::Near { keys } = a.placement {
+            let key = self.keys[(number % keys) as usize];
+            let shared =
+                (usize::BITS - self.scenario.nodes.leading_zeros()) as usize + NEAR_EXTRA_BITS;
+            let mut bytes = *id.as_bytes();
+            for bit in 0..shared.min(N * 8) {
+                let (byte, mask) = (bit / 8, 0x80u8 >> (bit % 8));
+                bytes[byte] = bytes[byte] & !mask | key.as_bytes()[byte] & mask;
+            }
+            id = Key::new(bytes);
+        }
+        (addr, id)
     }
 
     /// How the adversary at `at` (its `node` out of its slot) takes `message` from `from`:

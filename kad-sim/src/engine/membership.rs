@@ -7,9 +7,21 @@ use rand::rngs::SmallRng;
 use rand::Rng;
 
 use super::{Kind, Sim, Slot, Tracked, NONE};
+use crate::address::SimAddr;
 use crate::error::SimError;
 use crate::metrics::Outcome;
 use crate::progress::Phase;
+
+/// Why a node is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Role {
+    /// One of the honest nodes the network is built of.
+    Initial,
+    /// An honest node that takes the place of one churn took.
+    Replacement,
+    /// Adversary number `.0`, joining after the preload; it never leaves.
+    Adversary(u32),
+}
 
 /// Draws from the live list before [`Sim::random_joined`] settles for a node that has not
 /// finished joining.
@@ -48,12 +60,23 @@ impl<const N: usize> Sim<'_, N> {
     }
 
     /// Creates a node at the next address and bootstraps it from a random joined node.
-    pub(super) fn spawn(&mut self, initial: bool) -> Result<u32, SimError> {
+    pub(super) fn spawn(&mut self, role: Role) -> Result<u32, SimError> {
         let addr = self.slots.len() as u32;
-        let seed_node = Self::random_joined(&self.live, &self.slots, addr, &mut self.rng_nodes);
-        let id = Key::random(&mut self.rng_nodes);
-        let node_seed = self.rng_nodes.random();
-        let sim_addr = self.draw_role(addr);
+        let initial = role == Role::Initial;
+        let (sim_addr, seed_node, id, node_seed) = match role {
+            Role::Adversary(number) => {
+                let rng = &mut self.rng_adversaries;
+                let seed_node = Self::random_joined(&self.live, &self.slots, addr, rng);
+                let (sim_addr, id) = self.adversary_identity(addr, number);
+                (sim_addr, seed_node, id, self.rng_adversaries.random())
+            }
+            Role::Initial | Role::Replacement => {
+                let rng = &mut self.rng_nodes;
+                let seed_node = Self::random_joined(&self.live, &self.slots, addr, rng);
+                let id = Key::random(rng);
+                (SimAddr(addr), seed_node, id, rng.random())
+            }
+        };
         let mut node = Box::new(Node::new(
             id,
             self.config.clone(),
@@ -89,7 +112,7 @@ impl<const N: usize> Sim<'_, N> {
         }
         self.drain(addr, &mut node, None);
         self.slots[addr as usize].node = Some(node);
-        if let (Some(sessions), false) = (self.sessions, initial) {
+        if let (Some(sessions), Role::Replacement) = (self.sessions, role) {
             let end = self.now + sessions.sample(&mut self.rng_churn);
             self.queue.push(end, Kind::Leave, addr, 0);
         }
@@ -97,14 +120,14 @@ impl<const N: usize> Sim<'_, N> {
     }
 
     pub(super) fn initial_join(&mut self, index: u32) -> Result<(), SimError> {
-        let addr = self.spawn(true)?;
+        let addr = self.spawn(Role::Initial)?;
         if addr == 0 {
             // The first node has nobody to bootstrap from.
             self.count.initial_joined += 1;
             self.check_joined();
         }
         let next = index as u64 + 1;
-        if next < self.scenario.nodes as u64 {
+        if next < self.scenario.honest_nodes() as u64 {
             let at = Self::micros_of(self.scenario.join.join_time(next));
             self.queue
                 .push(at.max(self.now), Kind::Join, next as u32, 0);
@@ -138,7 +161,7 @@ impl<const N: usize> Sim<'_, N> {
             self.oracle.remove(*node.id(), addr);
         }
         drop(node);
-        if self.slots[addr as usize].joining && (addr as usize) < self.scenario.nodes {
+        if self.slots[addr as usize].joining && (addr as usize) < self.scenario.honest_nodes() {
             // An initial node that churn took before its bootstrap finished.
             self.count.bootstrap_left += 1;
             self.count.initial_joined += 1;
@@ -154,7 +177,7 @@ impl<const N: usize> Sim<'_, N> {
                 self.finish_op(op, Outcome::Abandoned);
             }
         }
-        self.spawn(false)?;
+        self.spawn(Role::Replacement)?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ use kad_core::Key;
 use rand_distr::Distribution as _;
 
 use super::{Kind, Sim, Tracked};
+use crate::adversary::Placement;
 use crate::metrics::{OpRecord, Outcome};
 use crate::progress::Phase;
 use crate::workload::OpKind;
@@ -32,6 +33,10 @@ impl<const N: usize> Sim<'_, N> {
             self.phase = Phase::Settling;
             let start = self.now + spacing + Self::micros_of(self.scenario.settle.as_secs_f64());
             self.queue.push(start, Kind::Operation, 0, 0);
+            if self.scenario.adversaries.count(self.scenario.nodes) > 0 {
+                // The attack on what was just stored.
+                self.queue.push(self.now + spacing, Kind::Attack, 0, 0);
+            }
         }
     }
 
@@ -63,7 +68,13 @@ impl<const N: usize> Sim<'_, N> {
         let kind = self.scenario.mix.draw(&mut self.rng_work);
         self.ops.push(OpRecord::new(kind));
         let key = match kind {
-            OpKind::Get | OpKind::Put => self.keys[self.picker.pick(&mut self.rng_work) as usize],
+            OpKind::Get | OpKind::Put => {
+                let mut index = self.picker.pick(&mut self.rng_work);
+                if let Placement::Near { keys } = self.scenario.adversaries.placement {
+                    index %= keys;
+                }
+                self.keys[index as usize]
+            }
             OpKind::FindNode => Key::random(&mut self.rng_work),
         };
         let Some(addr) = self.random_querier() else {

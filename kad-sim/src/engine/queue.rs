@@ -28,6 +28,8 @@ pub(super) enum Kind {
     Operation = 5,
     /// End the run.
     End = 6,
+    /// Adversary number `payload` joins.
+    Attack = 7,
 }
 
 impl Kind {
@@ -39,6 +41,7 @@ impl Kind {
             3 => Kind::Leave,
             4 => Kind::Preload,
             5 => Kind::Operation,
+            7 => Kind::Attack,
             _ => Kind::End,
         }
     }

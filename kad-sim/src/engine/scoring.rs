@@ -106,7 +106,7 @@ impl<const N: usize> Sim<'_, N> {
 
     /// Notes the end of the join phase when the last initial bootstrap has finished.
     pub(super) fn check_joined(&mut self) {
-        if self.count.initial_joined == self.scenario.nodes && self.wall_join.is_none() {
+        if self.count.initial_joined == self.scenario.honest_nodes() && self.wall_join.is_none() {
             self.bootstrap_end = self.now;
             self.wall_join = Some((
                 self.wall_start.elapsed().as_secs_f64(),
