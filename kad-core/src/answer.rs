@@ -92,11 +92,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
         let rate = self.config.unverified_upload_rate;
         let len = u32::try_from(len).unwrap_or(u32::MAX);
-        let spent = self.upload_budget.take_n(now, rate, rate, len);
-        if !spent {
-            self.counters.upload_budget_exhausted += 1;
-        }
-        spent
+        self.upload_budget.take_n(now, rate, rate, len)
     }
 
     /// The closest contacts to `target` and a write token for `to`: only the closest that
@@ -131,6 +127,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 && !self.affordable(now, allowance, message_len::<K>(nodes_len(fit, used)))
             {
                 contacts.clear();
+                self.counters.upload_budget_exhausted += 1;
             }
         }
         Response::Nodes {

@@ -70,8 +70,8 @@ pub struct NodeStats {
     /// `Nodes` answers cut to `response_factor` times their request (an unpadded request,
     /// or one from a node with a different address type).
     pub responses_trimmed: u64,
-    /// Answers to nodes not in the routing table sent without their contacts or value
-    /// because `unverified_upload_rate` was spent.
+    /// Answers to nodes not in the routing table sent without contacts (in place of
+    /// contacts or a value) because `unverified_upload_rate` was spent.
     pub upload_budget_exhausted: u64,
     /// Pings sent to stale contacts (silent for `stale_after`, or whose last request
     /// failed) met among the closest to the target of a request this node answered.
