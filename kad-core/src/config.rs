@@ -59,6 +59,15 @@ pub struct Config {
     /// 2: under 5 % loss and one-hour sessions, one retry left a fifth of simulated
     /// find_nodes short of the exact k closest, two left 3 %).
     pub lookup_retries: u8,
+    /// Disjoint paths a lookup runs over (default 1, at most
+    /// [`Config::MAX_DISJOINT_PATHS`]; S/Kademlia's d). The routing table's closest contacts
+    /// are dealt out to the paths, no contact serves two paths, and each path must end on
+    /// its own: a lookup costs about d times the messages of a single path. In exchange,
+    /// adversaries must sit on every path to hide the k closest nodes, and a get returns a
+    /// value only when two paths found the same one (a value no second path confirmed is
+    /// neither returned nor cached). Needs a network of more than d × k nodes for gets to
+    /// find confirmations.
+    pub disjoint_paths: usize,
     /// Lifetime of a record from its last publication (default 1 h).
     pub storage_timeout: Duration,
     /// A bucket with no lookup into it for this long is refreshed (default 1 h).
@@ -198,6 +207,7 @@ impl Default for Config {
             min_request_timeout: Duration::from_millis(250),
             rtt_deviations: 2,
             lookup_retries: 2,
+            disjoint_paths: 1,
             storage_timeout: Duration::from_secs(60 * 60),
             refresh_interval: Duration::from_secs(60 * 60),
             republish_interval: Duration::from_secs(15 * 60),
@@ -252,6 +262,9 @@ impl Config {
     /// The most deviations [`rtt_deviations`](Config::rtt_deviations) may add.
     pub const MAX_RTT_DEVIATIONS: u32 = 16;
 
+    /// The most disjoint paths a lookup may run over.
+    pub const MAX_DISJOINT_PATHS: usize = 16;
+
     /// The most times [`lookup_retries`](Config::lookup_retries) may ask a node again.
     pub const MAX_LOOKUP_RETRIES: u8 = 16;
 
@@ -297,6 +310,7 @@ impl Config {
             ("max_response_contacts", self.max_response_contacts),
             ("bootstrap_attempts", self.bootstrap_attempts as usize),
             ("bootstrap_refresh_fill", self.bootstrap_refresh_fill),
+            ("disjoint_paths", self.disjoint_paths),
             (
                 "max_bucket_contacts_per_subnet",
                 self.max_bucket_contacts_per_subnet,
@@ -330,6 +344,9 @@ impl Config {
         }
         if self.rtt_deviations > Self::MAX_RTT_DEVIATIONS {
             return Err(ConfigError::TooManyDeviations);
+        }
+        if self.disjoint_paths > Self::MAX_DISJOINT_PATHS {
+            return Err(ConfigError::TooManyPaths);
         }
         Ok(())
     }
@@ -368,6 +385,8 @@ pub enum ConfigError {
     TooManyRetries,
     /// `rtt_deviations` is above [`Config::MAX_RTT_DEVIATIONS`].
     TooManyDeviations,
+    /// `disjoint_paths` is above [`Config::MAX_DISJOINT_PATHS`].
+    TooManyPaths,
 }
 
 impl fmt::Display for ConfigError {
@@ -401,6 +420,11 @@ impl fmt::Display for ConfigError {
             ConfigError::CandidatesBelowK => {
                 f.write_str("max_lookup_candidates must be at least k")
             }
+            ConfigError::TooManyPaths => write!(
+                f,
+                "disjoint_paths must not exceed {}",
+                Config::MAX_DISJOINT_PATHS
+            ),
         }
     }
 }

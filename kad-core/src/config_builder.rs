@@ -69,6 +69,8 @@ setters! {
     min_request_timeout: Duration,
     /// Sets [`Config::lookup_retries`].
     lookup_retries: u8,
+    /// Sets [`Config::disjoint_paths`].
+    disjoint_paths: usize,
     /// Sets [`Config::rtt_deviations`].
     rtt_deviations: u32,
     /// Sets [`Config::refresh_interval`].

@@ -14,6 +14,15 @@
 //! the usual cause; after that the candidate stops holding one of the request slots and the
 //! lookup moves on, but its late answer is used until the request's hard timeout, when it
 //! counts as failed.
+//!
+//! With `d` disjoint paths (S/Kademlia, Baumgart and Mies 2007), the closest contacts of the
+//! routing table are dealt out to `d` paths in turn; each path keeps its own request slots
+//! and ends on its own terms, and a contact an answer brings joins the path of the contact
+//! that told of it (several paths may know it), but once one path has asked it, it is that
+//! path's alone: no contact serves two paths. The
+//! lookup ends when every path has, and its result is the k closest that answered on any
+//! path. A value counts only when two paths found the same one: a liar on one path cannot
+//! make a get return its value.
 
 use std::time::Instant;
 
@@ -21,6 +30,8 @@ use crate::contact::Contact;
 use crate::event::StatsClock;
 use crate::key::KeyType;
 use crate::token::Token;
+
+use path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -50,6 +61,10 @@ struct Candidate<A, K: KeyType> {
     contact: Contact<A, K>,
     distance: K::Distance,
     state: State,
+    /// The disjoint path that asked it (or, until one does, the first that learned of it).
+    path: u8,
+    /// The paths that learned of it, one bit each.
+    known_by: u16,
     depth: u32,
     had_value: bool,
     /// The write token it gave in its answer, for a STORE to it.
@@ -74,17 +89,22 @@ pub(crate) struct Lookup<A, K: KeyType> {
     alpha: usize,
     max_candidates: usize,
     candidates: Vec<Candidate<A, K>>,
-    in_flight: usize,
-    /// Requests allowed in flight: alpha, then k once the lookup stops getting closer.
-    parallelism: usize,
-    /// Answers in a row that brought nothing closer.
-    stalled: usize,
+    paths: Vec<Path<K>>,
+    /// The path the next contact from the routing table (or a seed) is dealt to.
+    deal: u8,
     /// Requests to seeds known only by address (bootstrap).
     seeds_in_flight: usize,
     /// Times a candidate is asked again after a soft timeout.
     retries: u8,
     pub(crate) clock: StatsClock,
     pub(crate) found: Option<Found<K>>,
+}
+
+impl<A, K: KeyType> Candidate<A, K> {
+    /// Whether path `p` may use it: it learned of it, and no other path has asked it.
+    fn on_path(&self, p: usize) -> bool {
+        self.known_by & 1 << p != 0 && (self.state == State::Waiting || usize::from(self.path) == p)
+    }
 }
 
 impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
@@ -101,14 +121,22 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
             alpha,
             max_candidates,
             candidates: Vec::new(),
-            in_flight: 0,
-            parallelism: alpha,
-            stalled: 0,
+            paths: vec![Path::new(alpha)],
+            deal: 0,
             seeds_in_flight: 0,
             retries: 0,
             clock: StatsClock::new(now),
             found: None,
         }
+    }
+
+    /// Runs the lookup over `d` disjoint paths (1 or more), each with room for as many
+    /// candidates as the lookup had.
+    pub(crate) fn with_paths(mut self, d: usize) -> Self {
+        let d = d.clamp(1, u16::BITS as usize);
+        self.paths = vec![Path::new(self.alpha); d];
+        self.max_candidates = self.max_candidates.saturating_mul(d);
+        self
     }
 
     /// Asks a candidate `retries` more times after soft timeouts before it gives up its slot.
@@ -121,11 +149,26 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         &self.target
     }
 
-    /// Adds contacts learned at `depth`, keeping the list sorted and bounded.
+    /// Adds contacts learned at `depth`, dealt out to the paths in turn.
     pub(crate) fn add_contacts<I: IntoIterator<Item = Contact<A, K>>>(
         &mut self,
         contacts: I,
         depth: u32,
+    ) {
+        for contact in contacts {
+            let path = self.deal;
+            self.deal = ((usize::from(self.deal) + 1) % self.paths.len()) as u8;
+            self.add_on_path([contact], depth, path);
+        }
+    }
+
+    /// Adds contacts learned at `depth` on `path`, keeping the list sorted and bounded; a
+    /// contact already known stays on its own path.
+    fn add_on_path<I: IntoIterator<Item = Contact<A, K>>>(
+        &mut self,
+        contacts: I,
+        depth: u32,
+        path: u8,
     ) {
         for contact in contacts {
             let distance = contact.id.distance(&self.target);
@@ -137,6 +180,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                     // Already known: keep the shortest chain that led to it.
                     let known = &mut self.candidates[i];
                     known.depth = known.depth.min(depth);
+                    known.known_by |= 1 << path;
                     continue;
                 }
                 Err(at) => at,
@@ -150,6 +194,8 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                     contact,
                     distance,
                     state: State::Waiting,
+                    path,
+                    known_by: 1 << path,
                     depth,
                     had_value: false,
                     token: None,
@@ -192,7 +238,8 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                     }
                 }
                 self.note_depth(1);
-                self.add_contacts(contacts, 2);
+                let path = self.find_mut(&seed.id).map_or(0, |c| c.path);
+                self.add_on_path(contacts, 2, path);
             }
             None => self.clock.stats.failures += 1,
         }
@@ -213,25 +260,31 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
 
     /// The next contact to ask, if a request slot is free; it is marked in flight.
     pub(crate) fn next_request(&mut self) -> Option<Contact<A, K>> {
-        if self.in_flight >= self.parallelism || self.found.is_some() {
+        if self.found.is_some() {
             return None;
         }
-        let mut live = 0;
-        for c in self.candidates.iter_mut() {
-            if matches!(c.state, State::Failed | State::Slow) {
+        for (p, path) in self.paths.iter_mut().enumerate() {
+            if path.in_flight >= path.parallelism || path.value.is_some() {
                 continue;
             }
-            if live >= self.k {
-                break;
-            }
-            live += 1;
-            if c.state == State::Waiting {
-                c.state = State::InFlight;
-                c.tries = 1;
-                c.outstanding = 1;
-                self.in_flight += 1;
-                self.clock.stats.requests += 1;
-                return Some(c.contact.clone());
+            let mut live = 0;
+            for c in self.candidates.iter_mut().filter(|c| c.on_path(p)) {
+                if matches!(c.state, State::Failed | State::Slow) {
+                    continue;
+                }
+                if live >= self.k {
+                    break;
+                }
+                live += 1;
+                if c.state == State::Waiting {
+                    c.state = State::InFlight;
+                    c.path = p as u8;
+                    c.tries = 1;
+                    c.outstanding = 1;
+                    path.in_flight += 1;
+                    self.clock.stats.requests += 1;
+                    return Some(c.contact.clone());
+                }
             }
         }
         None
@@ -244,7 +297,8 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                 c.state = State::Waiting;
                 c.tries = 0;
                 c.outstanding = 0;
-                self.in_flight -= 1;
+                let path = usize::from(c.path);
+                self.paths[path].in_flight -= 1;
                 self.clock.stats.requests -= 1;
             }
         }
@@ -280,14 +334,15 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         if let Some(c) = self.find_mut(id) {
             if c.state == State::InFlight {
                 c.state = State::Slow;
-                self.in_flight -= 1;
+                let path = usize::from(c.path);
+                self.paths[path].in_flight -= 1;
             }
         }
     }
 
     /// `id` answered with `contacts` and a write `token`.
     pub(crate) fn on_nodes(&mut self, id: &K, contacts: Vec<Contact<A, K>>, token: Token) {
-        let Some(depth) = self.mark(id, State::Responded) else {
+        let Some((depth, path)) = self.mark(id, State::Responded) else {
             return;
         };
         if let Some(c) = self.find_mut(id) {
@@ -295,34 +350,36 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         }
         self.clock.stats.responses += 1;
         self.note_depth(depth);
-        let before = self.closest_live();
-        self.add_contacts(contacts, depth + 1);
-        let closer = match (before, self.closest_live()) {
+        let before = self.closest_live(path);
+        self.add_on_path(contacts, depth + 1, path);
+        let closer = match (before, self.closest_live(path)) {
             (Some(before), Some(after)) => after < before,
             (None, after) => after.is_some(),
             (Some(_), None) => false,
         };
+        let (alpha, k) = (self.alpha, self.k);
+        let p = &mut self.paths[usize::from(path)];
         if closer {
-            self.stalled = 0;
+            p.stalled = 0;
         } else {
-            self.stalled += 1;
-            if self.stalled >= self.alpha {
-                self.parallelism = self.k;
+            p.stalled += 1;
+            if p.stalled >= alpha {
+                p.parallelism = k;
             }
         }
     }
 
-    /// Distance of the closest candidate that has not failed.
-    fn closest_live(&self) -> Option<K::Distance> {
+    /// Distance of the closest candidate of `path` that has not failed.
+    fn closest_live(&self, path: u8) -> Option<K::Distance> {
         self.candidates
             .iter()
-            .find(|c| c.state != State::Failed)
+            .find(|c| c.on_path(usize::from(path)) && c.state != State::Failed)
             .map(|c| c.distance)
     }
 
     /// `id` answered a FIND_VALUE with the value.
     pub(crate) fn on_value(&mut self, id: &K, value: Vec<u8>, ttl_secs: u32) {
-        let Some(depth) = self.mark(id, State::Responded) else {
+        let Some((depth, path)) = self.mark(id, State::Responded) else {
             return;
         };
         self.clock.stats.responses += 1;
@@ -330,12 +387,17 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         if let Some(c) = self.find_mut(id) {
             c.had_value = true;
         }
-        if self.found.is_none() {
-            self.found = Some(Found {
-                value,
-                ttl_secs,
-                from: *id,
-            });
+        let found = Found {
+            value,
+            ttl_secs,
+            from: *id,
+        };
+        let path = &mut self.paths[usize::from(path)];
+        if path.value.is_none() {
+            path.value = Some(found.clone());
+        }
+        if self.found.is_none() && path::confirmed(&self.paths, &found.value) {
+            self.found = Some(found);
         }
     }
 
@@ -350,8 +412,8 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         }
     }
 
-    /// Moves an asked candidate (in flight or slow) to `state`; returns its depth.
-    fn mark(&mut self, id: &K, state: State) -> Option<u32> {
+    /// Moves an asked candidate (in flight or slow) to `state`; returns its depth and path.
+    fn mark(&mut self, id: &K, state: State) -> Option<(u32, u8)> {
         let c = self.find_mut(id)?;
         let held_slot = match c.state {
             State::InFlight => true,
@@ -360,11 +422,11 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         };
         c.state = state;
         c.outstanding = c.outstanding.saturating_sub(1);
-        let depth = c.depth;
+        let (depth, path) = (c.depth, c.path);
         if held_slot {
-            self.in_flight -= 1;
+            self.paths[usize::from(path)].in_flight -= 1;
         }
-        Some(depth)
+        Some((depth, path))
     }
 
     /// Whether the lookup is over: a value was found, or the k closest live candidates have
@@ -377,9 +439,18 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         if self.seeds_in_flight > 0 {
             return false;
         }
+        (0..self.paths.len()).all(|p| self.path_finished(p))
+    }
+
+    /// Whether path `p` is over: it found a value, or the k closest live candidates of its
+    /// own have all answered (a slow one is passed over if enough others answered).
+    fn path_finished(&self, p: usize) -> bool {
+        if self.paths[p].value.is_some() {
+            return true;
+        }
         let mut live = 0;
         let mut slow = false;
-        for c in &self.candidates {
+        for c in self.candidates.iter().filter(|c| c.on_path(p)) {
             match c.state {
                 State::Failed => continue,
                 // Not waited for while others can answer instead; waited for when none can.
@@ -429,5 +500,6 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
     }
 }
 
+mod path;
 #[cfg(test)]
 mod tests;

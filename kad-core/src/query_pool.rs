@@ -171,7 +171,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
     ) {
         let c = &self.config;
         let mut lookup = Lookup::new(target, c.k, c.alpha, c.max_lookup_candidates, now)
-            .with_retries(c.lookup_retries);
+            .with_retries(c.lookup_retries)
+            .with_paths(c.disjoint_paths);
         lookup.add_contacts(self.routing.closest(&target, c.k, None), 1);
         self.routing.touch(&target, now);
         for seed in seeds {

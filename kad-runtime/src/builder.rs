@@ -127,6 +127,14 @@ impl<H: Hasher> Builder<H> {
         self
     }
 
+    /// Disjoint paths each lookup runs over (default 1; see
+    /// [`Config::disjoint_paths`](kad_core::Config::disjoint_paths)): more paths cost about
+    /// that many times the messages, and make a get return only a value two paths found.
+    pub fn disjoint_paths(mut self, paths: usize) -> Self {
+        self.config = self.config.disjoint_paths(paths);
+        self
+    }
+
     /// Records held at most (default 65 536).
     pub fn max_records(mut self, max: usize) -> Self {
         self.config = self.config.max_records(max);

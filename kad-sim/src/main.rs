@@ -132,6 +132,11 @@ struct Cli {
     #[arg(long, default_value = "2m", value_parser = parse_duration)]
     stale_after: Duration,
 
+    /// Disjoint paths each lookup runs over (S/Kademlia's d); a get then needs two paths to
+    /// find the same value.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    disjoint_paths: u32,
+
     /// How often each node runs its periodic work (expiry, republish, bucket refresh,
     /// liveness pings). Larger values save simulation time at very large sizes.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
@@ -254,6 +259,7 @@ impl Cli {
             .maintenance_interval(self.maintenance_interval)
             .peer_timeout(self.peer_timeout)
             .stale_after(self.stale_after)
+            .disjoint_paths(self.disjoint_paths as usize)
             .bootstrap_refresh(self.bootstrap_refresh)
             .build()?;
         Ok(Scenario {

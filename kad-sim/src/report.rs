@@ -48,6 +48,8 @@ pub struct ScenarioEcho {
     pub key_bits: u32,
     /// The adversaries.
     pub adversaries: crate::Adversaries,
+    /// Disjoint paths per lookup.
+    pub disjoint_paths: usize,
     /// kad-core's k.
     pub k: usize,
     /// kad-core's alpha.

@@ -110,3 +110,35 @@ fn adversaries_placed_near_keys_eclipse_them() {
     assert_eq!("near:4".parse::<Placement>(), Ok(placement));
     assert!("near:0".parse::<Placement>().is_err());
 }
+
+/// S/Kademlia's disjoint paths: with a fifth of the nodes lying (in 16 /24s), one path lets
+/// about one get in ten return nothing or a liar's value; four paths, each of which must be
+/// fooled, and a value two of them must confirm, let nearly all through.
+#[test]
+fn disjoint_paths_get_the_right_value_past_liars() {
+    let gets = |paths: usize| {
+        let report = Scenario::default()
+            .nodes(500)
+            .lookups(300)
+            .keys(50)
+            .adversaries(Adversaries {
+                fraction: 0.2,
+                subnets: 16,
+                ..Adversaries::default()
+            })
+            .node(
+                kad_core::Config::builder()
+                    .disjoint_paths(paths)
+                    .build()
+                    .unwrap(),
+            )
+            .seed(7)
+            .run()
+            .unwrap();
+        (report.by_kind["get"].success_rate, report.table())
+    };
+    let (one, table) = gets(1);
+    assert!(one < 0.95, "{table}");
+    let (four, table) = gets(4);
+    assert!(four >= 0.98, "{table}");
+}

@@ -49,7 +49,7 @@ fn alpha_in_flight_until_alpha_answers_in_a_row_bring_nothing_closer() {
     assert_eq!(ask(&mut l), [13]);
     answer(&mut l, 5, &[]); // the second in a row without progress
     assert_eq!(ask(&mut l), [14, 15, 16]); // the rest of the 8 closest at once
-    assert_eq!(l.in_flight, 4);
+    assert_eq!(l.paths[0].in_flight, 4);
 }
 
 #[test]
@@ -217,4 +217,81 @@ fn a_slow_candidate_neither_holds_up_the_end_nor_counts_once_failed() {
     assert_eq!(l.clock.stats.failures, 1);
     assert_eq!(ids(&l.closest()), [2, 3]);
     assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::Nothing);
+}
+
+fn value(l: &mut Lookup<u32, Id>, n: u8, bytes: &[u8]) {
+    l.on_value(&c(n).id, bytes.to_vec(), 60);
+}
+
+#[test]
+fn disjoint_paths_never_ask_the_same_contact() {
+    let mut l = lookup(4, 1).with_paths(2);
+    l.add_contacts((10..=17).map(c), 1); // dealt in turn: 10, 12, 14, 16 and 11, 13, 15, 17
+    let mut asked = ask(&mut l);
+    assert_eq!(asked, [10, 11], "one request in flight per path");
+    answer(&mut l, 10, &[5, 6]);
+    answer(&mut l, 11, &[5, 7]); // both paths learn of 5
+    let next = ask(&mut l);
+    assert_eq!(next, [5, 7], "5 is the first path's once it asked it");
+    for &n in &next {
+        answer(&mut l, n, &[]);
+    }
+    asked.extend(next);
+    while !l.is_finished() {
+        let round = ask(&mut l);
+        assert!(!round.is_empty(), "a path is stuck");
+        for &n in &round {
+            answer(&mut l, n, &[]);
+        }
+        asked.extend(round);
+    }
+    let unique: BTreeSet<u8> = asked.iter().copied().collect();
+    assert_eq!(unique.len(), asked.len(), "{asked:?}");
+    // The result is the k closest that answered on any path.
+    assert_eq!(ids(&l.closest()), [5, 6, 7, 10]);
+}
+
+#[test]
+fn over_several_paths_a_value_counts_once_two_paths_found_it() {
+    // A liar on one path, the right value on the other: no value.
+    let mut l = lookup(4, 1).with_paths(2);
+    l.add_contacts([c(1), c(2)], 1);
+    assert_eq!(ask(&mut l), [1, 2]);
+    value(&mut l, 1, b"forged");
+    assert!(!l.is_finished(), "one path is not enough");
+    value(&mut l, 2, b"right");
+    assert!(l.is_finished());
+    assert!(l.found.is_none());
+
+    // The same value on both paths: found.
+    let mut l = lookup(4, 1).with_paths(2);
+    l.add_contacts([c(1), c(2)], 1);
+    ask(&mut l);
+    value(&mut l, 1, b"right");
+    value(&mut l, 2, b"right");
+    assert_eq!(
+        l.found.as_ref().map(|f| f.value.as_slice()),
+        Some(&b"right"[..])
+    );
+
+    // One path alone decides as before.
+    let mut l = lookup(4, 1);
+    l.add_contacts([c(1)], 1);
+    ask(&mut l);
+    value(&mut l, 1, b"first");
+    assert!(l.found.is_some());
+}
+
+#[test]
+fn a_path_ends_on_its_own_contacts_not_on_those_another_path_asked() {
+    let mut l = lookup(2, 2).with_paths(2);
+    l.add_contacts((1..=4).map(c), 1); // 1 and 3 on the first path, 2 and 4 on the second
+    assert_eq!(ask(&mut l), [1, 3, 2, 4]);
+    answer(&mut l, 1, &[]);
+    answer(&mut l, 3, &[]);
+    answer(&mut l, 2, &[1]); // the second path learns of 1, which the first asked
+    assert!(!l.is_finished(), "the second path still waits for 4");
+    answer(&mut l, 4, &[]);
+    assert!(l.is_finished());
+    assert_eq!(ids(&l.closest()), [1, 2]);
 }

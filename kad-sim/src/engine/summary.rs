@@ -180,6 +180,7 @@ impl<const N: usize> Sim<'_, N> {
             drain: s.drain,
             key_bits: s.key_bits.bits(),
             adversaries: s.adversaries,
+            disjoint_paths: self.config.disjoint_paths,
             k: self.config.k,
             alpha: self.config.alpha,
             bootstrap_refresh: self.config.bootstrap_refresh,
