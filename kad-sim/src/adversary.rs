@@ -24,6 +24,10 @@ pub enum Behavior {
     /// `FIND_VALUE` with a wrong value, and acknowledge `STORE`s and discard them.
     #[default]
     Lie,
+    /// Lie, and push into honest routing tables: on joining and every minute after, ping
+    /// the `2k` honest nodes closest to its own id (whose buckets for it have room) and 16
+    /// random ones, so that they verify it and take it as far as their rules allow.
+    Eclipse,
 }
 
 impl fmt::Display for Behavior {
@@ -31,6 +35,7 @@ impl fmt::Display for Behavior {
         f.write_str(match self {
             Behavior::Drop => "drop",
             Behavior::Lie => "lie",
+            Behavior::Eclipse => "eclipse",
         })
     }
 }
@@ -44,12 +49,13 @@ impl Serialize for Behavior {
 impl FromStr for Behavior {
     type Err = String;
 
-    /// Parses `drop` or `lie`.
+    /// Parses `drop`, `lie` or `eclipse`.
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "drop" => Ok(Behavior::Drop),
             "lie" => Ok(Behavior::Lie),
-            _ => Err(format!("expected drop or lie, got {s:?}")),
+            "eclipse" => Ok(Behavior::Eclipse),
+            _ => Err(format!("expected drop, lie or eclipse, got {s:?}")),
         }
     }
 }

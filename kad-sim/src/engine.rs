@@ -271,6 +271,7 @@ impl<'s, const N: usize> Sim<'s, N> {
             Kind::Operation => self.operation(),
             Kind::End => self.ended = true,
             Kind::Attack => self.attack(payload)?,
+            Kind::Push => self.push(node),
         }
         Ok(())
     }

@@ -159,9 +159,10 @@ struct Cli {
     #[arg(long, default_value = "random")]
     adversary_placement: Placement,
 
-    /// How adversaries answer: `drop` nothing at all, or `lie` (pings answered; FIND_NODE
-    /// and FIND_VALUE answered with other adversaries closest to the target, FIND_VALUE with
-    /// a wrong value; STOREs acknowledged and discarded).
+    /// How adversaries answer: `drop` nothing at all, `lie` (pings answered; FIND_NODE
+    /// answered with other adversaries closest to the target, FIND_VALUE with a wrong value;
+    /// STOREs acknowledged and discarded), or `eclipse` (lie, and ping honest nodes every
+    /// minute to get into their routing tables).
     #[arg(long, default_value = "lie")]
     adversary_behavior: Behavior,
 

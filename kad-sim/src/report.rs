@@ -151,6 +151,8 @@ pub struct AdversarialSummary {
     pub live: usize,
     /// Requests that reached adversaries and were answered with lies or dropped.
     pub requests: u64,
+    /// Pings eclipsing adversaries sent to push into honest routing tables.
+    pub pushes: u64,
     /// Share of the honest nodes' routing-table entries that are adversaries, at the end.
     pub share_of_tables: f64,
     /// Measured gets that returned a wrong value (they count as failed).

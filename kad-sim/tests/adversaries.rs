@@ -142,3 +142,22 @@ fn disjoint_paths_get_the_right_value_past_liars() {
     let (four, table) = gets(4);
     assert!(four >= 0.98, "{table}");
 }
+
+#[test]
+fn eclipsing_adversaries_push_into_more_honest_tables_than_liars() {
+    let lie = run(0.2, Behavior::Lie, 16);
+    let eclipse = run(0.2, Behavior::Eclipse, 16);
+    let share = |r: &Report| r.adversarial.as_ref().expect("adversaries").share_of_tables;
+    assert!(
+        eclipse.adversarial.as_ref().is_some_and(|a| a.pushes > 0),
+        "{}",
+        eclipse.table()
+    );
+    assert!(
+        share(&eclipse) > share(&lie),
+        "{}\n{}",
+        lie.table(),
+        eclipse.table()
+    );
+    assert_eq!("eclipse".parse::<Behavior>(), Ok(Behavior::Eclipse));
+}

@@ -4,12 +4,18 @@
 //! honest routing tables as far as kad-core's rules let it.
 
 use kad_core::{Body, Contact, Key, Message, Node, Request, Response, Token, Transmit, TxId};
+use rand::Rng;
 
 use super::membership::Role;
 use super::{Kind, Sim};
 use crate::address::SimAddr;
 use crate::adversary::{Behavior, Placement};
 use crate::error::SimError;
+
+/// Random honest nodes an eclipsing adversary pings each round, besides its closest.
+const PUSH_RANDOM: usize = 16;
+/// Simulated seconds between an eclipsing adversary's rounds of pings.
+const PUSH_INTERVAL_SECS: f64 = 60.0;
 
 /// Leading bits an eclipsing adversary's id shares with its key beyond log2 of the network
 /// size, which honest ids share on average: 2^-8 is the chance that an honest node is as
@@ -27,8 +33,11 @@ impl<const N: usize> Sim<'_, N> {
     /// Adversary number `number` joins; the next one is scheduled, the adversaries' joins
     /// spread evenly over the first half of the settle time.
     pub(super) fn attack(&mut self, number: u32) -> Result<(), SimError> {
-        self.spawn(Role::Adversary(number))?;
+        let at = self.spawn(Role::Adversary(number))?;
         self.count.adversaries += 1;
+        if self.scenario.adversaries.behavior == Behavior::Eclipse {
+            self.push(at);
+        }
         let count = self.scenario.adversaries.count(self.scenario.nodes) as u64;
         let next = u64::from(number) + 1;
         if next < count {
@@ -38,6 +47,35 @@ impl<const N: usize> Sim<'_, N> {
                 .push(self.now + gap, Kind::Attack, 0, next as u32);
         }
         Ok(())
+    }
+
+    /// The eclipsing adversary at `at` pings the honest nodes closest to its id and a few
+    /// random ones, which verify it and take it into their tables where the rules allow;
+    /// again a minute later.
+    pub(super) fn push(&mut self, at: u32) {
+        let Some(id) = self.slots[at as usize].node.as_ref().map(|n| *n.id()) else {
+            return;
+        };
+        let mut targets = self.oracle.closest(&id, 2 * self.config.k, at);
+        for _ in 0..PUSH_RANDOM {
+            if let Some(t) =
+                Self::random_joined(&self.live, &self.slots, at, &mut self.rng_adversaries)
+            {
+                targets.push(t);
+            }
+        }
+        for target in targets {
+            let message = Message {
+                tx: TxId::from_u64(self.rng_adversaries.random()),
+                sender: id,
+                body: Body::Request(Request::Ping),
+            };
+            let to = self.slots[target as usize].addr;
+            self.count.adversary_pushes += 1;
+            self.send(at, Transmit { to, message }, None);
+        }
+        let next = self.now + Self::micros_of(PUSH_INTERVAL_SECS);
+        self.queue.push(next, Kind::Push, at, 0);
     }
 
     /// The address and id of adversary `number`, created at `index`: its address in the
@@ -76,17 +114,23 @@ impl<const N: usize> Sim<'_, N> {
             return Some(message);
         };
         let response = match (self.scenario.adversaries.behavior, request) {
-            (Behavior::Lie, Request::Ping) => return Some(message),
             (Behavior::Drop, _) => None,
-            (Behavior::Lie, Request::FindNode { target, .. }) => Some(Response::Nodes {
-                contacts: self.fellow_adversaries(target, at),
-                token: ADVERSARY_TOKEN,
-            }),
-            (Behavior::Lie, Request::FindValue { .. }) => Some(Response::Value {
-                value: vec![WRONG_VALUE_BYTE; self.value.len().max(1)],
-                ttl_secs: WRONG_VALUE_TTL_SECS,
-            }),
-            (Behavior::Lie, Request::Store { .. }) => Some(Response::Stored { accepted: true }),
+            (Behavior::Lie | Behavior::Eclipse, Request::Ping) => return Some(message),
+            (Behavior::Lie | Behavior::Eclipse, Request::FindNode { target, .. }) => {
+                Some(Response::Nodes {
+                    contacts: self.fellow_adversaries(target, at),
+                    token: ADVERSARY_TOKEN,
+                })
+            }
+            (Behavior::Lie | Behavior::Eclipse, Request::FindValue { .. }) => {
+                Some(Response::Value {
+                    value: vec![WRONG_VALUE_BYTE; self.value.len().max(1)],
+                    ttl_secs: WRONG_VALUE_TTL_SECS,
+                })
+            }
+            (Behavior::Lie | Behavior::Eclipse, Request::Store { .. }) => {
+                Some(Response::Stored { accepted: true })
+            }
         };
         self.count.adversary_requests += 1;
         if let Some(response) = response {

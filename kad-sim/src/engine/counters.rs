@@ -42,6 +42,8 @@ pub(super) struct Counters {
     pub(super) adversaries: u32,
     /// Requests adversaries answered with lies (or dropped, as their behaviour has it).
     pub(super) adversary_requests: u64,
+    /// Pings eclipsing adversaries sent to push into honest tables.
+    pub(super) adversary_pushes: u64,
     /// Measured gets that returned a wrong value.
     pub(super) wrong_values: usize,
 }

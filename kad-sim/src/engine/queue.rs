@@ -30,6 +30,8 @@ pub(super) enum Kind {
     End = 6,
     /// Adversary number `payload` joins.
     Attack = 7,
+    /// The eclipsing adversary at `node` pushes itself into honest tables again.
+    Push = 8,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             4 => Kind::Preload,
             5 => Kind::Operation,
             7 => Kind::Attack,
+            8 => Kind::Push,
             _ => Kind::End,
         }
     }

@@ -74,6 +74,7 @@ impl<const N: usize> Sim<'_, N> {
                 .filter(|&&a| self.slots[a as usize].addr.is_adversary())
                 .count(),
             requests: self.count.adversary_requests,
+            pushes: self.count.adversary_pushes,
             share_of_tables: if entries == 0 {
                 0.0
             } else {
