@@ -8,7 +8,7 @@ use std::time::Duration;
 use kad_core::Config;
 use serde::{Serialize, Serializer};
 
-use crate::adversary::Adversaries;
+use crate::adversary::{Adversaries, Behavior, Placement};
 use crate::churn::Sessions;
 use crate::duration::{format_duration, parse_duration};
 use crate::engine;
@@ -169,7 +169,10 @@ pub struct Scenario {
     pub drain: Duration,
     /// Width of ids and keys (default 160 bits).
     pub key_bits: KeyBits,
-    /// The adversarial nodes (default none).
+    /// The adversarial nodes (default none); set with [`adversaries`](Self::adversaries),
+    /// [`adversary_placement`](Self::adversary_placement),
+    /// [`adversary_behavior`](Self::adversary_behavior) and
+    /// [`adversary_subnets`](Self::adversary_subnets).
     pub adversaries: Adversaries,
     /// The configuration of every node. The simulator forces `max_queued_events` to 0:
     /// routing-table events are not used, and queueing them costs memory in every node.
@@ -242,8 +245,6 @@ setters! {
     drain: Duration,
     /// Sets [`Scenario::key_bits`].
     key_bits: KeyBits,
-    /// Sets [`Scenario::adversaries`].
-    adversaries: Adversaries,
     /// Sets [`Scenario::node`].
     node: Config,
     /// Sets [`Scenario::seed`].
@@ -251,6 +252,38 @@ setters! {
 }
 
 impl Scenario {
+    /// Sets the share of the nodes that are adversaries (`--adversaries`; see
+    /// [`Adversaries::fraction`]).
+    pub fn adversaries(mut self, fraction: f64) -> Self {
+        self.adversaries.fraction = fraction;
+        self
+    }
+
+    /// Sets where the adversaries' ids lie (`--adversary-placement`).
+    pub fn adversary_placement(mut self, placement: Placement) -> Self {
+        self.adversaries.placement = placement;
+        self
+    }
+
+    /// Sets how the adversaries answer (`--adversary-behavior`).
+    pub fn adversary_behavior(mut self, behavior: Behavior) -> Self {
+        self.adversaries.behavior = behavior;
+        self
+    }
+
+    /// Sets how many /24s the adversaries' addresses fall in (`--adversary-subnets`).
+    pub fn adversary_subnets(mut self, subnets: u32) -> Self {
+        self.adversaries.subnets = subnets;
+        self
+    }
+
+    /// Sets the disjoint paths of every node's lookups (`--disjoint-paths`; kad-core's
+    /// [`Config::disjoint_paths`]).
+    pub fn disjoint_paths(mut self, paths: usize) -> Self {
+        self.node.disjoint_paths = paths;
+        self
+    }
+
     /// Sets the datagram loss probability of the network model.
     pub fn loss(mut self, loss: f64) -> Self {
         self.network.loss = loss;
@@ -292,7 +325,7 @@ impl Scenario {
         if self.adversaries.count(self.nodes) >= self.nodes {
             return Err(SimError::invalid("at least one node must be honest"));
         }
-        if let crate::adversary::Placement::Near { keys } = self.adversaries.placement {
+        if let Placement::Near { keys } = self.adversaries.placement {
             if keys as usize > self.keys {
                 return Err(SimError::invalid(
                     "the adversaries cannot attack more keys than the workload has",

@@ -2,19 +2,17 @@
 //! the report counts only what honest nodes would accept as right; kad-core's subnet rules
 //! bound how much of an honest routing table one /24 of them takes.
 
-use kad_sim::{Adversaries, Behavior, Placement, Report, Scenario};
+use kad_sim::{Behavior, Placement, Report, Scenario};
 
 fn run_placed(fraction: f64, behavior: Behavior, subnets: u32, placement: Placement) -> Report {
     Scenario::default()
         .nodes(400)
         .lookups(300)
         .keys(50)
-        .adversaries(Adversaries {
-            fraction,
-            placement,
-            behavior,
-            subnets,
-        })
+        .adversaries(fraction)
+        .adversary_placement(placement)
+        .adversary_behavior(behavior)
+        .adversary_subnets(subnets)
         .seed(7)
         .run()
         .unwrap()
@@ -121,17 +119,9 @@ fn disjoint_paths_get_the_right_value_past_liars() {
             .nodes(500)
             .lookups(300)
             .keys(50)
-            .adversaries(Adversaries {
-                fraction: 0.2,
-                subnets: 16,
-                ..Adversaries::default()
-            })
-            .node(
-                kad_core::Config::builder()
-                    .disjoint_paths(paths)
-                    .build()
-                    .unwrap(),
-            )
+            .adversaries(0.2)
+            .adversary_subnets(16)
+            .disjoint_paths(paths)
             .seed(7)
             .run()
             .unwrap();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use kad_sim::{Adversaries, KeyDistribution, Scenario, Sessions};
+use kad_sim::{KeyDistribution, Scenario, Sessions};
 
 /// A small scenario that exercises every source of randomness: ids, latency jitter, loss,
 /// churn, the operation mix and Zipf key popularity.
@@ -40,11 +40,9 @@ fn same_seed_gives_identical_json() {
 fn adversaries_are_deterministic_too() {
     let with = |seed| {
         scenario(seed)
-            .adversaries(Adversaries {
-                fraction: 0.2,
-                subnets: 4,
-                ..Adversaries::default()
-            })
+            .adversaries(0.2)
+            .adversary_subnets(4)
+            .disjoint_paths(2)
             .run()
             .unwrap()
     };
