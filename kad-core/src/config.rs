@@ -65,8 +65,9 @@ pub struct Config {
     /// its own: a lookup costs about d times the messages of a single path. In exchange,
     /// adversaries must sit on every path to hide the k closest nodes, and a get returns a
     /// value only when two paths found the same one (a value no second path confirmed is
-    /// neither returned nor cached). Needs a network of more than d × k nodes for gets to
-    /// find confirmations.
+    /// neither returned nor cached; colluding liars on two paths can still confirm theirs).
+    /// With d = 2 a liar on either path fails the get: use 4 or more. Needs a network of
+    /// more than d × k nodes for gets to find confirmations.
     pub disjoint_paths: usize,
     /// Lifetime of a record from its last publication (default 1 h).
     pub storage_timeout: Duration,

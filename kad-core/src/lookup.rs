@@ -21,8 +21,10 @@
 //! that told of it (several paths may know it), but once one path has asked it, it is that
 //! path's alone: no contact serves two paths. The
 //! lookup ends when every path has, and its result is the k closest that answered on any
-//! path. A value counts only when two paths found the same one: a liar on one path cannot
-//! make a get return its value.
+//! path. Each path keeps its share of the bound on candidates, so that contacts told to one
+//! path cannot crowd out another's, and the paths take turns at sending. A value counts
+//! only when two paths found the same one (with the shorter of their lifetimes): a liar on
+//! one path cannot make a get return its value, though liars on two paths can.
 
 use std::time::Instant;
 
@@ -92,6 +94,8 @@ pub(crate) struct Lookup<A, K: KeyType> {
     paths: Vec<Path<K>>,
     /// The path the next contact from the routing table (or a seed) is dealt to.
     deal: u8,
+    /// The path whose turn it is to send first.
+    turn: u8,
     /// Requests to seeds known only by address (bootstrap).
     seeds_in_flight: usize,
     /// Times a candidate is asked again after a soft timeout.
@@ -123,6 +127,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
             candidates: Vec::new(),
             paths: vec![Path::new(alpha)],
             deal: 0,
+            turn: 0,
             seeds_in_flight: 0,
             retries: 0,
             clock: StatsClock::new(now),
@@ -204,14 +209,39 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                 },
             );
         }
-        // Trim the far end, keeping requests in flight so their answers still count.
-        let mut i = self.candidates.len();
-        while self.candidates.len() > self.max_candidates && i > 0 {
-            i -= 1;
-            if !matches!(self.candidates[i].state, State::InFlight | State::Slow) {
-                self.candidates.remove(i);
-            }
+        self.trim();
+    }
+
+    /// Trims the far end, keeping requests in flight so their answers still count. Over
+    /// several paths, each keeps the closest candidates it knows up to its share of the
+    /// bound, so that contacts one path was told of cannot crowd out another's.
+    fn trim(&mut self) {
+        if self.candidates.len() <= self.max_candidates {
+            return;
         }
+        let in_flight = |c: &Candidate<A, K>| matches!(c.state, State::InFlight | State::Slow);
+        if self.paths.len() == 1 {
+            let mut i = self.candidates.len();
+            while self.candidates.len() > self.max_candidates && i > 0 {
+                i -= 1;
+                if !in_flight(&self.candidates[i]) {
+                    self.candidates.remove(i);
+                }
+            }
+            return;
+        }
+        let share = self.max_candidates / self.paths.len();
+        let mut kept = vec![0usize; self.paths.len()];
+        self.candidates.retain(|c| {
+            let mut keep = in_flight(c);
+            for (p, count) in kept.iter_mut().enumerate() {
+                if c.known_by & 1 << p != 0 {
+                    *count += 1;
+                    keep |= *count <= share;
+                }
+            }
+            keep
+        });
     }
 
     /// A request went to a seed known only by its address.
@@ -238,8 +268,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                     }
                 }
                 self.note_depth(1);
-                let path = self.find_mut(&seed.id).map_or(0, |c| c.path);
-                self.add_on_path(contacts, 2, path);
+                self.add_contacts(contacts, 2);
             }
             None => self.clock.stats.failures += 1,
         }
@@ -263,7 +292,13 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         if self.found.is_some() {
             return None;
         }
-        for (p, path) in self.paths.iter_mut().enumerate() {
+        // Paths take turns at the first request, so that none waits on the others for
+        // request slots.
+        let d = self.paths.len();
+        let first = usize::from(self.turn);
+        self.turn = ((first + 1) % d) as u8;
+        for p in (first..d).chain(0..first) {
+            let path = &mut self.paths[p];
             if path.in_flight >= path.parallelism || path.value.is_some() {
                 continue;
             }
@@ -396,8 +431,8 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         if path.value.is_none() {
             path.value = Some(found.clone());
         }
-        if self.found.is_none() && path::confirmed(&self.paths, &found.value) {
-            self.found = Some(found);
+        if self.found.is_none() {
+            self.found = path::confirmed(&self.paths, &found.value);
         }
     }
 

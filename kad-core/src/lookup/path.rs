@@ -30,12 +30,20 @@ impl<K> Path<K> {
     }
 }
 
-/// Whether `value` counts: one path decides alone; of several, [`CONFIRMATIONS`] must have
-/// found it.
-pub(super) fn confirmed<K>(paths: &[Path<K>], value: &[u8]) -> bool {
-    let agreeing = paths
+/// `value` as the lookup's result, if it counts: one path decides alone; of several,
+/// [`CONFIRMATIONS`] must have found it. It keeps the shortest lifetime they were told, so
+/// that no single path can stretch how long it is cached.
+pub(super) fn confirmed<K: Clone>(paths: &[Path<K>], value: &[u8]) -> Option<Found<K>> {
+    let mut agreeing = paths
         .iter()
-        .filter(|p| p.value.as_ref().is_some_and(|v| v.value == value))
-        .count();
-    agreeing >= CONFIRMATIONS.min(paths.len())
+        .filter_map(|p| p.value.as_ref())
+        .filter(|v| v.value == value);
+    let first = agreeing.next()?.clone();
+    let mut count = 1;
+    let mut ttl_secs = first.ttl_secs;
+    for v in agreeing {
+        count += 1;
+        ttl_secs = ttl_secs.min(v.ttl_secs);
+    }
+    (count >= CONFIRMATIONS.min(paths.len())).then_some(Found { ttl_secs, ..first })
 }
