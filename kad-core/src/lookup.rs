@@ -33,19 +33,8 @@ use crate::event::StatsClock;
 use crate::key::KeyType;
 use crate::token::Token;
 
+use candidate::{Candidate, State};
 use path::Path;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    Waiting,
-    /// Asked, holding a request slot.
-    InFlight,
-    /// Asked, past the soft timeout: its answer still counts, but it holds no slot and the
-    /// lookup does not wait for it.
-    Slow,
-    Responded,
-    Failed,
-}
 
 /// What a soft timeout of a lookup request calls for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,24 +45,6 @@ pub(crate) enum SoftTimeout {
     MovedOn,
     /// Nothing: the candidate answered or failed already.
     Nothing,
-}
-
-#[derive(Clone, Debug)]
-struct Candidate<A, K: KeyType> {
-    contact: Contact<A, K>,
-    distance: K::Distance,
-    state: State,
-    /// The disjoint path that asked it (or, until one does, the first that learned of it).
-    path: u8,
-    /// The paths that learned of it, one bit each.
-    known_by: u16,
-    depth: u32,
-    had_value: bool,
-    /// The write token it gave in its answer, for a STORE to it.
-    token: Option<Token>,
-    /// Requests sent to it, and those of them neither answered nor timed out.
-    tries: u8,
-    outstanding: u8,
 }
 
 /// A value found by a FIND_VALUE lookup.
@@ -102,13 +73,6 @@ pub(crate) struct Lookup<A, K: KeyType> {
     retries: u8,
     pub(crate) clock: StatsClock,
     pub(crate) found: Option<Found<K>>,
-}
-
-impl<A, K: KeyType> Candidate<A, K> {
-    /// Whether path `p` may use it: it learned of it, and no other path has asked it.
-    fn on_path(&self, p: usize) -> bool {
-        self.known_by & 1 << p != 0 && (self.state == State::Waiting || usize::from(self.path) == p)
-    }
 }
 
 impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
@@ -535,6 +499,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
     }
 }
 
+mod candidate;
 mod path;
 #[cfg(test)]
 mod tests;
