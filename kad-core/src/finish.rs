@@ -46,7 +46,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         let cache = lookup.cache_target();
         let key = *lookup.target();
         let clock = lookup.clock;
-        let value = lookup.found.map(|found| {
+        let value = lookup.found().map(|found| {
             if let Some((to, token)) = cache.filter(|(c, _)| c.id != found.from) {
                 let request = Request::Store {
                     key,

@@ -22,9 +22,11 @@
 //! path's alone: no contact serves two paths. The
 //! lookup ends when every path has, and its result is the k closest that answered on any
 //! path. Each path keeps its share of the bound on candidates, so that contacts told to one
-//! path cannot crowd out another's, and the paths take turns at sending. A value counts
-//! only when two paths found the same one (with the shorter of their lifetimes): a liar on
-//! one path cannot make a get return its value, though liars on two paths can.
+//! path cannot crowd out another's, and the paths take turns at sending. Each path stops at
+//! the first value it finds, and the lookup returns the value most paths found, once no
+//! other can catch up, and only if two paths at least found it (with the shortest of their
+//! lifetimes): a liar on one path cannot make a get return its value, and liars who all
+//! tell the same value win only where they hold more paths than honest nodes do.
 
 use std::time::Instant;
 
@@ -72,7 +74,6 @@ pub(crate) struct Lookup<A, K: KeyType> {
     /// Times a candidate is asked again after a soft timeout.
     retries: u8,
     pub(crate) clock: StatsClock,
-    pub(crate) found: Option<Found<K>>,
 }
 
 impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
@@ -95,7 +96,6 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
             seeds_in_flight: 0,
             retries: 0,
             clock: StatsClock::new(now),
-            found: None,
         }
     }
 
@@ -253,9 +253,6 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
 
     /// The next contact to ask, if a request slot is free; it is marked in flight.
     pub(crate) fn next_request(&mut self) -> Option<Contact<A, K>> {
-        if self.found.is_some() {
-            return None;
-        }
         // Paths take turns at the first request, so that none waits on the others for
         // request slots.
         let d = self.paths.len();
@@ -393,11 +390,19 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         };
         let path = &mut self.paths[usize::from(path)];
         if path.value.is_none() {
-            path.value = Some(found.clone());
+            path.value = Some(found);
         }
-        if self.found.is_none() {
-            self.found = path::confirmed(&self.paths, &found.value);
+    }
+
+    /// The value the lookup found, once its paths settled on one (see [`path::settled`]).
+    pub(crate) fn found(&self) -> Option<Found<K>> {
+        if self.paths.iter().all(|p| p.value.is_none()) {
+            return None;
         }
+        let searching = (0..self.paths.len())
+            .filter(|&p| !self.path_finished(p))
+            .count();
+        path::settled(&self.paths, searching, &self.target)
     }
 
     /// A request to `id` timed out for good: it fails once no other request to it is out.
@@ -428,11 +433,11 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         Some((depth, path))
     }
 
-    /// Whether the lookup is over: a value was found, or the k closest live candidates have
-    /// all answered (a slow candidate is passed over if enough others answered, and waited
+    /// Whether the lookup is over: its paths settled on a value, or the k closest live
+    /// candidates have all answered (a slow candidate is passed over if enough others answered, and waited
     /// for otherwise).
     pub(crate) fn is_finished(&self) -> bool {
-        if self.found.is_some() {
+        if self.found().is_some() {
             return true;
         }
         if self.seeds_in_flight > 0 {

@@ -143,11 +143,8 @@ fn the_first_value_ends_the_lookup_and_is_cached_at_the_closest_without_it() {
     assert!(l.is_finished());
     assert!(l.next_request().is_none()); // 5 is never asked
     l.on_value(&c(2).id, b"w".to_vec(), 30);
-    let found = l
-        .found
-        .as_ref()
-        .map(|f| (f.value.as_slice(), f.ttl_secs, f.from));
-    assert_eq!(found, Some((&b"v"[..], 60, c(1).id)));
+    let found = l.found().map(|f| (f.value, f.ttl_secs, f.from));
+    assert_eq!(found, Some((b"v".to_vec(), 60, c(1).id)));
     assert_eq!(l.cache_target(), Some((c(3), Token::default())));
 }
 
@@ -265,7 +262,7 @@ fn over_several_paths_a_value_counts_once_two_paths_found_it() {
     assert!(!l.is_finished(), "one path is not enough");
     value(&mut l, 2, b"right");
     assert!(l.is_finished());
-    assert!(l.found.is_none());
+    assert!(l.found().is_none());
 
     // The same value on both paths: found.
     let mut l = lookup(4, 1).with_paths(2);
@@ -273,17 +270,14 @@ fn over_several_paths_a_value_counts_once_two_paths_found_it() {
     ask(&mut l);
     value(&mut l, 1, b"right");
     value(&mut l, 2, b"right");
-    assert_eq!(
-        l.found.as_ref().map(|f| f.value.as_slice()),
-        Some(&b"right"[..])
-    );
+    assert_eq!(l.found().map(|f| f.value), Some(b"right".to_vec()));
 
     // One path alone decides as before.
     let mut l = lookup(4, 1);
     l.add_contacts([c(1)], 1);
     ask(&mut l);
     value(&mut l, 1, b"first");
-    assert!(l.found.is_some());
+    assert!(l.found().is_some());
 }
 
 #[test]
@@ -329,6 +323,48 @@ fn a_confirmed_value_keeps_the_shortest_lifetime_it_was_told() {
     ask(&mut l);
     l.on_value(&c(1).id, b"v".to_vec(), 9000);
     l.on_value(&c(2).id, b"v".to_vec(), 60);
-    let found = l.found.as_ref().expect("two paths agree");
+    let found = l.found().expect("two of three paths agree");
     assert_eq!(found.ttl_secs, 60);
+}
+
+#[test]
+fn liars_who_answer_first_do_not_outvote_more_honest_paths() {
+    let mut l = lookup(4, 1).with_paths(5);
+    l.add_contacts((1..=5).map(c), 1); // one contact on each path
+    assert_eq!(ask(&mut l).len(), 5);
+    value(&mut l, 4, b"forged");
+    value(&mut l, 5, b"forged");
+    assert!(!l.is_finished(), "three paths could still outvote two");
+    value(&mut l, 1, b"right");
+    value(&mut l, 2, b"right");
+    assert!(!l.is_finished(), "the last path could still tie");
+    value(&mut l, 3, b"right");
+    assert!(l.is_finished());
+    assert_eq!(l.found().map(|f| f.value), Some(b"right".to_vec()));
+}
+
+#[test]
+fn a_value_settles_as_soon_as_no_other_can_catch_up() {
+    let mut l = lookup(4, 1).with_paths(5);
+    l.add_contacts((1..=5).map(c), 1);
+    ask(&mut l);
+    for n in 1..=3 {
+        value(&mut l, n, b"right");
+    }
+    assert!(l.is_finished(), "three of five cannot be caught up with");
+    assert_eq!(l.found().map(|f| f.value), Some(b"right".to_vec()));
+}
+
+#[test]
+fn a_tie_goes_to_the_value_told_by_the_node_closest_to_the_key() {
+    let mut l = lookup(4, 1).with_paths(4);
+    l.add_contacts([c(1), c(2), c(30), c(31)], 1); // one contact on each path
+    assert_eq!(ask(&mut l).len(), 4);
+    value(&mut l, 30, b"forged");
+    value(&mut l, 31, b"forged");
+    value(&mut l, 1, b"right");
+    assert!(!l.is_finished());
+    value(&mut l, 2, b"right");
+    assert!(l.is_finished());
+    assert_eq!(l.found().map(|f| f.value), Some(b"right".to_vec()));
 }
