@@ -129,7 +129,8 @@ impl<H: Hasher> Builder<H> {
 
     /// Disjoint paths each lookup runs over (default 1; see
     /// [`Config::disjoint_paths`](kad_core::Config::disjoint_paths)): more paths cost about
-    /// that many times the messages, and make a get return only a value two paths found.
+    /// that many times the messages, and make a get return the value most paths found (and
+    /// only one that two paths found at least).
     pub fn disjoint_paths(mut self, paths: usize) -> Self {
         self.config = self.config.disjoint_paths(paths);
         self

@@ -132,8 +132,8 @@ struct Cli {
     #[arg(long, default_value = "2m", value_parser = parse_duration)]
     stale_after: Duration,
 
-    /// Disjoint paths each lookup runs over (S/Kademlia's d); a get then needs two paths to
-    /// find the same value.
+    /// Disjoint paths each lookup runs over (S/Kademlia's d); a get then returns the value most
+    /// paths found, and only one that two paths found at least.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
     disjoint_paths: u32,
 
