@@ -1,6 +1,6 @@
-//! What each request gets: a pong, the closest contacts with a write token, a value, or the
-//! verdict on a STORE (kept only with a token this node gave the sender's IP, and within the
-//! quota of the sender's subnet). An answer takes at most [`Config::response_factor`]
+//! What each request gets: a pong, the closest contacts with a write token, a record, or the
+//! verdict on a STORE (kept only with a token this node gave the sender's IP, if the
+//! validator takes it, and within the quota of the sender's subnet). An answer takes at most [`Config::response_factor`]
 //! times the size of its request (a request may name a known contact and still come from a
 //! forged address), and all answers to nodes not in the routing table together at most
 //! [`Config::unverified_upload_rate`], so that forged source addresses cannot make the node a
@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use crate::address::{Address, AddressScope, Subnet};
 use crate::key::KeyType;
-use crate::message::{Request, Response};
+use crate::message::{Request, Response, StoreOutcome};
 use crate::node::Node;
-use crate::store::{Accepted, Record};
+use crate::record::Record;
+use crate::store::{Accepted, Stored};
 use crate::token::Token;
 use crate::wire_len::{contact_len, message_len, nodes_len, value_len};
 
@@ -48,19 +49,23 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 self.nodes_response(now, from, &target, exclude, allowance)
             }
             Request::FindValue { key, .. } => {
-                let found = self.store.get(&key, now).map(|record| {
-                    let ttl_secs = record.ttl_secs(now);
-                    (record.value.clone(), ttl_secs)
+                let found = self.store.get(&key, now).map(|stored| {
+                    let ttl_secs = stored.ttl_secs(now);
+                    (stored.record.clone(), ttl_secs)
                 });
                 match found {
-                    Some((value, ttl_secs))
+                    Some((record, ttl_secs))
                         if self.affordable(
                             now,
                             allowance,
-                            message_len::<K>(value_len(&value, ttl_secs)),
+                            message_len::<K>(value_len(&record, ttl_secs)),
                         ) =>
                     {
-                        Response::Value { value, ttl_secs }
+                        Response::Value {
+                            record,
+                            ttl_secs,
+                            token: self.tokens.issue(from),
+                        }
                     }
                     // Too large for the request, or for the budget: where to look instead.
                     _ => self.nodes_response(now, from, &key, exclude, allowance),
@@ -68,11 +73,12 @@ impl<A: Address, K: KeyType> Node<A, K> {
             }
             Request::Store {
                 key,
-                value,
+                record,
                 ttl_secs,
                 token,
+                cas,
             } => Response::Stored {
-                accepted: self.accept_store(now, from, key, value, ttl_secs, &token),
+                outcome: self.accept_store(now, from, key, (record, ttl_secs, cas), &token),
             },
         }
     }
@@ -145,25 +151,30 @@ impl<A: Address, K: KeyType> Node<A, K> {
         (!exempt).then(|| Subnet::of(socket.ip()))
     }
 
-    /// Keeps a record a STORE from `from` carries, if its token is one this node gave
-    /// `from`'s IP and the store takes it.
+    /// Keeps the record a STORE from `from` carries (with its lifetime in seconds and the
+    /// sequence number its writer expects to replace), if its token is one this node gave
+    /// `from`'s IP, the validator takes it and the store has room for it.
     fn accept_store(
         &mut self,
         now: Instant,
         from: &A,
         key: K,
-        value: Vec<u8>,
-        ttl_secs: u32,
+        (record, ttl_secs, cas): (Record, u32, Option<u64>),
         token: &Token,
-    ) -> bool {
+    ) -> StoreOutcome {
         if !self.tokens.check(from, token) {
             self.counters.stores_without_token += 1;
             self.counters.stores_refused += 1;
-            return false;
+            return StoreOutcome::Refused;
+        }
+        if self.validator.validate(&key, &record).is_err() {
+            self.counters.stores_invalid += 1;
+            self.counters.stores_refused += 1;
+            return StoreOutcome::Refused;
         }
         let lifetime = Duration::from_secs(u64::from(ttl_secs)).min(self.config.storage_timeout);
-        let record = Record {
-            value,
+        let stored = Stored {
+            record,
             expires: now + lifetime,
             // Someone else just republished it: skip our own next round.
             republish_at: now + self.config.republish_interval,
@@ -173,23 +184,29 @@ impl<A: Address, K: KeyType> Node<A, K> {
         let outcome = if lifetime.is_zero() {
             Ok(Accepted::Shortening)
         } else {
-            self.store.accept(key, record)
+            let validator = &self.validator;
+            self.store
+                .accept(key, stored, cas, |a, b| validator.compare(&key, a, b))
         };
-        let accepted = match outcome {
-            Ok(Accepted::Stored) => true,
+        let outcome = match outcome {
+            Ok(Accepted::Stored) => return StoreOutcome::Accepted,
             Ok(Accepted::Shortening) => {
                 self.counters.stores_shortening += 1;
-                false
+                StoreOutcome::Refused
             }
             Ok(Accepted::OverQuota) => {
                 self.counters.stores_over_quota += 1;
-                false
+                StoreOutcome::Refused
             }
-            Err(_) => false,
+            Ok(Accepted::Superseded(seq)) => {
+                self.counters.stores_superseded += 1;
+                seq.map_or(StoreOutcome::Refused, |seq| StoreOutcome::Superseded {
+                    seq,
+                })
+            }
+            Err(_) => StoreOutcome::Refused,
         };
-        if !accepted {
-            self.counters.stores_refused += 1;
-        }
-        accepted
+        self.counters.stores_refused += 1;
+        outcome
     }
 }

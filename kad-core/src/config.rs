@@ -63,12 +63,18 @@ pub struct Config {
     /// [`Config::MAX_DISJOINT_PATHS`]; S/Kademlia's d). The routing table's closest contacts
     /// are dealt out to the paths, no contact serves two paths, and each path must end on
     /// its own: a lookup costs about d times the messages of a single path. In exchange,
-    /// adversaries must sit on every path to hide the k closest nodes, and a get returns a
-    /// value only when two paths found the same one (a value no second path confirmed is
-    /// neither returned nor cached; colluding liars on two paths can still confirm theirs).
-    /// With d = 2 a liar on either path fails the get: use 4 or more. Needs a network of
-    /// more than d × k nodes for gets to find confirmations.
+    /// adversaries must sit on every path to hide the k closest nodes, and a get returns
+    /// the value most paths found, and only one that two paths found at least (a value no
+    /// second path confirmed is neither returned nor cached): colluding liars win only
+    /// where they hold more paths than honest nodes. With d = 2 a liar on either path fails
+    /// the get: use 4 or more. Needs a network of more than d × k nodes for gets to find
+    /// confirmations.
     pub disjoint_paths: usize,
+    /// How many answers carrying the newest version of a mutable record end a mutable get
+    /// early (default 20; a get also ends once the k closest nodes have all answered, so
+    /// any value of k or more waits for them all). Fewer ends gets sooner, at a greater
+    /// risk of missing a newer version that only some of the closest hold.
+    pub mutable_quorum: usize,
     /// Lifetime of a record from its last publication (default 1 h).
     pub storage_timeout: Duration,
     /// A bucket with no lookup into it for this long is refreshed (default 1 h).
@@ -209,6 +215,7 @@ impl Default for Config {
             rtt_deviations: 2,
             lookup_retries: 2,
             disjoint_paths: 1,
+            mutable_quorum: 20,
             storage_timeout: Duration::from_secs(60 * 60),
             refresh_interval: Duration::from_secs(60 * 60),
             republish_interval: Duration::from_secs(15 * 60),
@@ -312,6 +319,7 @@ impl Config {
             ("bootstrap_attempts", self.bootstrap_attempts as usize),
             ("bootstrap_refresh_fill", self.bootstrap_refresh_fill),
             ("disjoint_paths", self.disjoint_paths),
+            ("mutable_quorum", self.mutable_quorum),
             (
                 "max_bucket_contacts_per_subnet",
                 self.max_bucket_contacts_per_subnet,

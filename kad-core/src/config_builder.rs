@@ -71,6 +71,8 @@ setters! {
     lookup_retries: u8,
     /// Sets [`Config::disjoint_paths`].
     disjoint_paths: usize,
+    /// Sets [`Config::mutable_quorum`].
+    mutable_quorum: usize,
     /// Sets [`Config::rtt_deviations`].
     rtt_deviations: u32,
     /// Sets [`Config::refresh_interval`].

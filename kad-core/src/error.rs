@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::validator::Invalid;
+
 /// Why a command was refused. Nothing is changed when a command returns an error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -30,6 +32,14 @@ pub enum CommandError {
     },
     /// The address is one no datagram may go to: unspecified, multicast, broadcast or port 0.
     UnroutableAddress,
+    /// The node's validator does not take the record under its key.
+    InvalidRecord(Invalid),
+    /// A version of the mutable record as new or newer (or newer than the one the caller
+    /// expected) is held here.
+    Superseded {
+        /// The sequence number held.
+        seq: u64,
+    },
 }
 
 impl fmt::Display for CommandError {
@@ -50,6 +60,13 @@ impl fmt::Display for CommandError {
             CommandError::UnroutableAddress => f.write_str(
                 "the address is unroutable (unspecified, multicast, broadcast or port 0)",
             ),
+            CommandError::InvalidRecord(why) => write!(f, "the record is not valid: {why}"),
+            CommandError::Superseded { seq } => {
+                write!(
+                    f,
+                    "a newer version (sequence number {seq}) is already stored"
+                )
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::contact::Contact;
 use crate::ids::QueryId;
+use crate::record::Record;
 
 /// Something the caller may want to know about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,15 +48,25 @@ pub enum QueryResult<A, K> {
         /// The k closest contacts that answered, closest first.
         closest: Vec<Contact<A, K>>,
     },
-    /// `get` finished.
+    /// `get` (or `get_record`) finished.
     Get {
-        /// The value, if any node (or this one) had it.
-        value: Option<Vec<u8>>,
+        /// The record, if any node (or this one) had one the validator takes: for a
+        /// mutable record, the newest version heard.
+        record: Option<Record>,
+        /// How many answers carried it: the paths that found it, or for a mutable record
+        /// the nodes that held that version (this node's own copy not counted).
+        holders: usize,
+        /// For a mutable record: nodes among the closest that held an older version, to
+        /// which the newest was written back.
+        repaired: usize,
     },
-    /// `put` finished.
+    /// `put` (or `put_record`) finished.
     Put {
         /// How many nodes acknowledged the STORE (this node's own copy not counted).
         replicas: usize,
+        /// For a mutable record: the highest sequence number of the newer versions held by
+        /// nodes that refused it, if any did.
+        superseded: Option<u64>,
     },
     /// `ping` finished.
     Ping {

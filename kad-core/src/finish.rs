@@ -9,11 +9,11 @@ use crate::event::{Event, QueryResult, StatsClock};
 use crate::ids::QueryId;
 use crate::key::KeyType;
 use crate::lookup::Lookup;
-use crate::message::Request;
+use crate::message::{Request, StoreOutcome};
 use crate::node::Node;
 use crate::pending::Purpose;
 use crate::query_pool::{Goal, Query};
-use crate::storing::Storing;
+use crate::storing::{Outgoing, Storing};
 
 impl<A: Address, K: KeyType> Node<A, K> {
     /// Lookup `qid` is over: do what its goal asks.
@@ -31,34 +31,59 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 self.finish_bootstrap(now, qid, closest, lookup.clock, attempt);
             }
             Goal::Refresh | Goal::Fill => {}
-            Goal::Get => self.finish_get(now, qid, lookup),
+            Goal::Get { .. } => self.finish_get(now, qid, lookup),
             Goal::Put {
-                value,
+                record,
                 expires,
+                cas,
                 report,
-            } => self.start_storing(now, qid, &lookup, value, expires, report),
+            } => {
+                let record = (*lookup.target(), record, expires, cas);
+                self.start_storing(now, qid, &lookup, record, report);
+            }
         }
     }
 
-    /// Reports what a get found, and caches the value at the closest contact that did not
+    /// Reports what a get found. A mutable record is written back to those of the closest
+    /// that held an older version; any other is cached at the closest contact that did not
     /// have it.
     fn finish_get(&mut self, now: Instant, qid: QueryId, lookup: Lookup<A, K>) {
-        let cache = lookup.cache_target();
         let key = *lookup.target();
         let clock = lookup.clock;
-        let value = lookup.found().map(|found| {
-            if let Some((to, token)) = cache.filter(|(c, _)| c.id != found.from) {
+        let found = lookup.found();
+        let targets = match &found {
+            Some(found) if found.record.seq().is_some() => lookup.outdated(),
+            Some(found) => lookup
+                .cache_target()
+                .filter(|(c, _)| c.id != found.from)
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        };
+        let repaired = if found.as_ref().is_some_and(|f| f.record.seq().is_some()) {
+            targets.len()
+        } else {
+            0
+        };
+        self.counters.read_repairs += repaired as u64;
+        if let Some(found) = &found {
+            for (to, token) in targets {
                 let request = Request::Store {
                     key,
-                    value: found.value.clone(),
+                    record: found.record.clone(),
                     ttl_secs: found.ttl_secs,
                     token,
+                    cas: None,
                 };
                 self.send_request(now, to.addr, Some(to.id), request, Purpose::Replicate);
             }
-            found.value
-        });
-        self.report(qid, QueryResult::Get { value }, clock, now);
+        }
+        let result = QueryResult::Get {
+            holders: found.as_ref().map_or(0, |f| f.holders),
+            record: found.map(|f| f.record),
+            repaired,
+        };
+        self.report(qid, result, clock, now);
     }
 
     /// The STORE phase of a put: the record goes to the k closest the lookup found.
@@ -67,11 +92,9 @@ impl<A: Address, K: KeyType> Node<A, K> {
         now: Instant,
         qid: QueryId,
         lookup: &Lookup<A, K>,
-        value: Vec<u8>,
-        expires: Instant,
+        record: Outgoing<K>,
         report: bool,
     ) {
-        let record = (*lookup.target(), value, expires);
         let retries = self.config.lookup_retries;
         let mut storing = Storing::new(record, lookup.clock, retries, report);
         for (to, token) in lookup.closest_with_tokens() {
@@ -86,9 +109,15 @@ impl<A: Address, K: KeyType> Node<A, K> {
     }
 
     /// A STORE of put `qid` to `id` was answered.
-    pub(crate) fn store_answered(&mut self, now: Instant, qid: QueryId, id: &K, accepted: bool) {
+    pub(crate) fn store_answered(
+        &mut self,
+        now: Instant,
+        qid: QueryId,
+        id: &K,
+        outcome: StoreOutcome,
+    ) {
         if let Some(Query::Storing(storing)) = self.queries.get_mut(&qid) {
-            storing.on_answer(id, accepted);
+            storing.on_answer(id, outcome);
             self.finish_put_if_done(now, qid);
         }
     }
@@ -129,8 +158,11 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
         if let Some(Query::Storing(storing)) = self.queries.remove(&qid) {
             if storing.report {
-                let replicas = storing.acks();
-                self.report(qid, QueryResult::Put { replicas }, storing.clock, now);
+                let result = QueryResult::Put {
+                    replicas: storing.acks(),
+                    superseded: storing.superseded,
+                };
+                self.report(qid, result, storing.clock, now);
             }
         }
     }

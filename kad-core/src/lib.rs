@@ -72,7 +72,7 @@
 //! let put = nodes[0].put(now, hasher.hash(b"key"), b"value".to_vec())?;
 //! run(&mut nodes, &mut outbox, now);
 //! let replicas = outbox.events.iter().find_map(|event| match event {
-//!     Event::QueryFinished { id, result: QueryResult::Put { replicas }, .. } if *id == put => {
+//!     Event::QueryFinished { id, result: QueryResult::Put { replicas, .. }, .. } if *id == put => {
 //!         Some(*replicas)
 //!     }
 //!     _ => None,
@@ -110,15 +110,19 @@ mod pending;
 mod query_pool;
 mod quota;
 mod rate_limit;
+mod record;
+mod records;
 mod replication;
 mod routing;
 mod rpc;
 mod rtt;
+mod signed;
 mod stats;
 mod store;
 mod storing;
 mod subnet_filter;
 mod token;
+mod validator;
 mod wire_len;
 
 pub use address::{Address, AddressScope};
@@ -137,9 +141,15 @@ pub use hash::Sha1Hasher;
 pub use hash::Sha256Hasher;
 pub use ids::{QueryId, TxId};
 pub use key::{Distance, Key, KeyType};
-pub use message::{Body, Message, Request, Response, MAX_PADDING};
+pub use message::{Body, Message, Request, Response, StoreOutcome, MAX_PADDING};
 pub use node::{Node, Transmit};
+pub use record::{immutable_key, Record, RecordKind};
 pub use routing::RoutingTable;
+pub use signed::{
+    mutable_key, Keypair, MutableRecord, PublicKey, Signature, SignedError, MAX_MUTABLE_VALUE,
+    MAX_SALT, PUBLIC_KEY_LEN, SIGNATURE_LEN,
+};
 pub use stats::NodeStats;
 pub use token::{Token, TOKEN_LEN};
+pub use validator::{Invalid, PlainRecords, RecordRules, Validator};
 pub use wire_len::encoded_len_estimate;

@@ -33,6 +33,7 @@ use std::time::Instant;
 use crate::contact::Contact;
 use crate::event::StatsClock;
 use crate::key::KeyType;
+use crate::record::Record;
 use crate::token::Token;
 
 use candidate::{Candidate, State};
@@ -49,12 +50,15 @@ pub(crate) enum SoftTimeout {
     Nothing,
 }
 
-/// A value found by a FIND_VALUE lookup.
+/// A record found by a FIND_VALUE lookup.
 #[derive(Clone, Debug)]
 pub(crate) struct Found<K> {
-    pub(crate) value: Vec<u8>,
+    pub(crate) record: Record,
     pub(crate) ttl_secs: u32,
+    /// The node that told it (or, for the closest of several, the closest of them).
     pub(crate) from: K,
+    /// How many paths, or for a mutable record answers, carried it.
+    pub(crate) holders: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +77,10 @@ pub(crate) struct Lookup<A, K: KeyType> {
     seeds_in_flight: usize,
     /// Times a candidate is asked again after a soft timeout.
     retries: u8,
+    /// For a mutable get: how many answers with the newest version end it.
+    quorum: Option<usize>,
+    /// For a mutable get: the newest version heard so far.
+    newest: Option<Found<K>>,
     pub(crate) clock: StatsClock,
 }
 
@@ -95,6 +103,8 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
             turn: 0,
             seeds_in_flight: 0,
             retries: 0,
+            quorum: None,
+            newest: None,
             clock: StatsClock::new(now),
         }
     }
@@ -167,6 +177,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                     known_by: 1 << path,
                     depth,
                     had_value: false,
+                    held_seq: None,
                     token: None,
                     tries: 0,
                     outstanding: 0,
@@ -373,8 +384,9 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
             .map(|c| c.distance)
     }
 
-    /// `id` answered a FIND_VALUE with the value.
-    pub(crate) fn on_value(&mut self, id: &K, value: Vec<u8>, ttl_secs: u32) {
+    /// `id` answered a FIND_VALUE with `record` (which the validator took) and a write
+    /// `token`.
+    pub(crate) fn on_value(&mut self, id: &K, record: Record, ttl_secs: u32, token: Token) {
         let Some((depth, path)) = self.mark(id, State::Responded) else {
             return;
         };
@@ -382,20 +394,38 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         self.note_depth(depth);
         if let Some(c) = self.find_mut(id) {
             c.had_value = true;
+            c.held_seq = record.seq();
+            c.token = Some(token);
         }
         let found = Found {
-            value,
+            record,
             ttl_secs,
             from: *id,
+            holders: 1,
         };
+        if self.quorum.is_some() {
+            self.offer_newest(found);
+            return;
+        }
         let path = &mut self.paths[usize::from(path)];
         if path.value.is_none() {
             path.value = Some(found);
         }
     }
 
-    /// The value the lookup found, once its paths settled on one (see [`path::settled`]).
+    /// `id` answered with a value that is not valid: it counts as failed.
+    pub(crate) fn on_invalid(&mut self, id: &K) {
+        if self.mark(id, State::Failed).is_some() {
+            self.clock.stats.failures += 1;
+        }
+    }
+
+    /// The record the lookup found: for a mutable get the newest heard, otherwise once its
+    /// paths settled on one (see [`path::settled`]).
     pub(crate) fn found(&self) -> Option<Found<K>> {
+        if self.quorum.is_some() {
+            return self.newest.clone();
+        }
         if self.paths.iter().all(|p| p.value.is_none()) {
             return None;
         }
@@ -433,11 +463,11 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         Some((depth, path))
     }
 
-    /// Whether the lookup is over: its paths settled on a value, or the k closest live
-    /// candidates have all answered (a slow candidate is passed over if enough others answered, and waited
+    /// Whether the lookup is over: its paths settled on a value (a mutable get: enough
+    /// answers carried the newest), or the k closest live candidates have all answered (a slow candidate is passed over if enough others answered, and waited
     /// for otherwise).
     pub(crate) fn is_finished(&self) -> bool {
-        if self.found().is_some() {
+        if self.quorum_reached() || (self.quorum.is_none() && self.found().is_some()) {
             return true;
         }
         if self.seeds_in_flight > 0 {
@@ -505,6 +535,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
 }
 
 mod candidate;
+mod newest;
 mod path;
 #[cfg(test)]
 mod tests;

@@ -40,10 +40,11 @@ impl<A: Address, K: KeyType> Node<A, K> {
         let reputs = self.store.due(now, reput, self.queries.spare());
         let room = self.queries.spare().saturating_sub(reputs.len());
         let republishes = self.store.due(now, republish, room);
-        for (key, value, expires) in reputs.into_iter().chain(republishes) {
+        for (key, record, expires) in reputs.into_iter().chain(republishes) {
             let goal = Goal::Put {
-                value,
+                record,
                 expires,
+                cas: None,
                 report: false,
             };
             if self.start_lookup(now, key, goal, []).is_err() {

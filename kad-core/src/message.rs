@@ -6,6 +6,7 @@
 
 use crate::contact::Contact;
 use crate::ids::TxId;
+use crate::record::Record;
 use crate::token::Token;
 
 /// One datagram's worth of protocol.
@@ -52,14 +53,17 @@ pub enum Request<K> {
     Store {
         /// The record key.
         key: K,
-        /// The value.
-        value: Vec<u8>,
+        /// The record.
+        record: Record,
         /// Remaining lifetime of the record in seconds (the receiver caps it at its own storage
         /// timeout).
         ttl_secs: u32,
         /// The write token the receiver gave the sender's IP in a [`Response::Nodes`]; a
         /// STORE without a valid one is refused.
         token: Token,
+        /// For a mutable record: the sequence number the writer believes is the newest. A
+        /// receiver that holds a newer one refuses the record (compare-and-swap).
+        cas: Option<u64>,
     },
 }
 
@@ -107,17 +111,43 @@ pub enum Response<A, K> {
         /// A write token for the requester's IP, to send back with a [`Request::Store`].
         token: Token,
     },
-    /// The value asked for by [`Request::FindValue`].
+    /// The record asked for by [`Request::FindValue`].
     Value {
-        /// The value.
-        value: Vec<u8>,
+        /// The record.
+        record: Record,
         /// Remaining lifetime of the record in seconds.
         ttl_secs: u32,
+        /// A write token for the requester's IP, as in [`Response::Nodes`]: to store a
+        /// newer version there.
+        token: Token,
     },
-    /// Acknowledges [`Request::Store`].
+    /// Answers [`Request::Store`].
     Stored {
-        /// Whether the record was kept (false when the token is not valid, the responder's
-        /// store is full or the value is over its limit).
-        accepted: bool,
+        /// What the receiver did with the record.
+        outcome: StoreOutcome,
     },
+}
+
+/// What a node did with the record of a [`Request::Store`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StoreOutcome {
+    /// Kept (or a copy held was renewed).
+    Accepted,
+    /// Not kept: the token is not valid, the record is not valid under its key, the store or
+    /// the sender's share of it is full, the value is over the limit, or a different value
+    /// held lives longer.
+    Refused,
+    /// Not kept: a mutable record with this sequence number, at least as new as the one
+    /// sent (or newer than the one the writer expected), is held.
+    Superseded {
+        /// The sequence number held.
+        seq: u64,
+    },
+}
+
+impl StoreOutcome {
+    /// Whether the record was kept.
+    pub fn is_accepted(self) -> bool {
+        self == StoreOutcome::Accepted
+    }
 }

@@ -15,7 +15,7 @@ use crate::config::{Config, ConfigError};
 use crate::contact::Contact;
 use crate::driver::Driver;
 use crate::error::CommandError;
-use crate::event::{Event, QueryResult, QueryStats, StatsClock};
+use crate::event::{Event, QueryStats, StatsClock};
 use crate::ids::QueryId;
 use crate::key::KeyType;
 use crate::message::{Body, Message, Request};
@@ -25,8 +25,9 @@ use crate::rate_limit::{Admission, SourceLimiter, TokenBucket};
 use crate::routing::{Diversity, RoutingTable};
 use crate::rtt::Rtt;
 use crate::stats::NodeStats;
-use crate::store::{Record, RecordStore};
+use crate::store::RecordStore;
 use crate::token::TokenSecrets;
+use crate::validator::{PlainRecords, Validator};
 
 /// A message to send and where to send it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +129,8 @@ pub struct Node<A, K: KeyType> {
     pub(crate) upload_budget: TokenBucket,
     /// The round trip to the network, over every answer.
     pub(crate) rtt: Rtt,
+    /// Which records may be stored under which key (see [`Node::with_validator`]).
+    pub(crate) validator: Arc<dyn Validator<K>>,
     pub(crate) counters: NodeStats,
 }
 
@@ -199,6 +202,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             limiter: SourceLimiter::new(),
             upload_budget: TokenBucket::full(config.unverified_upload_rate, now),
             rtt: Rtt::default(),
+            validator: Arc::new(PlainRecords),
             routing: RoutingTable::new(
                 id,
                 config.k,
@@ -256,11 +260,6 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// The routing table, read-only.
     pub fn routing_table(&self) -> &RoutingTable<A, K> {
         &self.routing
-    }
-
-    /// The live value stored locally under `key`.
-    pub fn get_local(&self, now: Instant, key: &K) -> Option<&[u8]> {
-        self.store.get(key, now).map(|r| r.value.as_slice())
     }
 
     /// Counters and sizes.
@@ -362,39 +361,6 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// Finds the k nodes closest to `target`. Finishes with [`QueryResult::FindNode`].
     pub fn find_node(&mut self, now: Instant, target: K) -> Result<QueryId, CommandError> {
         self.start_lookup(now, target, Goal::FindNode, [])
-    }
-
-    /// Finds the value stored under `key`, locally first. Finishes with [`QueryResult::Get`].
-    pub fn get(&mut self, now: Instant, key: K) -> Result<QueryId, CommandError> {
-        if let Some(value) = self.get_local(now, &key).map(<[u8]>::to_vec) {
-            let id = self.queries.next_id()?;
-            let clock = StatsClock::new(now);
-            self.report(id, QueryResult::Get { value: Some(value) }, clock, now);
-            return Ok(id);
-        }
-        self.start_lookup(now, key, Goal::Get, [])
-    }
-
-    /// Stores `value` under `key` here and at the k closest nodes; this node re-puts it every
-    /// `reput_interval`. Finishes with [`QueryResult::Put`].
-    pub fn put(&mut self, now: Instant, key: K, value: Vec<u8>) -> Result<QueryId, CommandError> {
-        self.store.check_value(&value)?;
-        self.queries.check_room()?;
-        let record = Record {
-            value: value.clone(),
-            expires: now + self.config.storage_timeout,
-            republish_at: now + self.config.republish_interval,
-            reput_at: Some(now + self.config.reput_interval),
-            origin: None,
-        };
-        let expires = record.expires;
-        self.store.publish(key, record, &self.id)?;
-        let goal = Goal::Put {
-            value,
-            expires,
-            report: true,
-        };
-        self.start_lookup(now, key, goal, [])
     }
 
     /// Pings the node at `addr`. Finishes with [`QueryResult::Ping`].

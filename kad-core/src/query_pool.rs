@@ -17,6 +17,7 @@ use crate::lookup::Lookup;
 use crate::message::Request;
 use crate::node::Node;
 use crate::pending::Purpose;
+use crate::record::{Record, RecordKind};
 use crate::storing::Storing;
 
 /// What a lookup is for, and so what happens when it ends.
@@ -28,11 +29,18 @@ pub(crate) enum Goal<A> {
     /// A bucket refresh of the join: it ends as soon as the target's bucket holds
     /// `bootstrap_refresh_fill` contacts.
     Fill,
-    Get,
+    Get {
+        /// The kind of record wanted: values of other kinds are skipped.
+        kind: RecordKind,
+        /// For a mutable get: this node's own copy and its lifetime, the newest so far.
+        local: Option<(Record, u32)>,
+    },
     Put {
-        value: Vec<u8>,
+        record: Record,
         /// When the record ends; the STOREs carry what remains of it when they are sent.
         expires: Instant,
+        /// The sequence number the writer expects to replace (compare-and-swap).
+        cas: Option<u64>,
         report: bool,
     },
 }
@@ -41,7 +49,7 @@ impl<A> Goal<A> {
     /// The request a lookup for this goal sends about `target`.
     pub(crate) fn request<K>(&self, target: K) -> Request<K> {
         match self {
-            Goal::Get => Request::find_value(target),
+            Goal::Get { .. } => Request::find_value(target),
             _ => Request::find_node(target),
         }
     }
@@ -173,6 +181,16 @@ impl<A: Address, K: KeyType> Node<A, K> {
         let mut lookup = Lookup::new(target, c.k, c.alpha, c.max_lookup_candidates, now)
             .with_retries(c.lookup_retries)
             .with_paths(c.disjoint_paths);
+        if let Goal::Get {
+            kind: RecordKind::Mutable,
+            local,
+        } = &goal
+        {
+            lookup = lookup.with_quorum(c.mutable_quorum);
+            if let Some((record, ttl_secs)) = local {
+                lookup.offer_local(record.clone(), *ttl_secs, self.id);
+            }
+        }
         lookup.add_contacts(self.routing.closest(&target, c.k, None), 1);
         self.routing.touch(&target, now);
         for seed in seeds {

@@ -59,7 +59,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             if closer >= k {
                 continue;
             }
-            stores.push((*key, record.value.clone(), record.ttl_secs(now)));
+            stores.push((*key, record.record.clone(), record.ttl_secs(now)));
             if token.is_none() {
                 break;
             }
@@ -72,12 +72,13 @@ impl<A: Address, K: KeyType> Node<A, K> {
             }
             return;
         };
-        for (key, value, ttl_secs) in stores {
+        for (key, record, ttl_secs) in stores {
             let request = Request::Store {
                 key,
-                value,
+                record,
                 ttl_secs,
                 token,
+                cas: None,
             };
             let to = contact.addr.clone();
             self.send_request(now, to, Some(contact.id), request, Purpose::Replicate);

@@ -13,10 +13,10 @@ use crate::contact::Contact;
 use crate::ids::TxId;
 use crate::key::KeyType;
 use crate::lookup::SoftTimeout;
-use crate::message::{Body, Message, Request, Response};
+use crate::message::{Body, Message, Request, Response, StoreOutcome};
 use crate::node::{Node, Transmit};
 use crate::pending::{Kind, Pending, Purpose};
-use crate::query_pool::Query;
+use crate::query_pool::{Goal, Query};
 use crate::rtt::TimeoutRule;
 use crate::wire_len::request_len;
 
@@ -92,7 +92,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         self.counters.responses_received += 1;
         let contact = Contact::new(sender, from);
         let token = match &response {
-            Response::Nodes { token, .. } => Some(*token),
+            Response::Nodes { token, .. } | Response::Value { token, .. } => Some(*token),
             _ => None,
         };
         self.observe(now, contact.clone(), token);
@@ -106,8 +106,11 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 self.advance(now, qid);
             }
             Purpose::Store(qid) => {
-                let accepted = matches!(response, Response::Stored { accepted: true });
-                self.store_answered(now, qid, &contact.id, accepted);
+                let outcome = match response {
+                    Response::Stored { outcome } => outcome,
+                    _ => StoreOutcome::Refused,
+                };
+                self.store_answered(now, qid, &contact.id, outcome);
             }
             Purpose::Ping(qid) => self.ping_done(now, qid, true),
             Purpose::Verify => self.verify_done(now, &contact, true),
@@ -124,7 +127,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         by_seed: bool,
         response: Response<A, K>,
     ) {
-        let Some(Query::Lookup { lookup, .. }) = self.queries.get_mut(&qid) else {
+        let Some(Query::Lookup { lookup, goal }) = self.queries.get_mut(&qid) else {
             return;
         };
         match response {
@@ -155,7 +158,24 @@ impl<A: Address, K: KeyType> Node<A, K> {
                     lookup.on_nodes(&contact.id, contacts, token);
                 }
             }
-            Response::Value { value, ttl_secs } => lookup.on_value(&contact.id, value, ttl_secs),
+            Response::Value {
+                record,
+                ttl_secs,
+                token,
+            } => {
+                let wanted = match goal {
+                    Goal::Get { kind, .. } => Some(*kind),
+                    _ => None,
+                };
+                let valid = wanted == Some(record.kind())
+                    && self.validator.validate(lookup.target(), &record).is_ok();
+                if valid {
+                    lookup.on_value(&contact.id, record, ttl_secs, token);
+                } else {
+                    self.counters.values_invalid += 1;
+                    lookup.on_invalid(&contact.id);
+                }
+            }
             Response::Pong | Response::Stored { .. } => {}
         }
     }

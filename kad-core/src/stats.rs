@@ -44,6 +44,18 @@ pub struct NodeStats {
     /// STOREs refused because the sender's subnet had its `max_records_per_subnet` stored
     /// here (also counted in `stores_refused`).
     pub stores_over_quota: u64,
+    /// STOREs refused because the validator does not take the record under its key (a
+    /// forged signature, an immutable value under another hash, a kind not accepted; also
+    /// counted in `stores_refused`).
+    pub stores_invalid: u64,
+    /// STOREs of a mutable record refused because a version as new or newer (or newer
+    /// than the writer expected) is held here (also counted in `stores_refused`).
+    pub stores_superseded: u64,
+    /// Values that answered this node's gets and were skipped: of another kind than asked,
+    /// or not valid under their key. Never returned nor cached.
+    pub values_invalid: u64,
+    /// STOREs a mutable get sent to close nodes that held an older version (read repair).
+    pub read_repairs: u64,
     /// Verification pings sent to unknown senders of requests (and to replacements before
     /// their promotion).
     pub verifications_sent: u64,

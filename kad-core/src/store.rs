@@ -1,6 +1,7 @@
 //! The local record store: values this node holds, each with an absolute expiry and the times of
 //! its next republication, bounded in count, in value size, and in what one subnet may store.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -8,11 +9,12 @@ use crate::address::Subnet;
 use crate::error::CommandError;
 use crate::key::KeyType;
 use crate::quota::SubnetQuota;
+use crate::record::Record;
 
-/// One stored value.
+/// One stored record and its schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Record {
-    pub(crate) value: Vec<u8>,
+pub(crate) struct Stored {
+    pub(crate) record: Record,
     /// The record is dropped at this instant.
     pub(crate) expires: Instant,
     /// When this holder next sends the record to the k closest nodes.
@@ -23,7 +25,7 @@ pub(crate) struct Record {
     pub(crate) origin: Option<Subnet>,
 }
 
-impl Record {
+impl Stored {
     /// Remaining lifetime in whole seconds, as sent on the wire.
     pub(crate) fn ttl_secs(&self, now: Instant) -> u32 {
         ttl_secs(self.expires, now)
@@ -45,6 +47,9 @@ pub(crate) enum Accepted {
     Shortening,
     /// Refused: the sender's subnet has had its quota of records stored here.
     OverQuota,
+    /// Refused: the record held here is better (a mutable record as new or newer, or
+    /// newer than the writer expected); its sequence number, if it has one.
+    Superseded(Option<u64>),
 }
 
 /// A round of periodic sending, and how it moves a record's schedule on.
@@ -66,7 +71,7 @@ pub(crate) enum Round {
 
 impl Round {
     /// Whether `record` is due in this round at `now`; if so, its schedule is moved on.
-    fn take(self, record: &mut Record, now: Instant) -> bool {
+    fn take(self, record: &mut Stored, now: Instant) -> bool {
         match self {
             // The publisher's own records are re-put instead.
             Round::Republish { interval } => {
@@ -90,13 +95,13 @@ impl Round {
     }
 }
 
-/// A record due to be sent: its key, value and expiry.
-pub(crate) type Due<K> = (K, Vec<u8>, Instant);
+/// A record due to be sent: its key, the record and its expiry.
+pub(crate) type Due<K> = (K, Record, Instant);
 
 /// Records keyed by record key. A `BTreeMap` so that iteration (republishing) is deterministic.
 #[derive(Clone, Debug)]
 pub(crate) struct RecordStore<K> {
-    records: BTreeMap<K, Record>,
+    records: BTreeMap<K, Stored>,
     max_records: usize,
     max_value_size: usize,
     quota: SubnetQuota,
@@ -142,10 +147,10 @@ impl<K: KeyType> RecordStore<K> {
     pub(crate) fn publish(
         &mut self,
         key: K,
-        record: Record,
+        record: Stored,
         local: &K,
     ) -> Result<(), CommandError> {
-        self.check_value(&record.value)?;
+        self.check_value(record.record.value())?;
         if self.has_room_for(&key).is_err() {
             let farthest_remote = self
                 .records
@@ -168,44 +173,67 @@ impl<K: KeyType> RecordStore<K> {
         Ok(())
     }
 
-    /// Stores a record received from another node.
+    /// Stores a record received from another node; `compare` says which of two records is
+    /// better (the validator's rule), and `cas` is the sequence number the writer expects
+    /// to replace.
     ///
-    /// This node's own publication of the key wins over any remote copy. A copy of the value
-    /// already held can only extend its lifetime (republications carry the remaining lifetime,
-    /// which may be older); a different value replaces the old one only if it lives at least
-    /// as long, so that no STORE can cut short a copy held for others.
-    pub(crate) fn accept(&mut self, key: K, record: Record) -> Result<Accepted, CommandError> {
-        self.check_value(&record.value)?;
-        match self.records.get_mut(&key) {
-            Some(old) if old.reput_at.is_some() => Ok(Accepted::Stored),
-            Some(old) if old.value == record.value => {
-                if record.expires >= old.expires {
-                    // A fresher copy was just republished to us: skip our own next round.
-                    old.expires = record.expires;
-                    old.republish_at = record.republish_at;
-                }
-                Ok(Accepted::Stored)
+    /// This node's own publication of the key wins over any remote copy that is not better.
+    /// A better record replaces the one held and a worse one is refused. Between records
+    /// neither better: a copy of the value already held can only extend its lifetime
+    /// (republications carry the remaining lifetime, which may be older); a different value
+    /// replaces the old one only if it lives at least as long, so that no STORE can cut
+    /// short a copy held for others, and a mutable record never replaces another of the
+    /// same sequence number.
+    pub(crate) fn accept(
+        &mut self,
+        key: K,
+        new: Stored,
+        cas: Option<u64>,
+        compare: impl Fn(&Record, &Record) -> Ordering,
+    ) -> Result<Accepted, CommandError> {
+        self.check_value(new.record.value())?;
+        let Some(old) = self.records.get_mut(&key) else {
+            if !self.quota.admits(new.origin) {
+                return Ok(Accepted::OverQuota);
             }
-            Some(old) if record.expires < old.expires => Ok(Accepted::Shortening),
-            Some(_) if !self.quota.admits(record.origin) => Ok(Accepted::OverQuota),
-            Some(old) => {
-                self.quota.remove(old.origin);
-                self.quota.add(record.origin);
-                *old = record;
-                Ok(Accepted::Stored)
-            }
-            None if !self.quota.admits(record.origin) => Ok(Accepted::OverQuota),
-            None => {
-                self.has_room_for(&key)?;
-                self.quota.add(record.origin);
-                self.records.insert(key, record);
-                Ok(Accepted::Stored)
+            self.has_room_for(&key)?;
+            self.quota.add(new.origin);
+            self.records.insert(key, new);
+            return Ok(Accepted::Stored);
+        };
+        let held_seq = old.record.seq();
+        if let (Some(cas), Some(held)) = (cas, held_seq) {
+            if held > cas {
+                return Ok(Accepted::Superseded(held_seq));
             }
         }
+        match compare(&new.record, &old.record) {
+            Ordering::Less => return Ok(Accepted::Superseded(held_seq)),
+            Ordering::Greater => {}
+            Ordering::Equal if old.reput_at.is_some() => return Ok(Accepted::Stored),
+            Ordering::Equal if old.record == new.record => {
+                if new.expires >= old.expires {
+                    // A fresher copy was just republished to us: skip our own next round.
+                    old.expires = new.expires;
+                    old.republish_at = new.republish_at;
+                }
+                return Ok(Accepted::Stored);
+            }
+            Ordering::Equal if held_seq.is_some() => return Ok(Accepted::Superseded(held_seq)),
+            Ordering::Equal if new.expires < old.expires => return Ok(Accepted::Shortening),
+            Ordering::Equal => {}
+        }
+        if !self.quota.admits(new.origin) {
+            return Ok(Accepted::OverQuota);
+        }
+        self.quota.remove(old.origin);
+        self.quota.add(new.origin);
+        *old = new;
+        Ok(Accepted::Stored)
     }
 
     /// The live record for `key`.
-    pub(crate) fn get(&self, key: &K, now: Instant) -> Option<&Record> {
+    pub(crate) fn get(&self, key: &K, now: Instant) -> Option<&Stored> {
         self.records.get(key).filter(|r| r.expires > now)
     }
 
@@ -229,14 +257,14 @@ impl<K: KeyType> RecordStore<K> {
             .iter_mut()
             .filter_map(|(key, record)| {
                 let due = round.take(record, now);
-                due.then(|| (*key, record.value.clone(), record.expires))
+                due.then(|| (*key, record.record.clone(), record.expires))
             })
             .take(max)
             .collect()
     }
 
     /// Every live record, in key order.
-    pub(crate) fn iter(&self, now: Instant) -> impl Iterator<Item = (&K, &Record)> {
+    pub(crate) fn iter(&self, now: Instant) -> impl Iterator<Item = (&K, &Stored)> {
         self.records.iter().filter(move |(_, r)| r.expires > now)
     }
 }

@@ -9,7 +9,8 @@ use std::time::Instant;
 use crate::contact::Contact;
 use crate::event::StatsClock;
 use crate::key::KeyType;
-use crate::message::Request;
+use crate::message::{Request, StoreOutcome};
+use crate::record::Record;
 use crate::store::ttl_secs;
 use crate::token::Token;
 
@@ -34,13 +35,20 @@ struct Target<A, K> {
     outstanding: u8,
 }
 
+/// What a put sends: the key, the record, when the record ends, and the sequence number
+/// the writer expects to replace (compare-and-swap).
+pub(crate) type Outgoing<K> = (K, Record, Instant, Option<u64>);
+
 /// The STOREs of one put.
 #[derive(Clone, Debug)]
 pub(crate) struct Storing<A, K> {
     key: K,
-    value: Vec<u8>,
+    record: Record,
     /// When the record ends; each STORE carries what is left of it.
     expires: Instant,
+    cas: Option<u64>,
+    /// The highest sequence number of the newer versions that refusing nodes hold.
+    pub(crate) superseded: Option<u64>,
     targets: Vec<Target<A, K>>,
     retries: u8,
     pub(crate) clock: StatsClock,
@@ -49,17 +57,14 @@ pub(crate) struct Storing<A, K> {
 }
 
 impl<A: Clone, K: KeyType> Storing<A, K> {
-    pub(crate) fn new(
-        record: (K, Vec<u8>, Instant),
-        clock: StatsClock,
-        retries: u8,
-        report: bool,
-    ) -> Self {
-        let (key, value, expires) = record;
+    pub(crate) fn new(outgoing: Outgoing<K>, clock: StatsClock, retries: u8, report: bool) -> Self {
+        let (key, record, expires, cas) = outgoing;
         Storing {
             key,
-            value,
+            record,
             expires,
+            cas,
+            superseded: None,
             targets: Vec::new(),
             retries,
             clock,
@@ -71,9 +76,10 @@ impl<A: Clone, K: KeyType> Storing<A, K> {
     pub(crate) fn request(&self, token: Token, now: Instant) -> Request<K> {
         Request::Store {
             key: self.key,
-            value: self.value.clone(),
+            record: self.record.clone(),
             ttl_secs: ttl_secs(self.expires, now),
             token,
+            cas: self.cas,
         }
     }
 
@@ -94,7 +100,8 @@ impl<A: Clone, K: KeyType> Storing<A, K> {
     }
 
     /// `id` answered a STORE.
-    pub(crate) fn on_answer(&mut self, id: &K, accepted: bool) {
+    pub(crate) fn on_answer(&mut self, id: &K, outcome: StoreOutcome) {
+        let accepted = outcome.is_accepted();
         let Some(t) = self.target(id) else {
             return;
         };
@@ -107,6 +114,12 @@ impl<A: Clone, K: KeyType> Storing<A, K> {
         } else {
             State::Failed
         };
+        // Only a mutable record can be superseded: a sequence number for another is a lie.
+        if let (StoreOutcome::Superseded { seq }, Some(sent)) = (outcome, self.record.seq()) {
+            if seq >= sent || self.cas.is_some_and(|cas| seq > cas) {
+                self.superseded = self.superseded.max(Some(seq));
+            }
+        }
         if accepted {
             self.clock.stats.responses += 1;
         } else {
@@ -178,13 +191,17 @@ mod tests {
         Contact::new(Key::new([n; 20]), u32::from(n))
     }
 
+    fn outgoing() -> Outgoing<Key<20>> {
+        (c(0).id, Record::Plain(vec![1]), Instant::now(), None)
+    }
+
     #[test]
     fn a_store_is_sent_again_then_no_longer_waited_for_and_a_late_ack_counts() {
         let now = Instant::now();
-        let mut s = Storing::new((c(0).id, vec![1], now), StatsClock::new(now), 1, true);
+        let mut s = Storing::new(outgoing(), StatsClock::new(now), 1, true);
         s.sent(c(1), Token::default());
         s.sent(c(2), Token::default());
-        s.on_answer(&c(2).id, true);
+        s.on_answer(&c(2).id, StoreOutcome::Accepted);
         assert!(!s.is_finished());
         let again = s.soft_timeout(&c(1).id).map(|(c, _)| c);
         assert_eq!(again, Some(c(1)));
@@ -192,7 +209,7 @@ mod tests {
         assert_eq!(s.soft_timeout(&c(1).id), None);
         assert!(s.is_finished(), "nobody is waited for");
         s.on_timeout(&c(1).id); // the first STORE; the second is still out
-        s.on_answer(&c(1).id, true);
+        s.on_answer(&c(1).id, StoreOutcome::Accepted);
         assert_eq!(s.acks(), 2);
         assert_eq!(s.clock.stats.requests, 3);
     }
@@ -200,10 +217,10 @@ mod tests {
     #[test]
     fn refusals_and_timeouts_are_not_acks() {
         let now = Instant::now();
-        let mut s = Storing::new((c(0).id, vec![1], now), StatsClock::new(now), 0, true);
+        let mut s = Storing::new(outgoing(), StatsClock::new(now), 0, true);
         s.sent(c(1), Token::default());
         s.sent(c(2), Token::default());
-        s.on_answer(&c(1).id, false);
+        s.on_answer(&c(1).id, StoreOutcome::Refused);
         s.on_timeout(&c(2).id);
         assert!(s.is_finished());
         assert_eq!(s.acks(), 0);

@@ -5,7 +5,9 @@
 
 use crate::address::Address;
 use crate::key::KeyType;
-use crate::message::{Body, Message, Request, Response};
+use crate::message::{Body, Message, Request, Response, StoreOutcome};
+use crate::record::Record;
+use crate::signed::{PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use crate::token::TOKEN_LEN;
 
 /// Header (magic and version), transaction id, message kind.
@@ -33,8 +35,13 @@ fn body_len<A: Address, K: KeyType>(body: &Body<A, K>) -> usize {
             contacts.len(),
             contacts.iter().map(|c| contact_len::<A, K>(&c.addr)).sum(),
         ),
-        Body::Response(Response::Value { value, ttl_secs }) => value_len(value, *ttl_secs),
-        Body::Response(Response::Stored { .. }) => 1,
+        Body::Response(Response::Value {
+            record, ttl_secs, ..
+        }) => value_len(record, *ttl_secs),
+        Body::Response(Response::Stored { outcome }) => match outcome {
+            StoreOutcome::Superseded { seq } => 1 + integer(*seq),
+            StoreOutcome::Accepted | StoreOutcome::Refused => 1,
+        },
     }
 }
 
@@ -46,8 +53,18 @@ fn request_body_len<K: KeyType>(request: &Request<K>) -> usize {
             bytes(K::LEN) + bytes(usize::from(*padding))
         }
         Request::Store {
-            value, ttl_secs, ..
-        } => bytes(K::LEN) + bytes(value.len()) + integer(u64::from(*ttl_secs)) + TOKEN_LEN,
+            record,
+            ttl_secs,
+            cas,
+            ..
+        } => {
+            bytes(K::LEN)
+                + record_len(record)
+                + integer(u64::from(*ttl_secs))
+                + TOKEN_LEN
+                + 1
+                + cas.map_or(0, integer)
+        }
     }
 }
 
@@ -70,14 +87,29 @@ pub(crate) fn padding_for<K: KeyType>(wanted: usize) -> u16 {
     u16::try_from(padding).unwrap_or(u16::MAX)
 }
 
-/// The body of a `Value` response.
-pub(crate) fn value_len(value: &[u8], ttl_secs: u32) -> usize {
-    bytes(value.len()) + integer(u64::from(ttl_secs))
+/// A record: its kind, then its fields.
+fn record_len(record: &Record) -> usize {
+    1 + match record {
+        Record::Plain(value) | Record::Immutable(value) => bytes(value.len()),
+        Record::Mutable(m) => {
+            PUBLIC_KEY_LEN
+                + bytes(m.salt.len())
+                + integer(m.seq)
+                + bytes(m.value.len())
+                + SIGNATURE_LEN
+        }
+    }
 }
 
-/// A whole `Value` response carrying `value_size` bytes with the longest TTL.
+/// The body of a `Value` response.
+pub(crate) fn value_len(record: &Record, ttl_secs: u32) -> usize {
+    record_len(record) + integer(u64::from(ttl_secs)) + TOKEN_LEN
+}
+
+/// A whole `Value` response carrying a plain value of `value_size` bytes with the longest
+/// TTL.
 pub(crate) fn value_response_len<K: KeyType>(value_size: usize) -> usize {
-    message_len::<K>(bytes(value_size) + integer(u64::from(u32::MAX)))
+    message_len::<K>(1 + bytes(value_size) + integer(u64::from(u32::MAX)) + TOKEN_LEN)
 }
 
 /// The body of a `Nodes` response with `count` contacts taking `contacts` bytes in all.

@@ -81,7 +81,7 @@ fn lookups_on_an_empty_table_finish_at_once() {
     let q = n.get(now, Id::new([9; 20])).unwrap();
     assert!(matches!(
         n.poll_event(),
-        Some(Event::QueryFinished { id, result: QueryResult::Get { value: None }, .. }) if id == q
+        Some(Event::QueryFinished { id, result: QueryResult::Get { record: None, .. }, .. }) if id == q
     ));
 }
 

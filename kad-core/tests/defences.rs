@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use kad_core::{
-    Body, CommandError, Config, Contact, Key, Message, Node, Request, Response, Token, Transmit,
-    TxId,
+    Body, CommandError, Config, Contact, Key, Message, Node, Record, Request, Response, Token,
+    Transmit, TxId,
 };
 
 type Id = Key<20>;
@@ -98,9 +98,10 @@ fn token_for(node: &mut TestNode, now: Instant, from: SocketAddr) -> Token {
 fn store(key: Id, value: &[u8], ttl_secs: u32, token: Token) -> Request<Id> {
     Request::Store {
         key,
-        value: value.to_vec(),
+        record: Record::Plain(value.to_vec()),
         ttl_secs,
         token,
+        cas: None,
     }
 }
 
@@ -108,7 +109,7 @@ fn stored(node: &mut TestNode) -> Vec<bool> {
     sent(node)
         .into_iter()
         .filter_map(|t| match t.message.body {
-            Body::Response(Response::Stored { accepted }) => Some(accepted),
+            Body::Response(Response::Stored { outcome }) => Some(outcome.is_accepted()),
             _ => None,
         })
         .collect()

@@ -1,6 +1,8 @@
 //! Hostile or careless input: a STORE that would clobber a record, a third party lying about
 //! addresses, settings that would overflow the clock, a flood of records to hand over.
-use kad_core::{Body, Config, Contact, Event, Key, Message, Node, Request, Response, Token, TxId};
+use kad_core::{
+    Body, Config, Contact, Event, Key, Message, Node, Record, Request, Response, Token, TxId,
+};
 use std::time::{Duration, Instant};
 
 type Id = Key<20>;
@@ -77,9 +79,10 @@ fn a_remote_store_cannot_kill_the_publishers_record() {
             1,
             Request::Store {
                 key,
-                value: b"mine".to_vec(),
+                record: Record::Plain(b"mine".to_vec()),
                 ttl_secs: 1,
                 token: tok,
+                cas: None,
             },
         ),
     );
@@ -108,9 +111,10 @@ fn a_remote_store_cannot_replace_the_publishers_value() {
             1,
             Request::Store {
                 key,
-                value: b"v1".to_vec(),
+                record: Record::Plain(b"v1".to_vec()),
                 ttl_secs: 3000,
                 token: tok,
+                cas: None,
             },
         ),
     );
@@ -135,9 +139,10 @@ fn a_stale_republish_does_not_shorten_a_fresh_record() {
             1,
             Request::Store {
                 key,
-                value: b"v".to_vec(),
+                record: Record::Plain(b"v".to_vec()),
                 ttl_secs: 3600,
                 token: tok,
+                cas: None,
             },
         ),
     );
@@ -149,9 +154,10 @@ fn a_stale_republish_does_not_shorten_a_fresh_record() {
             2,
             Request::Store {
                 key,
-                value: b"v".to_vec(),
+                record: Record::Plain(b"v".to_vec()),
                 ttl_secs: 5,
                 token: tok,
+                cas: None,
             },
         ),
     );
@@ -270,9 +276,10 @@ fn replication_to_a_new_contact_is_bounded() {
                 i,
                 Request::Store {
                     key: Id::new(b),
-                    value: vec![0; 100],
+                    record: Record::Plain(vec![0; 100]),
                     ttl_secs: 3600,
                     token: tok,
+                    cas: None,
                 },
             ),
         );
@@ -322,9 +329,10 @@ fn remote_stores_cannot_lock_the_node_out_of_publishing() {
     for i in 0..3u8 {
         let store = Request::Store {
             key: id(0x10, i),
-            value: b"junk".to_vec(),
+            record: Record::Plain(b"junk".to_vec()),
             ttl_secs: 3600,
             token: tok,
+            cas: None,
         };
         n.handle_message(now, 5, req(id(0x80, 5), u64::from(i), store));
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use kad_core::{Body, Config, Contact, Key, Message, Node, Request, Response, Token, TxId};
+use kad_core::{Body, Config, Contact, Key, Message, Node, Record, Request, Response, Token, TxId};
 use proptest::prelude::*;
 
 type Id = Key<20>;
@@ -44,9 +44,10 @@ fn handed_over(
     for (i, key) in keys.iter().enumerate() {
         let store = Request::Store {
             key: *key,
-            value: vec![1],
+            record: Record::Plain(vec![1]),
             ttl_secs: 3600,
             token,
+            cas: None,
         };
         n.handle_message(now, 999, request(Key::new([0xee; 20]), i as u64 + 1, store));
     }

@@ -141,7 +141,7 @@ fn a_lost_store_is_sent_again_and_the_put_does_not_wait_the_request_timeout() {
     n.handle_timeout(t + MS * 550);
     let replicas = std::iter::from_fn(|| n.poll_event()).find_map(|e| match e {
         Event::QueryFinished {
-            result: QueryResult::Put { replicas },
+            result: QueryResult::Put { replicas, .. },
             ..
         } => Some(replicas),
         _ => None,

@@ -61,10 +61,10 @@ fn reason(error: &BincodeError) -> &'static str {
     match error {
         BincodeError::UnexpectedEnd { .. } => "ends in the middle of a field",
         BincodeError::LimitExceeded => "a length is larger than the datagram",
-        // serde reports an enum variant number out of range as a custom error, and the message
-        // kind is the only enum on the wire (booleans have their own error above).
-        BincodeError::OtherString(_) => "unknown message kind",
-        BincodeError::InvalidBooleanValue(_) => "a boolean is neither 0 nor 1",
+        // serde reports an enum variant number out of range as a custom error: the message
+        // kind, a record's kind and a STORE's outcome are the enums on the wire.
+        BincodeError::OtherString(_) => "unknown kind of message, record or outcome",
+        BincodeError::UnexpectedVariant { .. } => "an optional field is neither absent nor present",
         BincodeError::InvalidIntegerType { .. } => "invalid integer encoding",
         BincodeError::OutsideUsizeRange(_) => "a length does not fit in memory",
         _ => "not a message",

@@ -25,7 +25,7 @@ use crate::wire::{ContactRepr, ContactsIn, MessageRepr, WireMessage};
 ///     body: Body::Request(Request::Ping),
 /// };
 /// let datagram = kad_proto::encode(&ping)?;
-/// assert_eq!(&datagram[..4], b"KAD\x03");
+/// assert_eq!(&datagram[..4], b"KAD\x04");
 /// assert_eq!(datagram.len(), kad_proto::encoded_len(&ping));
 /// assert_eq!(kad_proto::decode::<Key<20>>(&datagram)?, ping);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -18,6 +18,8 @@ pub enum Limit {
     /// The length of a contact's binary multiaddr:
     /// [`MAX_MULTIADDR_LEN`](crate::MAX_MULTIADDR_LEN).
     Multiaddr,
+    /// The length of a mutable record's salt: kad-core's `MAX_SALT`.
+    Salt,
 }
 
 impl Limit {
@@ -30,6 +32,7 @@ impl Limit {
             ),
             Limit::Key => write!(f, "key of {len} bytes is over the limit of {max} bytes"),
             Limit::Value => write!(f, "value of {len} bytes is over the limit of {max} bytes"),
+            Limit::Salt => write!(f, "salt of {len} bytes is over the limit of {max} bytes"),
             Limit::Contacts => write!(f, "{len} contacts in one response, over the limit of {max}"),
             Limit::Multiaddr => {
                 write!(
@@ -49,6 +52,7 @@ impl fmt::Display for Limit {
             Limit::Value => "value size",
             Limit::Contacts => "contacts per response",
             Limit::Multiaddr => "multiaddr length",
+            Limit::Salt => "salt length",
         })
     }
 }

@@ -13,8 +13,10 @@ pub const MAGIC: [u8; 3] = *b"KAD";
 /// Any change to the bytes of an encoded message, however small, comes with a new version; the
 /// golden vectors in this crate's tests fail until it does. Version 2 added the write token to
 /// `STORE` requests and `Nodes` responses; version 3 added padding to `FIND_NODE` and
-/// `FIND_VALUE`. A node drops datagrams of any other version.
-pub const VERSION: u8 = 3;
+/// `FIND_VALUE`; version 4 added record kinds (plain, immutable, signed mutable) to `STORE`
+/// and `Value`, the expected sequence number to `STORE`, a write token to `Value` and the
+/// superseded outcome to `Stored`. A node drops datagrams of any other version.
+pub const VERSION: u8 = 4;
 
 /// Length of the header: [`MAGIC`] and [`VERSION`].
 pub const HEADER_LEN: usize = MAGIC.len() + 1;
@@ -53,8 +55,8 @@ mod tests {
 
     #[test]
     fn strips_a_good_header() {
-        assert_eq!(strip(b"KAD\x03rest"), Ok(&b"rest"[..]));
-        assert_eq!(strip(b"KAD\x03"), Ok(&b""[..]));
+        assert_eq!(strip(b"KAD\x04rest"), Ok(&b"rest"[..]));
+        assert_eq!(strip(b"KAD\x04"), Ok(&b""[..]));
     }
 
     #[test]
@@ -63,16 +65,16 @@ mod tests {
         assert_eq!(strip(b""), Err(DecodeError::TooShort { len: 0 }));
         assert_eq!(strip(b"GET / HTTP/1.1"), Err(DecodeError::BadMagic));
         assert_eq!(
-            strip(b"KAD\x04body"),
+            strip(b"KAD\x05body"),
             Err(DecodeError::UnsupportedVersion {
-                found: 4,
+                found: 5,
                 supported: VERSION
             })
         );
         assert_eq!(
-            strip(b"KAD\x02body"),
+            strip(b"KAD\x03body"),
             Err(DecodeError::UnsupportedVersion {
-                found: 2,
+                found: 3,
                 supported: VERSION
             })
         );

@@ -5,12 +5,18 @@
 //!
 //! | message | largest encoding |
 //! | --- | --- |
-//! | `STORE` with 64-byte keys and a [`MAX_VALUE_SIZE`] value | 1183 bytes |
-//! | `Value` response with a 64-byte sender and a [`MAX_VALUE_SIZE`] value | 1110 bytes |
+//! | `STORE` with 64-byte keys and a [`MAX_VALUE_SIZE`] value | 1185 bytes |
+//! | `Value` response with a 64-byte sender and a [`MAX_VALUE_SIZE`] value | 1119 bytes |
+//! | `STORE` with 32-byte keys and the largest signed mutable record, expected sequence number included | 1212 bytes |
+//! | `Value` response with a 64-byte sender and the largest signed mutable record | 1201 bytes |
 //! | `Nodes` response with 20 contacts of 32-byte keys and 24-byte multiaddrs | 1215 bytes |
 //! | `Nodes` response with 20 contacts of 20-byte keys and 37-byte multiaddrs | 1223 bytes |
 //!
-//! The `STORE` and `Nodes` sizes include the 8-byte write token these two messages carry.
+//! The `STORE`, `Value` and `Nodes` sizes include the 8-byte write token these messages
+//! carry. A signed mutable record's value and salt take at most 1000 bytes together
+//! (kad-core's `MAX_MUTABLE_VALUE`), which keeps its `STORE` within a datagram for keys of
+//! up to 32 bytes, the built-in hashers' largest; with longer keys, `encode` refuses the
+//! largest ones.
 //!
 //! A `Nodes` response is the one message whose worst case does not fit: twenty contacts with
 //! [`MAX_MULTIADDR_LEN`]-byte addresses would take about 2 KiB. Rather than shrink the
@@ -23,7 +29,7 @@
 //! response of [`MAX_CONTACTS_PER_RESPONSE`] contacts with keys of up to 32 bytes, so trimming
 //! only happens with long addresses.
 
-use kad_core::{Body, KeyType, Message, Request, Response};
+use kad_core::{Body, KeyType, Message, Record, Request, Response, MAX_MUTABLE_VALUE, MAX_SALT};
 use multiaddr::Multiaddr;
 
 use crate::error::{EncodeError, Limit};
@@ -76,8 +82,8 @@ pub(crate) fn check<K: KeyType>(message: &Message<Multiaddr, K>) -> Result<(), E
         });
     }
     match &message.body {
-        Body::Request(Request::Store { value, .. })
-        | Body::Response(Response::Value { value, .. }) => check_value(value.len()),
+        Body::Request(Request::Store { record, .. })
+        | Body::Response(Response::Value { record, .. }) => check_record(record),
         Body::Response(Response::Nodes { contacts, .. }) => {
             if contacts.len() > MAX_CONTACTS_PER_RESPONSE {
                 return Err(EncodeError::LimitExceeded {
@@ -108,15 +114,22 @@ pub(crate) fn check<K: KeyType>(message: &Message<Multiaddr, K>) -> Result<(), E
     }
 }
 
-fn check_value(len: usize) -> Result<(), EncodeError> {
-    if len > MAX_VALUE_SIZE {
-        return Err(EncodeError::LimitExceeded {
-            limit: Limit::Value,
-            len,
-            max: MAX_VALUE_SIZE,
-        });
+/// A plain or immutable value is at most [`MAX_VALUE_SIZE`] bytes; a mutable record's salt
+/// at most kad-core's `MAX_SALT`, and its value at most `MAX_MUTABLE_VALUE` less the salt.
+fn check_record(record: &Record) -> Result<(), EncodeError> {
+    let over = |limit, len, max| Err(EncodeError::LimitExceeded { limit, len, max });
+    match record {
+        Record::Plain(value) | Record::Immutable(value) if value.len() > MAX_VALUE_SIZE => {
+            over(Limit::Value, value.len(), MAX_VALUE_SIZE)
+        }
+        Record::Mutable(m) if m.salt.len() > MAX_SALT => over(Limit::Salt, m.salt.len(), MAX_SALT),
+        Record::Mutable(m) if m.value.len() > MAX_MUTABLE_VALUE - m.salt.len() => over(
+            Limit::Value,
+            m.value.len(),
+            MAX_MUTABLE_VALUE - m.salt.len(),
+        ),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn check_multiaddr(len: usize) -> Result<(), EncodeError> {

@@ -16,10 +16,14 @@
 //! | message kind | integer: 0 `PING`, 1 `FIND_NODE`, 2 `FIND_VALUE`, 3 `STORE`, 4 `Pong`, 5 `Nodes`, 6 `Value`, 7 `Stored` |
 //! | `FIND_NODE` | target: byte string, padding: byte string |
 //! | `FIND_VALUE` | key: byte string, padding: byte string |
-//! | `STORE` | key: byte string, value: byte string, ttl in seconds: integer, write token: 8 bytes |
+//! | `STORE` | key: byte string, record, ttl in seconds: integer, write token: 8 bytes, expected sequence number: 0, or 1 and an integer |
 //! | `Nodes` | integer count, then per contact its id and its binary multiaddr, both byte strings; then the write token: 8 bytes |
-//! | `Value` | value: byte string, ttl in seconds: integer |
-//! | `Stored` | accepted: one byte, 0 or 1 |
+//! | `Value` | record, ttl in seconds: integer, write token: 8 bytes |
+//! | `Stored` | integer: 0 accepted, 1 refused, 2 superseded followed by the sequence number held: integer |
+//!
+//! A record is an integer kind, then: 0 (plain) or 1 (immutable): value: byte string; 2
+//! (signed mutable): public key: 32 bytes, salt: byte string, sequence number: integer,
+//! value: byte string, signature: 64 bytes.
 //!
 //! An integer is one byte below 251, otherwise a marker byte (251, 252, 253) followed by 2, 4
 //! or 8 little-endian bytes; a byte string is its length as an integer followed by its bytes.
@@ -27,7 +31,10 @@
 
 use std::fmt;
 
-use kad_core::{Body, Contact, KeyType, Message, Request, Response, Token, TxId};
+use kad_core::{
+    Body, Contact, KeyType, Message, MutableRecord, PublicKey, Record, Request, Response,
+    Signature, StoreOutcome, Token, TxId, MAX_MUTABLE_VALUE, MAX_SALT,
+};
 use multiaddr::Multiaddr;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
@@ -109,9 +116,10 @@ enum BodyRepr<'a, C> {
         #[serde(borrow)]
         key: Bytes<'a>,
         #[serde(borrow)]
-        value: Bytes<'a>,
+        record: RecordRepr<'a>,
         ttl_secs: u32,
         token: [u8; 8],
+        cas: Option<u64>,
     },
     Pong,
     Nodes {
@@ -120,12 +128,108 @@ enum BodyRepr<'a, C> {
     },
     Value {
         #[serde(borrow)]
-        value: Bytes<'a>,
+        record: RecordRepr<'a>,
         ttl_secs: u32,
+        token: [u8; 8],
     },
-    Stored {
-        accepted: bool,
+    Stored(OutcomeRepr),
+}
+
+/// A record, by kind; the order of the variants is their number on the wire. A signature
+/// travels as two 32-byte halves, the longest array serde encodes without a length.
+#[derive(Debug, Serialize, Deserialize)]
+enum RecordRepr<'a> {
+    Plain(#[serde(borrow)] Bytes<'a>),
+    Immutable(#[serde(borrow)] Bytes<'a>),
+    Mutable {
+        public_key: [u8; 32],
+        #[serde(borrow)]
+        salt: Bytes<'a>,
+        seq: u64,
+        #[serde(borrow)]
+        value: Bytes<'a>,
+        signature: ([u8; 32], [u8; 32]),
     },
+}
+
+/// What a node did with a STORE.
+#[derive(Debug, Serialize, Deserialize)]
+enum OutcomeRepr {
+    Accepted,
+    Refused,
+    Superseded { seq: u64 },
+}
+
+impl<'a> RecordRepr<'a> {
+    fn new(record: &'a Record) -> Self {
+        match record {
+            Record::Plain(value) => RecordRepr::Plain(Bytes(value)),
+            Record::Immutable(value) => RecordRepr::Immutable(Bytes(value)),
+            Record::Mutable(m) => {
+                let (first, second) = m.signature.as_bytes().split_at(32);
+                let half = |bytes: &[u8]| <[u8; 32]>::try_from(bytes).unwrap_or([0; 32]);
+                RecordRepr::Mutable {
+                    public_key: *m.public_key.as_bytes(),
+                    salt: Bytes(&m.salt),
+                    seq: m.seq,
+                    value: Bytes(&m.value),
+                    signature: (half(first), half(second)),
+                }
+            }
+        }
+    }
+
+    /// The record, if its fields are within the limits (its signature is checked later,
+    /// by the node's validator).
+    fn to_record(&self) -> Result<Record, DecodeError> {
+        Ok(match self {
+            RecordRepr::Plain(v) => Record::Plain(value(*v, MAX_VALUE_SIZE)?),
+            RecordRepr::Immutable(v) => Record::Immutable(value(*v, MAX_VALUE_SIZE)?),
+            RecordRepr::Mutable {
+                public_key,
+                salt,
+                seq,
+                value: v,
+                signature: (first, second),
+            } => {
+                if salt.0.len() > MAX_SALT {
+                    return Err(DecodeError::LimitExceeded {
+                        limit: Limit::Salt,
+                        len: salt.0.len(),
+                        max: MAX_SALT,
+                    });
+                }
+                let mut signature = [0; 64];
+                signature[..32].copy_from_slice(first);
+                signature[32..].copy_from_slice(second);
+                Record::from(MutableRecord {
+                    public_key: PublicKey::from_bytes(*public_key),
+                    salt: salt.0.to_vec(),
+                    seq: *seq,
+                    value: value(*v, MAX_MUTABLE_VALUE - salt.0.len())?,
+                    signature: Signature::from_bytes(signature),
+                })
+            }
+        })
+    }
+}
+
+impl OutcomeRepr {
+    fn new(outcome: StoreOutcome) -> Self {
+        match outcome {
+            StoreOutcome::Accepted => OutcomeRepr::Accepted,
+            StoreOutcome::Refused => OutcomeRepr::Refused,
+            StoreOutcome::Superseded { seq } => OutcomeRepr::Superseded { seq },
+        }
+    }
+
+    fn to_outcome(&self) -> StoreOutcome {
+        match *self {
+            OutcomeRepr::Accepted => StoreOutcome::Accepted,
+            OutcomeRepr::Refused => StoreOutcome::Refused,
+            OutcomeRepr::Superseded { seq } => StoreOutcome::Superseded { seq },
+        }
+    }
 }
 
 /// Contacts reserved for before any has decoded.
@@ -235,27 +339,34 @@ impl<'a, K: KeyType> MessageRepr<'a, ContactsOut<'a, K>> {
             },
             Body::Request(Request::Store {
                 key,
-                value,
+                record,
                 ttl_secs,
                 token,
+                cas,
             }) => BodyRepr::Store {
                 key: Bytes(key.as_slice()),
-                value: Bytes(value),
+                record: RecordRepr::new(record),
                 ttl_secs: *ttl_secs,
                 token: *token.as_bytes(),
+                cas: *cas,
             },
             Body::Response(Response::Pong) => BodyRepr::Pong,
             Body::Response(Response::Nodes { contacts, token }) => BodyRepr::Nodes {
                 contacts: ContactsOut(contacts),
                 token: *token.as_bytes(),
             },
-            Body::Response(Response::Value { value, ttl_secs }) => BodyRepr::Value {
-                value: Bytes(value),
+            Body::Response(Response::Value {
+                record,
+                ttl_secs,
+                token,
+            }) => BodyRepr::Value {
+                record: RecordRepr::new(record),
                 ttl_secs: *ttl_secs,
+                token: *token.as_bytes(),
             },
-            Body::Response(Response::Stored { accepted }) => BodyRepr::Stored {
-                accepted: *accepted,
-            },
+            Body::Response(Response::Stored { outcome }) => {
+                BodyRepr::Stored(OutcomeRepr::new(*outcome))
+            }
         };
         MessageRepr {
             tx: message.tx.as_u64().to_be_bytes(),
@@ -291,26 +402,33 @@ impl MessageRepr<'_, ContactsIn<'_>> {
             }),
             BodyRepr::Store {
                 key: k,
-                value: v,
+                record,
                 ttl_secs,
                 token,
+                cas,
             } => Body::Request(Request::Store {
                 key: key(*k)?,
-                value: value(*v)?,
+                record: record.to_record()?,
                 ttl_secs: *ttl_secs,
                 token: Token::from_bytes(*token),
+                cas: *cas,
             }),
             BodyRepr::Pong => Body::Response(Response::Pong),
             BodyRepr::Nodes { contacts, token } => Body::Response(Response::Nodes {
                 contacts: contacts_of(contacts)?,
                 token: Token::from_bytes(*token),
             }),
-            BodyRepr::Value { value: v, ttl_secs } => Body::Response(Response::Value {
-                value: value(*v)?,
+            BodyRepr::Value {
+                record,
+                ttl_secs,
+                token,
+            } => Body::Response(Response::Value {
+                record: record.to_record()?,
                 ttl_secs: *ttl_secs,
+                token: Token::from_bytes(*token),
             }),
-            BodyRepr::Stored { accepted } => Body::Response(Response::Stored {
-                accepted: *accepted,
+            BodyRepr::Stored(outcome) => Body::Response(Response::Stored {
+                outcome: outcome.to_outcome(),
             }),
         };
         Ok(Message {
@@ -351,12 +469,13 @@ fn key<K: KeyType>(bytes: Bytes<'_>) -> Result<K, DecodeError> {
     })
 }
 
-fn value(bytes: Bytes<'_>) -> Result<Vec<u8>, DecodeError> {
-    if bytes.0.len() > MAX_VALUE_SIZE {
+/// A value of at most `max` bytes.
+fn value(bytes: Bytes<'_>, max: usize) -> Result<Vec<u8>, DecodeError> {
+    if bytes.0.len() > max {
         return Err(DecodeError::LimitExceeded {
             limit: Limit::Value,
             len: bytes.0.len(),
-            max: MAX_VALUE_SIZE,
+            max,
         });
     }
     Ok(bytes.0.to_vec())

@@ -78,7 +78,7 @@ proptest! {
 
     #[test]
     fn decoding_arbitrary_bodies_allocates_a_small_multiple_of_them(body in vec(any::<u8>(), 0..1228)) {
-        let mut bytes = b"KAD\x03".to_vec();
+        let mut bytes = [b'K', b'A', b'D', kad_proto::VERSION].to_vec();
         bytes.extend_from_slice(&body);
         let allocated = allocated_by_decode(&bytes);
         prop_assert!(allocated <= bound(bytes.len()), "{allocated} bytes for {}", bytes.len());
@@ -89,7 +89,7 @@ proptest! {
 fn a_response_of_empty_contacts_stays_within_the_bound() {
     // The densest allocation per input byte: twenty contacts of 20-byte ids and empty
     // multiaddrs, each 22 bytes on the wire, then the write token.
-    let mut bytes = b"KAD\x03".to_vec();
+    let mut bytes = [b'K', b'A', b'D', kad_proto::VERSION].to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.push(20);
     bytes.extend_from_slice(&[1; 20]);

@@ -3,7 +3,10 @@
 //! A failure here means the bytes on the wire changed. If that was meant, bump
 //! `kad_proto::VERSION` and replace the vectors; if not, the change is a bug.
 
-use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
+use kad_core::{
+    Body, Contact, Key, Keypair, Message, MutableRecord, Record, Request, Response, StoreOutcome,
+    Token, TxId,
+};
 use kad_proto::{decode, encode, DecodeError, Multiaddr, WireMessage, VERSION};
 
 fn message<const N: usize>(body: Body<Multiaddr, Key<N>>) -> WireMessage<Key<N>> {
@@ -39,8 +42,8 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Header (`KAD`, version 3), transaction id, then the 20-byte sender id with its length.
-const HEAD_20: &str = "4b414403 0102030405060708 14a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
+/// Header (`KAD`, version 4), transaction id, then the 20-byte sender id with its length.
+const HEAD_20: &str = "4b414404 0102030405060708 14a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
 
 /// The bytes of [`token`].
 const TOKEN: &str = " c0c1c2c3c4c5c6c7";
@@ -59,9 +62,9 @@ fn golden<const N: usize>(m: WireMessage<Key<N>>, expected: &str) {
 }
 
 #[test]
-fn version_is_3() {
-    // The vectors below are version 3 datagrams.
-    assert_eq!(VERSION, 3);
+fn version_is_4() {
+    // The vectors below are version 4 datagrams.
+    assert_eq!(VERSION, 4);
 }
 
 #[test]
@@ -151,16 +154,77 @@ fn store() {
     golden(
         message::<20>(Body::Request(Request::Store {
             key: key(0x33),
-            value: b"hello".to_vec(),
+            record: Record::Plain(b"hello".to_vec()),
             ttl_secs: 3600,
             token: token(),
+            cas: None,
         })),
         &[
             HEAD_20,
             " 03 143333333333333333333333333333333333333333",
-            " 0568656c6c6f",
+            " 00 0568656c6c6f",
             " fb100e",
             TOKEN,
+            " 00",
+        ]
+        .concat(),
+    );
+}
+
+#[test]
+fn store_immutable() {
+    golden(
+        message::<20>(Body::Request(Request::Store {
+            key: key(0x33),
+            record: Record::Immutable(b"hello".to_vec()),
+            ttl_secs: 3600,
+            token: token(),
+            cas: None,
+        })),
+        &[
+            HEAD_20,
+            " 03 143333333333333333333333333333333333333333",
+            " 01 0568656c6c6f",
+            " fb100e",
+            TOKEN,
+            " 00",
+        ]
+        .concat(),
+    );
+}
+
+/// A mutable record signed by the key pair of secret `[1; 32]`: salt `s`, sequence number
+/// 300, value `hi`.
+fn mutable() -> Record {
+    let keys = Keypair::from_secret_bytes([1; 32]);
+    Record::from(MutableRecord::sign(&keys, b"s", 300, b"hi".to_vec()).expect("small"))
+}
+
+/// [`mutable`] on the wire: kind 2, public key, salt, sequence number, value, signature.
+const MUTABLE: &str = concat!(
+    " 02 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
+    " 0173 fb2c01 026869",
+    " a9ec8c245555662d4c4c1db59f9268ad4e02a351668179598e67439d62065796",
+    "dcccf35b46c2a95b2515b14fcad4baccfc023ef9adbf823e99f8234a211ce10d",
+);
+
+#[test]
+fn store_mutable_with_an_expected_sequence_number() {
+    golden(
+        message::<20>(Body::Request(Request::Store {
+            key: key(0x33),
+            record: mutable(),
+            ttl_secs: 3600,
+            token: token(),
+            cas: Some(299),
+        })),
+        &[
+            HEAD_20,
+            " 03 143333333333333333333333333333333333333333",
+            MUTABLE,
+            " fb100e",
+            TOKEN,
+            " 01 fb2b01",
         ]
         .concat(),
     );
@@ -210,18 +274,53 @@ fn empty_nodes() {
 fn value() {
     golden(
         message::<20>(Body::Response(Response::Value {
-            value: vec![0xde, 0xad, 0xbe, 0xef],
+            record: Record::Plain(vec![0xde, 0xad, 0xbe, 0xef]),
             ttl_secs: 70_000,
+            token: token(),
         })),
-        &[HEAD_20, " 06 04deadbeef fc70110100"].concat(),
+        &[HEAD_20, " 06 00 04deadbeef fc70110100", TOKEN].concat(),
+    );
+}
+
+#[test]
+fn value_mutable() {
+    golden(
+        message::<20>(Body::Response(Response::Value {
+            record: mutable(),
+            ttl_secs: 60,
+            token: token(),
+        })),
+        &[HEAD_20, " 06", MUTABLE, " 3c", TOKEN].concat(),
     );
 }
 
 #[test]
 fn stored() {
     golden(
-        message::<20>(Body::Response(Response::Stored { accepted: true })),
+        message::<20>(Body::Response(Response::Stored {
+            outcome: StoreOutcome::Accepted,
+        })),
+        &[HEAD_20, " 07 00"].concat(),
+    );
+}
+
+#[test]
+fn stored_refused() {
+    golden(
+        message::<20>(Body::Response(Response::Stored {
+            outcome: StoreOutcome::Refused,
+        })),
         &[HEAD_20, " 07 01"].concat(),
+    );
+}
+
+#[test]
+fn stored_superseded() {
+    golden(
+        message::<20>(Body::Response(Response::Stored {
+            outcome: StoreOutcome::Superseded { seq: 301 },
+        })),
+        &[HEAD_20, " 07 02 fb2d01"].concat(),
     );
 }
 
@@ -233,7 +332,7 @@ fn nodes_of_32_byte_keys() {
             token: token(),
         })),
         &[
-            "4b414403 0102030405060708",
+            "4b414404 0102030405060708",
             " 20a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
             " 05 01",
             " 206666666666666666666666666666666666666666666666666666666666666666",

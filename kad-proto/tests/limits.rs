@@ -1,7 +1,10 @@
 //! The limits fit together: the worst cases documented in `limits.rs` are the sizes
 //! `encode` produces, and they fit one datagram.
 
-use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
+use kad_core::{
+    Body, Contact, Key, Message, MutableRecord, PublicKey, Record, Request, Response, Signature,
+    Token, TxId, MAX_MUTABLE_VALUE, MAX_SALT,
+};
 use kad_proto::{
     decode, encode, encode_strict, encoded_len, Multiaddr, WireMessage, MAX_CONTACTS_PER_RESPONSE,
     MAX_DATAGRAM_SIZE, MAX_KEY_LEN, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE,
@@ -49,21 +52,58 @@ fn the_largest_store_fits() {
     const N: usize = MAX_KEY_LEN;
     let store = message::<N>(Body::Request(Request::Store {
         key: Key::new([1; N]),
-        value: vec![2; MAX_VALUE_SIZE],
+        record: Record::Plain(vec![2; MAX_VALUE_SIZE]),
+        ttl_secs: u32::MAX,
+        token: Token::from_bytes([0xff; 8]),
+        cas: None,
+    }));
+    fits(&store, 1185);
+}
+
+/// The largest mutable record: the longest salt and the value that fills the rest.
+fn largest_mutable() -> Record {
+    Record::from(MutableRecord {
+        public_key: PublicKey::from_bytes([3; 32]),
+        salt: vec![4; MAX_SALT],
+        seq: u64::MAX,
+        value: vec![5; MAX_MUTABLE_VALUE - MAX_SALT],
+        signature: Signature::from_bytes([6; 64]),
+    })
+}
+
+#[test]
+fn the_largest_mutable_store_with_32_byte_keys_fits() {
+    const N: usize = 32;
+    let store = message::<N>(Body::Request(Request::Store {
+        key: Key::new([1; N]),
+        record: largest_mutable(),
+        ttl_secs: u32::MAX,
+        token: Token::from_bytes([0xff; 8]),
+        cas: Some(u64::MAX),
+    }));
+    fits(&store, 1212);
+}
+
+#[test]
+fn the_largest_mutable_value_response_fits() {
+    const N: usize = MAX_KEY_LEN;
+    let value = message::<N>(Body::Response(Response::Value {
+        record: largest_mutable(),
         ttl_secs: u32::MAX,
         token: Token::from_bytes([0xff; 8]),
     }));
-    fits(&store, 1183);
+    fits(&value, 1201);
 }
 
 #[test]
 fn the_largest_value_response_fits() {
     const N: usize = MAX_KEY_LEN;
     let value = message::<N>(Body::Response(Response::Value {
-        value: vec![2; MAX_VALUE_SIZE],
+        record: Record::Plain(vec![2; MAX_VALUE_SIZE]),
         ttl_secs: u32::MAX,
+        token: Token::from_bytes([0xff; 8]),
     }));
-    fits(&value, 1110);
+    fits(&value, 1119);
 }
 
 #[test]

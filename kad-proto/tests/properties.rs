@@ -3,7 +3,7 @@
 mod common;
 
 use common::{contacts, is_nodes, key, message, multiaddr, token};
-use kad_core::{Body, Contact, Key, KeyType, Message, Request, Response, Token, TxId};
+use kad_core::{Body, Contact, Key, KeyType, Message, Record, Request, Response, Token, TxId};
 use kad_proto::{
     decode, encode, encode_into, encode_strict, encoded_len, fit_contacts, DecodeError,
     EncodeError, Limit, Multiaddr, WireMessage, MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE,
@@ -200,7 +200,7 @@ proptest! {
 
     #[test]
     fn decode_of_arbitrary_bodies_is_total(body in vec(any::<u8>(), 0..1300)) {
-        let mut bytes = b"KAD\x03".to_vec();
+        let mut bytes = [b'K', b'A', b'D', kad_proto::VERSION].to_vec();
         bytes.extend_from_slice(&body);
         check_decode_total(&bytes)?;
     }
@@ -234,11 +234,11 @@ proptest! {
         store in any::<bool>(),
         token in token(),
     ) {
-        let value = vec![7u8; len];
+        let record = Record::Plain(vec![7u8; len]);
         let body = if store {
-            Body::Request(Request::Store { key: Key::new([1; 20]), value, ttl_secs: 60, token })
+            Body::Request(Request::Store { key: Key::new([1; 20]), record, ttl_secs: 60, token, cas: None })
         } else {
-            Body::Response(Response::Value { value, ttl_secs: 60 })
+            Body::Response(Response::Value { record, ttl_secs: 60, token })
         };
         let m: WireMessage<Key<20>> = Message { tx: TxId::from_u64(1), sender: Key::new([2; 20]), body };
         prop_assert_eq!(encode(&m), Err(EncodeError::LimitExceeded { limit: Limit::Value, len, max: MAX_VALUE_SIZE }));

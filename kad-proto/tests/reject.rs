@@ -5,7 +5,7 @@ use kad_proto::{decode, DecodeError, Limit, MAX_DATAGRAM_SIZE, MAX_MULTIADDR_LEN
 
 /// Header, transaction id and a 20-byte sender: everything before the message kind.
 fn head() -> Vec<u8> {
-    let mut bytes = b"KAD\x03".to_vec();
+    let mut bytes = [b'K', b'A', b'D', kad_proto::VERSION].to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.push(20);
     bytes.extend_from_slice(&[0xaa; 20]);
@@ -37,12 +37,14 @@ fn nodes(count: u8) -> Vec<u8> {
     bytes
 }
 
-/// A `STORE` of a 20-byte key, a 2-byte value and a ttl of 60 seconds, and its token.
+/// A `STORE` of a 20-byte key, a plain record of 2 bytes and a ttl of 60 seconds, its
+/// token, and no expected sequence number.
 fn store() -> Vec<u8> {
     let mut bytes = with(&[&[3, 20]]);
     bytes.extend_from_slice(&[0x33; 20]);
-    bytes.extend_from_slice(&[2, 0xbe, 0xef, 60]);
+    bytes.extend_from_slice(&[0, 2, 0xbe, 0xef, 60]);
     bytes.extend_from_slice(&TOKEN);
+    bytes.push(0);
     bytes
 }
 
@@ -90,6 +92,7 @@ fn truncated_datagrams_are_rejected() {
 #[test]
 fn a_store_or_nodes_without_its_whole_token_is_rejected() {
     for datagram in [store(), nodes(0), nodes(2)] {
+        // A STORE's token is followed by its expected sequence number.
         assert!(decode20(&datagram).is_ok());
         for missing in 1..=8 {
             let cut = &datagram[..datagram.len() - missing];
@@ -106,29 +109,63 @@ fn a_store_or_nodes_without_its_whole_token_is_rejected() {
 fn unknown_message_kinds_are_rejected() {
     assert_eq!(
         decode20(&with(&[&[8]])),
-        Err(DecodeError::Malformed("unknown message kind"))
+        Err(DecodeError::Malformed(
+            "unknown kind of message, record or outcome"
+        ))
     );
 }
 
 #[test]
-fn booleans_are_0_or_1() {
-    assert!(decode20(&with(&[&[7, 1]])).is_ok());
+fn unknown_record_and_outcome_kinds_are_rejected() {
+    assert!(decode20(&with(&[&[7, 2, 5]])).is_ok());
     assert_eq!(
-        decode20(&with(&[&[7, 2]])),
-        Err(DecodeError::Malformed("a boolean is neither 0 nor 1"))
+        decode20(&with(&[&[7, 3]])),
+        Err(DecodeError::Malformed(
+            "unknown kind of message, record or outcome"
+        ))
+    );
+    let mut value = with(&[&[6, 3, 0, 5]]);
+    value.extend_from_slice(&TOKEN);
+    assert_eq!(
+        decode20(&value),
+        Err(DecodeError::Malformed(
+            "unknown kind of message, record or outcome"
+        ))
+    );
+}
+
+#[test]
+fn an_expected_sequence_number_is_absent_or_present() {
+    let mut present = store();
+    present.pop();
+    present.extend_from_slice(&[1, 9]);
+    assert!(decode20(&present).is_ok());
+    let mut neither = store();
+    neither.pop();
+    neither.extend_from_slice(&[2, 9]);
+    assert_eq!(
+        decode20(&neither),
+        Err(DecodeError::Malformed(
+            "an optional field is neither absent nor present"
+        ))
     );
 }
 
 #[test]
 fn integers_written_longer_than_needed_are_rejected() {
-    // Value response, empty value, ttl 5 written as a 3-byte integer.
-    assert!(decode20(&with(&[&[6, 0, 5]])).is_ok());
+    // Value response, empty plain record, ttl 5 written as a 3-byte integer.
+    let value = |ttl: &[u8]| {
+        let mut bytes = with(&[&[6, 0, 0], ttl]);
+        bytes.extend_from_slice(&TOKEN);
+        bytes
+    };
+    assert!(decode20(&value(&[5])).is_ok());
     assert_eq!(
-        decode20(&with(&[&[6, 0, 251, 5, 0]])),
+        decode20(&value(&[251, 5, 0])),
         Err(DecodeError::NonCanonical)
     );
     // The sender's length written as a 3-byte integer.
-    let mut bytes = b"KAD\x03".to_vec();
+    let mut bytes = [b'K', b'A', b'D', kad_proto::VERSION].to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.extend_from_slice(&[251, 20, 0]);
     bytes.extend_from_slice(&[0xaa; 20]);
@@ -160,10 +197,11 @@ fn keys_of_the_wrong_length_are_rejected() {
 #[test]
 fn values_over_the_limit_are_rejected() {
     let value = |len: usize| {
-        let mut bytes = with(&[&[6, 251]]);
+        let mut bytes = with(&[&[6, 0, 251]]);
         bytes.extend_from_slice(&u16::try_from(len).expect("small").to_le_bytes());
         bytes.resize(bytes.len() + len, 0xee);
         bytes.push(0);
+        bytes.extend_from_slice(&TOKEN);
         bytes
     };
     assert!(decode20(&value(MAX_VALUE_SIZE)).is_ok());
@@ -239,7 +277,7 @@ fn invalid_multiaddrs_are_rejected() {
 
 #[test]
 fn keys_over_the_limit_are_rejected_even_by_a_decoder_of_long_keys() {
-    let mut bytes = b"KAD\x03".to_vec();
+    let mut bytes = [b'K', b'A', b'D', kad_proto::VERSION].to_vec();
     bytes.extend_from_slice(&[0; 8]);
     bytes.push(65);
     bytes.extend_from_slice(&[0xaa; 65]);

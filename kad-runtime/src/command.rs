@@ -4,7 +4,7 @@
 
 use std::sync::mpsc::SyncSender;
 
-use kad_core::QueryResult;
+use kad_core::{QueryResult, Record};
 use kad_proto::{Multiaddr, WireMessage};
 
 use crate::error::Error;
@@ -52,10 +52,10 @@ impl Reply {
     /// Sends the answer; a caller that stopped waiting is not an error.
     pub(crate) fn send<K>(self, result: QueryResult<Multiaddr, K>) {
         match (self, result) {
-            (Reply::Get(reply), QueryResult::Get { value }) => {
-                let _ = reply.try_send(value);
+            (Reply::Get(reply), QueryResult::Get { record, .. }) => {
+                let _ = reply.try_send(record.map(Record::into_value));
             }
-            (Reply::Put(reply), QueryResult::Put { replicas }) => {
+            (Reply::Put(reply), QueryResult::Put { replicas, .. }) => {
                 let _ = reply.try_send(Ok(replicas));
             }
             // A result of another kind cannot come for this id; dropping the sender tells the

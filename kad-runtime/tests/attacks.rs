@@ -8,7 +8,9 @@ mod common;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use kad_core::{Body, Hasher, Key, Message, Request, Response, Sha1Hasher, Token, TxId};
+use kad_core::{
+    Body, Hasher, Key, Message, Record, Request, Response, Sha1Hasher, StoreOutcome, Token, TxId,
+};
 use kad_proto::{decode, encode, WireMessage};
 use kad_runtime::hash::Sha1Hasher as ServiceHasher;
 use kad_runtime::{Builder, DHTService, UdpGateway};
@@ -207,16 +209,18 @@ fn a_store_without_a_token_is_not_kept() {
         1,
         Body::Request(Request::Store {
             key: forged,
-            value: b"forged".to_vec(),
+            record: Record::Plain(b"forged".to_vec()),
             ttl_secs: 3600,
             token: Token::from_bytes([0x42; 8]),
+            cas: None,
         }),
     );
     let answers = attacker.receive_for(Duration::from_millis(500));
     assert!(
-        answers
-            .iter()
-            .any(|(_, m)| m.body == Body::Response(Response::Stored { accepted: false })),
+        answers.iter().any(|(_, m)| m.body
+            == Body::Response(Response::Stored {
+                outcome: StoreOutcome::Refused
+            })),
         "{answers:?}"
     );
     assert!(services[0].stats().node.stores_without_token >= 1);
@@ -241,9 +245,10 @@ fn ten_thousand_stores_from_one_slash_24_keep_nothing() {
                 sent as u64,
                 Body::Request(Request::Store {
                     key: junk,
-                    value: vec![0xab; 100],
+                    record: Record::Plain(vec![0xab; 100]),
                     ttl_secs: 3600,
                     token: Token::from_bytes((sent as u64).to_be_bytes()),
+                    cas: None,
                 }),
             );
             sent += 1;
@@ -289,7 +294,9 @@ fn a_hundred_nodes_of_one_slash_24_get_ten_slots() {
                     // Each behaves as an honest node would, so that it stays once in.
                     let answer = match request {
                         Request::Ping => Response::Pong,
-                        Request::Store { .. } => Response::Stored { accepted: true },
+                        Request::Store { .. } => Response::Stored {
+                            outcome: StoreOutcome::Accepted,
+                        },
                         Request::FindNode { .. } | Request::FindValue { .. } => Response::Nodes {
                             contacts: vec![],
                             token: Token::default(),

@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{builder, start};
-use kad_core::{Body, Hasher, Key, Message, Request, Response, Sha1Hasher, Token, TxId};
+use kad_core::{Body, Hasher, Key, Message, Record, Request, Response, Sha1Hasher, Token, TxId};
 use kad_proto::{decode, encode, WireMessage};
 use kad_runtime::UdpGateway;
 use rand::rngs::SmallRng;
@@ -30,9 +30,10 @@ fn store_datagram(rng: &mut SmallRng) -> Vec<u8> {
         sender: Key::new(rng.random()),
         body: Body::Request(Request::Store {
             key: Key::new(rng.random()),
-            value: vec![rng.random(); rng.random_range(0..=1024)],
+            record: Record::Plain(vec![rng.random(); rng.random_range(0..=1024)]),
             ttl_secs: 60,
             token: Token::from_bytes(rng.random()),
+            cas: None,
         }),
     };
     encode(&message).expect("encodes")
@@ -98,8 +99,8 @@ fn find_value(socket: &UdpSocket, target: SocketAddr, key: &str, tx: u64) -> Opt
             if message.tx != TxId::from_u64(tx) {
                 continue;
             }
-            if let Body::Response(Response::Value { value, .. }) = message.body {
-                return Some(value);
+            if let Body::Response(Response::Value { record, .. }) = message.body {
+                return Some(record.into_value());
             }
             return None;
         }

@@ -2,15 +2,19 @@
 //!
 //! The simulator's addresses are node indices, each standing for an IPv4 address of its own
 //! (see `SimAddr`); on the wire node `i` would be reached at `/ip4/<its address>/udp/4000`.
-//! Every such multiaddr has the same binary length, so a datagram's size depends only on its shape: the message
-//! kind, the number of contacts, the value length and the width of the TTL integer. The size
+//! Every such multiaddr has the same binary length, so a datagram's size depends only on its
+//! shape: the message kind, the number of contacts, the record's kind and lengths, and the
+//! widths of its integers. The size
 //! of each shape is computed once with [`kad_proto::encoded_len`] on a representative message
 //! and cached; a test checks it against encoding the real message. Sizes include kad-proto's
 //! header but not the UDP and IP headers (28 bytes more per datagram over IPv4).
 
 use std::collections::HashMap;
 
-use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
+use kad_core::{
+    Body, Contact, Key, Message, MutableRecord, PublicKey, Record, Request, Response, Signature,
+    StoreOutcome, Token, TxId,
+};
 use kad_proto::{Multiaddr, Protocol};
 
 use crate::address::SimAddr;
@@ -29,16 +33,32 @@ struct Shape {
     contacts: u16,
     /// The value's length, or the padding's in a request for contacts or a value.
     value_len: u32,
-    /// Width class of the TTL integer: 0 below 251, 1 up to 2^16 - 1, 2 above.
+    /// Width class of the TTL integer (see [`int_class`]).
     ttl_class: u8,
+    /// The record's kind: 0 plain, 1 immutable, 2 mutable.
+    record: u8,
+    /// A mutable record's salt length.
+    salt_len: u8,
+    /// Width class of a mutable record's sequence number, or of a `Stored` answer's.
+    seq_class: u8,
+    /// A STORE's expected sequence number: 0 none, else 1 + its width class.
+    cas_class: u8,
 }
 
-fn ttl_class(ttl: u32) -> u8 {
-    match ttl {
+/// Width class of a compact integer: 0 below 251, 1 up to 2^16 - 1, 2 up to 2^32 - 1, 3
+/// above.
+fn int_class(n: u64) -> u8 {
+    match n {
         0..=250 => 0,
         251..=0xffff => 1,
-        _ => 2,
+        0x1_0000..=0xffff_ffff => 2,
+        _ => 3,
     }
+}
+
+/// An integer of width class `class`.
+fn of_class(class: u8) -> u64 {
+    [0, 251, 0x1_0000, 1 << 32][usize::from(class.min(3))]
 }
 
 impl Shape {
@@ -48,8 +68,32 @@ impl Shape {
             contacts: 0,
             value_len: 0,
             ttl_class: 0,
+            record: 0,
+            salt_len: 0,
+            seq_class: 0,
+            cas_class: 0,
         };
-        let len = |v: &Vec<u8>| u32::try_from(v.len()).unwrap_or(u32::MAX);
+        // Of a record: its kind, value length, salt length and sequence number's width.
+        let record_shape = |record: &Record, kind, ttl_secs: u32| {
+            let value_len = u32::try_from(record.value().len()).unwrap_or(u32::MAX);
+            let (record, salt_len, seq_class) = match record {
+                Record::Plain(_) => (0, 0, 0),
+                Record::Immutable(_) => (1, 0, 0),
+                Record::Mutable(m) => (
+                    2,
+                    u8::try_from(m.salt.len()).unwrap_or(u8::MAX),
+                    int_class(m.seq),
+                ),
+            };
+            Shape {
+                value_len,
+                ttl_class: int_class(u64::from(ttl_secs)),
+                record,
+                salt_len,
+                seq_class,
+                ..plain(kind)
+            }
+        };
         match &message.body {
             Body::Request(Request::Ping) => plain(0),
             Body::Request(request @ Request::FindNode { .. }) => Shape {
@@ -61,31 +105,53 @@ impl Shape {
                 ..plain(2)
             },
             Body::Request(Request::Store {
-                value, ttl_secs, ..
+                record,
+                ttl_secs,
+                cas,
+                ..
             }) => Shape {
-                value_len: len(value),
-                ttl_class: ttl_class(*ttl_secs),
-                ..plain(3)
+                cas_class: cas.map_or(0, |cas| 1 + int_class(cas)),
+                ..record_shape(record, 3, *ttl_secs)
             },
             Body::Response(Response::Pong) => plain(4),
             Body::Response(Response::Nodes { contacts, .. }) => Shape {
                 contacts: u16::try_from(contacts.len()).unwrap_or(u16::MAX),
                 ..plain(5)
             },
-            Body::Response(Response::Value { value, ttl_secs }) => Shape {
-                value_len: len(value),
-                ttl_class: ttl_class(*ttl_secs),
-                ..plain(6)
+            Body::Response(Response::Value {
+                record, ttl_secs, ..
+            }) => record_shape(record, 6, *ttl_secs),
+            Body::Response(Response::Stored { outcome }) => match outcome {
+                StoreOutcome::Superseded { seq } => Shape {
+                    // 1 + the class, so that it differs from the other outcomes.
+                    seq_class: 1 + int_class(*seq),
+                    ..plain(7)
+                },
+                StoreOutcome::Accepted | StoreOutcome::Refused => plain(7),
             },
-            Body::Response(Response::Stored { .. }) => plain(7),
+        }
+    }
+
+    /// The record of this shape.
+    fn record(&self) -> Record {
+        let value = vec![0u8; self.value_len as usize];
+        match self.record {
+            0 => Record::Plain(value),
+            1 => Record::Immutable(value),
+            _ => Record::from(MutableRecord {
+                public_key: PublicKey::from_bytes([0; 32]),
+                salt: vec![0; usize::from(self.salt_len)],
+                seq: of_class(self.seq_class),
+                value,
+                signature: Signature::from_bytes([0; 64]),
+            }),
         }
     }
 
     /// A message of this shape, in multiaddr form.
     fn representative<const N: usize>(&self) -> Message<Multiaddr, Key<N>> {
         let key = Key::new([0xa5; N]);
-        let ttl_secs = [0, 251, 0x1_0000][usize::from(self.ttl_class)];
-        let value = vec![0u8; self.value_len as usize];
+        let ttl_secs = u32::try_from(of_class(self.ttl_class)).unwrap_or(u32::MAX);
         let padding = u16::try_from(self.value_len).unwrap_or(u16::MAX);
         let body = match self.kind {
             0 => Body::Request(Request::Ping),
@@ -96,9 +162,10 @@ impl Shape {
             2 => Body::Request(Request::FindValue { key, padding }),
             3 => Body::Request(Request::Store {
                 key,
-                value,
+                record: self.record(),
                 ttl_secs,
                 token: Token::default(),
+                cas: self.cas_class.checked_sub(1).map(of_class),
             }),
             4 => Body::Response(Response::Pong),
             5 => Body::Response(Response::Nodes {
@@ -107,8 +174,19 @@ impl Shape {
                     .collect(),
                 token: Token::default(),
             }),
-            6 => Body::Response(Response::Value { value, ttl_secs }),
-            _ => Body::Response(Response::Stored { accepted: true }),
+            6 => Body::Response(Response::Value {
+                record: self.record(),
+                ttl_secs,
+                token: Token::default(),
+            }),
+            _ => Body::Response(Response::Stored {
+                outcome: match self.seq_class.checked_sub(1) {
+                    Some(class) => StoreOutcome::Superseded {
+                        seq: of_class(class),
+                    },
+                    None => StoreOutcome::Accepted,
+                },
+            }),
         };
         Message {
             tx: TxId::from_u64(u64::MAX),
@@ -142,6 +220,7 @@ impl WireSizes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kad_core::Keypair;
 
     /// The encoded message translated to multiaddrs, as a real node would send it.
     fn to_wire<const N: usize>(message: &Message<SimAddr, Key<N>>) -> Message<Multiaddr, Key<N>> {
@@ -156,13 +235,16 @@ mod tests {
                         .collect(),
                     token: *token,
                 },
-                Response::Value { value, ttl_secs } => Response::Value {
-                    value: value.clone(),
+                Response::Value {
+                    record,
+                    ttl_secs,
+                    token,
+                } => Response::Value {
+                    record: record.clone(),
                     ttl_secs: *ttl_secs,
+                    token: *token,
                 },
-                Response::Stored { accepted } => Response::Stored {
-                    accepted: *accepted,
-                },
+                Response::Stored { outcome } => Response::Stored { outcome: *outcome },
             }),
         };
         Message {
@@ -196,20 +278,38 @@ mod tests {
             })));
             check(msg(Body::Request(Request::FindValue { key: id, padding })));
         }
-        for (len, ttl) in [(0, 0), (100, 3599), (1024, 70_000), (250, 250)] {
-            check(msg(Body::Request(Request::Store {
-                key: id,
-                value: vec![1; len],
-                ttl_secs: ttl,
-                token: Token::from_bytes([9; 8]),
-            })));
-            check(msg(Body::Response(Response::Value {
-                value: vec![2; len],
-                ttl_secs: ttl,
-            })));
+        let keys = Keypair::from_secret_bytes([5; 32]);
+        for (len, ttl) in [(0, 0), (100, 3599), (996, 70_000), (250, 250)] {
+            let records = [
+                Record::Plain(vec![1; len]),
+                Record::Immutable(vec![1; len]),
+                Record::from(MutableRecord::sign(&keys, b"salt", 300, vec![1; len]).unwrap()),
+                Record::from(MutableRecord::sign(&keys, b"", 1 << 40, vec![1; len]).unwrap()),
+            ];
+            for (record, cas) in records.into_iter().zip([None, Some(7), Some(70_000), None]) {
+                check(msg(Body::Request(Request::Store {
+                    key: id,
+                    record: record.clone(),
+                    ttl_secs: ttl,
+                    token: Token::from_bytes([9; 8]),
+                    cas,
+                })));
+                check(msg(Body::Response(Response::Value {
+                    record,
+                    ttl_secs: ttl,
+                    token: Token::from_bytes([9; 8]),
+                })));
+            }
         }
         check(msg(Body::Response(Response::Pong)));
-        check(msg(Body::Response(Response::Stored { accepted: false })));
+        for outcome in [
+            StoreOutcome::Refused,
+            StoreOutcome::Accepted,
+            StoreOutcome::Superseded { seq: 9 },
+            StoreOutcome::Superseded { seq: 1 << 33 },
+        ] {
+            check(msg(Body::Response(Response::Stored { outcome })));
+        }
         for n in [0u32, 1, 7, 20] {
             let contacts = (0..n)
                 .map(|i| Contact::new(Key::new([i as u8; 20]), SimAddr(i * 40_503 % 1_000_000)))

@@ -30,6 +30,8 @@ pub(super) struct Candidate<A, K: KeyType> {
     pub(super) known_by: u16,
     pub(super) depth: u32,
     pub(super) had_value: bool,
+    /// The sequence number of the mutable record it answered with.
+    pub(super) held_seq: Option<u64>,
     /// The write token it gave in its answer, for a STORE to it.
     pub(super) token: Option<Token>,
     /// Requests sent to it, and those of them neither answered nor timed out.

@@ -48,7 +48,7 @@ pub(super) fn settled<K: KeyType>(
     let mut tally: Vec<Tally<'_, K>> = Vec::new();
     for found in paths.iter().filter_map(|p| p.value.as_ref()) {
         let distance = found.from.distance(target);
-        match tally.iter_mut().find(|t| t.found.value == found.value) {
+        match tally.iter_mut().find(|t| t.found.record == found.record) {
             Some(t) => {
                 t.paths += 1;
                 t.ttl_secs = t.ttl_secs.min(found.ttl_secs);
@@ -75,6 +75,7 @@ pub(super) fn settled<K: KeyType>(
     };
     (unbeatable && leader.paths >= CONFIRMATIONS.min(paths.len())).then(|| Found {
         ttl_secs: leader.ttl_secs,
+        holders: leader.paths,
         ..leader.found.clone()
     })
 }

@@ -139,12 +139,12 @@ fn the_first_value_ends_the_lookup_and_is_cached_at_the_closest_without_it() {
     assert_eq!(ask(&mut l), [1, 2, 3, 4]);
     answer(&mut l, 4, &[]);
     answer(&mut l, 3, &[]);
-    l.on_value(&c(1).id, b"v".to_vec(), 60);
+    l.on_value(&c(1).id, plain(b"v"), 60, Token::default());
     assert!(l.is_finished());
     assert!(l.next_request().is_none()); // 5 is never asked
-    l.on_value(&c(2).id, b"w".to_vec(), 30);
-    let found = l.found().map(|f| (f.value, f.ttl_secs, f.from));
-    assert_eq!(found, Some((b"v".to_vec(), 60, c(1).id)));
+    l.on_value(&c(2).id, plain(b"w"), 30, Token::default());
+    let found = l.found().map(|f| (f.record, f.ttl_secs, f.from));
+    assert_eq!(found, Some((plain(b"v"), 60, c(1).id)));
     assert_eq!(l.cache_target(), Some((c(3), Token::default())));
 }
 
@@ -217,7 +217,11 @@ fn a_slow_candidate_neither_holds_up_the_end_nor_counts_once_failed() {
 }
 
 fn value(l: &mut Lookup<u32, Id>, n: u8, bytes: &[u8]) {
-    l.on_value(&c(n).id, bytes.to_vec(), 60);
+    l.on_value(&c(n).id, plain(bytes), 60, Token::default());
+}
+
+fn plain(bytes: &[u8]) -> Record {
+    Record::Plain(bytes.to_vec())
 }
 
 #[test]
@@ -270,7 +274,7 @@ fn over_several_paths_a_value_counts_once_two_paths_found_it() {
     ask(&mut l);
     value(&mut l, 1, b"right");
     value(&mut l, 2, b"right");
-    assert_eq!(l.found().map(|f| f.value), Some(b"right".to_vec()));
+    assert_eq!(l.found().map(|f| f.record), Some(plain(b"right")));
 
     // One path alone decides as before.
     let mut l = lookup(4, 1);
@@ -321,8 +325,8 @@ fn a_confirmed_value_keeps_the_shortest_lifetime_it_was_told() {
     let mut l = lookup(4, 1).with_paths(3);
     l.add_contacts([c(1), c(2), c(3)], 1);
     ask(&mut l);
-    l.on_value(&c(1).id, b"v".to_vec(), 9000);
-    l.on_value(&c(2).id, b"v".to_vec(), 60);
+    l.on_value(&c(1).id, plain(b"v"), 9000, Token::default());
+    l.on_value(&c(2).id, plain(b"v"), 60, Token::default());
     let found = l.found().expect("two of three paths agree");
     assert_eq!(found.ttl_secs, 60);
 }
@@ -340,7 +344,7 @@ fn liars_who_answer_first_do_not_outvote_more_honest_paths() {
     assert!(!l.is_finished(), "the last path could still tie");
     value(&mut l, 3, b"right");
     assert!(l.is_finished());
-    assert_eq!(l.found().map(|f| f.value), Some(b"right".to_vec()));
+    assert_eq!(l.found().map(|f| f.record), Some(plain(b"right")));
 }
 
 #[test]
@@ -352,7 +356,7 @@ fn a_value_settles_as_soon_as_no_other_can_catch_up() {
         value(&mut l, n, b"right");
     }
     assert!(l.is_finished(), "three of five cannot be caught up with");
-    assert_eq!(l.found().map(|f| f.value), Some(b"right".to_vec()));
+    assert_eq!(l.found().map(|f| f.record), Some(plain(b"right")));
 }
 
 #[test]
@@ -366,5 +370,5 @@ fn a_tie_goes_to_the_value_told_by_the_node_closest_to_the_key() {
     assert!(!l.is_finished());
     value(&mut l, 2, b"right");
     assert!(l.is_finished());
-    assert_eq!(l.found().map(|f| f.value), Some(b"right".to_vec()));
+    assert_eq!(l.found().map(|f| f.record), Some(plain(b"right")));
 }

@@ -11,7 +11,8 @@ use std::collections::{BinaryHeap, HashSet};
 use std::time::{Duration, Instant};
 
 use kad_core::{
-    Config, Driver, Event, Key, Message, Node, QueryId, QueryResult, QueryStats, Transmit,
+    Config, Driver, Event, Key, Message, Node, QueryId, QueryResult, QueryStats, Record,
+    RecordRules, Sha1Hasher, Transmit,
 };
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -91,7 +92,10 @@ impl Net {
 
     pub fn add_node_with_id(&mut self, id: Id) -> u32 {
         let seed = self.rng.random();
-        let node = Node::new(id, self.config.clone(), seed, self.now).unwrap();
+        // Every kind of record, checked with the hasher of the tests' keys.
+        let node = Node::new(id, self.config.clone(), seed, self.now)
+            .unwrap()
+            .with_validator(RecordRules::new(Sha1Hasher::new()));
         self.nodes.push(node);
         let addr = (self.nodes.len() - 1) as u32;
         self.schedule(addr);
@@ -276,7 +280,7 @@ impl Net {
         let q = self.nodes[addr as usize].get(now, key).unwrap();
         self.flush(addr);
         match self.run_until_finished(addr, q).result {
-            QueryResult::Get { value } => value,
+            QueryResult::Get { record, .. } => record.map(Record::into_value),
             other => panic!("unexpected result {other:?}"),
         }
     }
@@ -288,7 +292,7 @@ impl Net {
             .unwrap();
         self.flush(addr);
         match self.run_until_finished(addr, q).result {
-            QueryResult::Put { replicas } => replicas,
+            QueryResult::Put { replicas, .. } => replicas,
             other => panic!("unexpected result {other:?}"),
         }
     }

@@ -2,7 +2,10 @@
 
 #![allow(dead_code)]
 
-use kad_core::{Body, Contact, Key, Message, Request, Response, Token, TxId};
+use kad_core::{
+    Body, Contact, Key, Message, MutableRecord, PublicKey, Record, Request, Response, Signature,
+    StoreOutcome, Token, TxId, MAX_MUTABLE_VALUE, MAX_SALT,
+};
 use kad_proto::{Multiaddr, Protocol, WireMessage, MAX_CONTACTS_PER_RESPONSE, MAX_VALUE_SIZE};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -53,6 +56,44 @@ pub fn value() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// Any record within the limits; a mutable one's key and signature are arbitrary bytes (the
+/// codec does not check them).
+pub fn record() -> impl Strategy<Value = Record> {
+    let mutable = (
+        any::<[u8; 32]>(),
+        vec(any::<u8>(), 0..=MAX_SALT),
+        any::<u64>(),
+        0..=MAX_MUTABLE_VALUE,
+        any::<[u8; 32]>(),
+        any::<u8>(),
+    )
+        .prop_map(|(key, salt, seq, len, sig, fill)| {
+            let len = len.min(MAX_MUTABLE_VALUE - salt.len());
+            let mut signature = [fill; 64];
+            signature[..32].copy_from_slice(&sig);
+            Record::from(MutableRecord {
+                public_key: PublicKey::from_bytes(key),
+                salt,
+                seq,
+                value: vec![fill; len],
+                signature: Signature::from_bytes(signature),
+            })
+        });
+    prop_oneof![
+        value().prop_map(Record::Plain),
+        value().prop_map(Record::Immutable),
+        mutable,
+    ]
+}
+
+pub fn outcome() -> impl Strategy<Value = StoreOutcome> {
+    prop_oneof![
+        Just(StoreOutcome::Accepted),
+        Just(StoreOutcome::Refused),
+        any::<u64>().prop_map(|seq| StoreOutcome::Superseded { seq }),
+    ]
+}
+
 pub fn contacts<const N: usize>() -> impl Strategy<Value = Vec<Contact<Multiaddr, Key<N>>>> {
     vec(
         (key::<N>(), multiaddr()).prop_map(|(id, addr)| Contact { id, addr }),
@@ -67,20 +108,33 @@ pub fn body<const N: usize>() -> impl Strategy<Value = Body<Multiaddr, Key<N>>> 
             .prop_map(|(target, padding)| Body::Request(Request::FindNode { target, padding })),
         (key::<N>(), 0..=400u16)
             .prop_map(|(key, padding)| Body::Request(Request::FindValue { key, padding })),
-        (key::<N>(), value(), any::<u32>(), token()).prop_map(|(key, value, ttl_secs, token)| {
-            Body::Request(Request::Store {
-                key,
-                value,
+        (
+            key::<N>(),
+            record(),
+            any::<u32>(),
+            token(),
+            any::<Option<u64>>()
+        )
+            .prop_map(|(key, record, ttl_secs, token, cas)| {
+                Body::Request(Request::Store {
+                    key,
+                    record,
+                    ttl_secs,
+                    token,
+                    cas,
+                })
+            }),
+        Just(Body::Response(Response::Pong)),
+        (contacts::<N>(), token())
+            .prop_map(|(contacts, token)| Body::Response(Response::Nodes { contacts, token })),
+        (record(), any::<u32>(), token()).prop_map(|(record, ttl_secs, token)| {
+            Body::Response(Response::Value {
+                record,
                 ttl_secs,
                 token,
             })
         }),
-        Just(Body::Response(Response::Pong)),
-        (contacts::<N>(), token())
-            .prop_map(|(contacts, token)| Body::Response(Response::Nodes { contacts, token })),
-        (value(), any::<u32>())
-            .prop_map(|(value, ttl_secs)| Body::Response(Response::Value { value, ttl_secs })),
-        any::<bool>().prop_map(|accepted| Body::Response(Response::Stored { accepted })),
+        outcome().prop_map(|outcome| Body::Response(Response::Stored { outcome })),
     ]
 }
 

@@ -3,7 +3,10 @@
 //! sends its requests, handles the answers to them and answers pings, so it joins and enters
 //! honest routing tables as far as kad-core's rules let it.
 
-use kad_core::{Body, Contact, Key, Message, Node, Request, Response, Token, Transmit, TxId};
+use kad_core::{
+    Body, Contact, Key, Message, Node, Record, Request, Response, StoreOutcome, Token, Transmit,
+    TxId,
+};
 use rand::Rng;
 
 use super::membership::Role;
@@ -124,13 +127,14 @@ impl<const N: usize> Sim<'_, N> {
             }
             (Behavior::Lie | Behavior::Eclipse, Request::FindValue { .. }) => {
                 Some(Response::Value {
-                    value: vec![WRONG_VALUE_BYTE; self.value.len().max(1)],
+                    record: Record::Plain(vec![WRONG_VALUE_BYTE; self.value.len().max(1)]),
                     ttl_secs: WRONG_VALUE_TTL_SECS,
+                    token: ADVERSARY_TOKEN,
                 })
             }
-            (Behavior::Lie | Behavior::Eclipse, Request::Store { .. }) => {
-                Some(Response::Stored { accepted: true })
-            }
+            (Behavior::Lie | Behavior::Eclipse, Request::Store { .. }) => Some(Response::Stored {
+                outcome: StoreOutcome::Accepted,
+            }),
         };
         self.count.adversary_requests += 1;
         if let Some(response) = response {

@@ -43,7 +43,7 @@ impl<const N: usize> Sim<'_, N> {
                 return true;
             }
             Tracked::Preload => {
-                if let QueryResult::Put { replicas } = result {
+                if let QueryResult::Put { replicas, .. } = result {
                     self.count.preload_ok += usize::from(replicas > 0);
                     self.count.preload_replicas += replicas;
                 }
@@ -60,14 +60,20 @@ impl<const N: usize> Sim<'_, N> {
                 }
                 let mut recall = (0u16, 0u16);
                 let (ok, closest_found) = match (&result, target) {
-                    (QueryResult::Get { value: Some(value) }, _) => {
+                    (
+                        QueryResult::Get {
+                            record: Some(record),
+                            ..
+                        },
+                        _,
+                    ) => {
                         // Only the value that was put counts: an adversary may lie.
-                        let right = *value == self.value;
+                        let right = record.value() == self.value.as_slice();
                         self.count.wrong_values += usize::from(!right);
                         (right, false)
                     }
-                    (QueryResult::Get { value: None }, _) => (false, false),
-                    (QueryResult::Put { replicas }, _) => (*replicas > 0, false),
+                    (QueryResult::Get { record: None, .. }, _) => (false, false),
+                    (QueryResult::Put { replicas, .. }, _) => (*replicas > 0, false),
                     (QueryResult::FindNode { closest }, Some(target)) => {
                         // The k closest honest live nodes, against the honest nodes returned.
                         let truth = self.oracle.closest(&target, self.config.k, addr);
