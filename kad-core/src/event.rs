@@ -65,8 +65,11 @@ pub enum QueryResult<A, K> {
         /// How many nodes acknowledged the STORE (this node's own copy not counted).
         replicas: usize,
         /// For a mutable record: the highest sequence number of the newer versions held by
-        /// nodes that refused it, if any did.
+        /// nodes that refused it, if any did (for a `put_mutable` with an expected sequence
+        /// number, a newer version found before anything was stored).
         superseded: Option<u64>,
+        /// For a mutable record: the sequence number of the version put.
+        seq: Option<u64>,
     },
     /// `ping` finished.
     Ping {

@@ -32,6 +32,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             }
             Goal::Refresh | Goal::Fill => {}
             Goal::Get { .. } => self.finish_get(now, qid, lookup),
+            Goal::PutMutable(put) => self.finish_put_mutable(now, qid, lookup, *put),
             Goal::Put {
                 record,
                 expires,
@@ -87,7 +88,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
     }
 
     /// The STORE phase of a put: the record goes to the k closest the lookup found.
-    fn start_storing(
+    pub(crate) fn start_storing(
         &mut self,
         now: Instant,
         qid: QueryId,
@@ -161,6 +162,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 let result = QueryResult::Put {
                     replicas: storing.acks(),
                     superseded: storing.superseded,
+                    seq: storing.seq(),
                 };
                 self.report(qid, result, storing.clock, now);
             }

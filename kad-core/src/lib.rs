@@ -104,6 +104,7 @@ mod lookup;
 mod maintenance;
 mod membership;
 mod message;
+mod mutable_put;
 mod node;
 mod padding;
 mod pending;

@@ -344,7 +344,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// empty. A seed at a loopback, private or link-local address tells the node that it is
     /// on such a network: from then on it talks to local addresses as
     /// [`Config::contact_local_addresses`] would have it. Finishes with
-    /// [`QueryResult::Bootstrap`].
+    /// [`QueryResult::Bootstrap`](crate::QueryResult::Bootstrap).
     pub fn bootstrap<I: IntoIterator<Item = A>>(
         &mut self,
         now: Instant,
@@ -358,12 +358,12 @@ impl<A: Address, K: KeyType> Node<A, K> {
         self.start_bootstrap(now, seeds, true)
     }
 
-    /// Finds the k nodes closest to `target`. Finishes with [`QueryResult::FindNode`].
+    /// Finds the k nodes closest to `target`. Finishes with [`QueryResult::FindNode`](crate::QueryResult::FindNode).
     pub fn find_node(&mut self, now: Instant, target: K) -> Result<QueryId, CommandError> {
         self.start_lookup(now, target, Goal::FindNode, [])
     }
 
-    /// Pings the node at `addr`. Finishes with [`QueryResult::Ping`].
+    /// Pings the node at `addr`. Finishes with [`QueryResult::Ping`](crate::QueryResult::Ping).
     pub fn ping(&mut self, now: Instant, addr: A) -> Result<QueryId, CommandError> {
         if addr.scope() == Some(AddressScope::Unroutable) {
             return Err(CommandError::UnroutableAddress);

@@ -15,6 +15,7 @@ use crate::ids::QueryId;
 use crate::key::KeyType;
 use crate::lookup::Lookup;
 use crate::message::Request;
+use crate::mutable_put::MutablePut;
 use crate::node::Node;
 use crate::pending::Purpose;
 use crate::record::{Record, RecordKind};
@@ -35,6 +36,8 @@ pub(crate) enum Goal<A> {
         /// For a mutable get: this node's own copy and its lifetime, the newest so far.
         local: Option<(Record, u32)>,
     },
+    /// A new version of a mutable record: a mutable get, then the put.
+    PutMutable(Box<MutablePut>),
     Put {
         record: Record,
         /// When the record ends; the STOREs carry what remains of it when they are sent.
@@ -49,7 +52,7 @@ impl<A> Goal<A> {
     /// The request a lookup for this goal sends about `target`.
     pub(crate) fn request<K>(&self, target: K) -> Request<K> {
         match self {
-            Goal::Get { .. } => Request::find_value(target),
+            Goal::Get { .. } | Goal::PutMutable(_) => Request::find_value(target),
             _ => Request::find_node(target),
         }
     }
@@ -181,12 +184,18 @@ impl<A: Address, K: KeyType> Node<A, K> {
         let mut lookup = Lookup::new(target, c.k, c.alpha, c.max_lookup_candidates, now)
             .with_retries(c.lookup_retries)
             .with_paths(c.disjoint_paths);
-        if let Goal::Get {
-            kind: RecordKind::Mutable,
-            local,
-        } = &goal
-        {
-            lookup = lookup.with_quorum(c.mutable_quorum);
+        // A mutable get ends early once its quorum heard the newest version; the lookup
+        // of a mutable put asks the k closest all, as it stores at them.
+        let mutable = match &goal {
+            Goal::Get {
+                kind: RecordKind::Mutable,
+                local,
+            } => Some((c.mutable_quorum, local)),
+            Goal::PutMutable(put) => Some((usize::MAX, &put.local)),
+            _ => None,
+        };
+        if let Some((quorum, local)) = mutable {
+            lookup = lookup.with_quorum(quorum);
             if let Some((record, ttl_secs)) = local {
                 lookup.offer_local(record.clone(), *ttl_secs, self.id);
             }

@@ -17,6 +17,7 @@ use crate::message::{Body, Message, Request, Response, StoreOutcome};
 use crate::node::{Node, Transmit};
 use crate::pending::{Kind, Pending, Purpose};
 use crate::query_pool::{Goal, Query};
+use crate::record::RecordKind;
 use crate::rtt::TimeoutRule;
 use crate::wire_len::request_len;
 
@@ -165,6 +166,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             } => {
                 let wanted = match goal {
                     Goal::Get { kind, .. } => Some(*kind),
+                    Goal::PutMutable(_) => Some(RecordKind::Mutable),
                     _ => None,
                 };
                 let valid = wanted == Some(record.kind())

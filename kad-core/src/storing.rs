@@ -173,6 +173,11 @@ impl<A: Clone, K: KeyType> Storing<A, K> {
         self.targets.iter().all(|t| t.state != State::Waiting)
     }
 
+    /// The sequence number of the record, if it is a mutable one.
+    pub(crate) fn seq(&self) -> Option<u64> {
+        self.record.seq()
+    }
+
     /// The nodes that acknowledged the record.
     pub(crate) fn acks(&self) -> usize {
         self.targets

@@ -213,6 +213,7 @@ fn put(
         QueryResult::Put {
             replicas,
             superseded,
+            ..
         } => (replicas, superseded),
         other => panic!("{other:?}"),
     }
@@ -379,4 +380,65 @@ proptest! {
         let replayed = MutableRecord { seq: seq.wrapping_add(1), ..record };
         prop_assert_eq!(replayed.verify(), Err(SignedError::BadSignature));
     }
+}
+
+fn put_mutable(net: &mut Net, from: u32, value: &[u8], cas: Option<u64>) -> QueryResult<u32, Id> {
+    let now = net.now;
+    let q = net
+        .node(from)
+        .put_mutable(now, mutable_key(), &keys(), b"salt", value.to_vec(), cas)
+        .unwrap();
+    net.flush(from);
+    net.run_until_finished(from, q).result
+}
+
+#[test]
+fn put_mutable_signs_the_version_after_the_newest_it_finds() {
+    let mut net = network();
+    let first = put_mutable(&mut net, 0, b"one", None);
+    assert!(
+        matches!(first, QueryResult::Put { replicas, superseded: None, seq: Some(1) } if replicas >= 20),
+        "{first:?}"
+    );
+    // Another node with the same key pair finds version 1 and signs version 2.
+    let second = put_mutable(&mut net, 5, b"two", Some(1));
+    assert!(
+        matches!(
+            second,
+            QueryResult::Put {
+                superseded: None,
+                seq: Some(2),
+                ..
+            }
+        ),
+        "{second:?}"
+    );
+    // A writer who still believes version 1 is the newest is told, and stores nothing: at
+    // once if it holds version 2 itself, after the lookup otherwise.
+    let now = net.now;
+    let (holder, other): (Vec<u32>, Vec<u32>) = (1..30).partition(|&n| {
+        net.nodes[n as usize]
+            .get_local(now, &mutable_key())
+            .is_some()
+    });
+    let refused = net.node(holder[0]).put_mutable(
+        now,
+        mutable_key(),
+        &keys(),
+        b"salt",
+        b"late".to_vec(),
+        Some(1),
+    );
+    assert_eq!(refused, Err(CommandError::Superseded { seq: 2 }));
+    let stale = put_mutable(&mut net, other[0], b"late", Some(1));
+    assert_eq!(
+        stale,
+        QueryResult::Put {
+            replicas: 0,
+            superseded: Some(2),
+            seq: None
+        }
+    );
+    let (record, _, _) = get(&mut net, 12, mutable_key(), RecordKind::Mutable);
+    assert_eq!(record.map(Record::into_value), Some(b"two".to_vec()));
 }

@@ -4,7 +4,7 @@
 
 use std::sync::mpsc::SyncSender;
 
-use kad_core::{QueryResult, Record};
+use kad_core::{CommandError, Keypair, QueryResult, Record, RecordKind};
 use kad_proto::{Multiaddr, WireMessage};
 
 use crate::error::Error;
@@ -29,22 +29,38 @@ pub(crate) enum Command<K> {
         seeds: Vec<Multiaddr>,
         ack: SyncSender<Result<(), Error>>,
     },
-    /// Look a key up.
+    /// Look a record of this kind up.
     Get {
         key: K,
-        reply: SyncSender<Option<Vec<u8>>>,
+        kind: RecordKind,
+        reply: SyncSender<Option<Record>>,
     },
-    /// Store a value.
+    /// Store a record.
     Put {
         key: K,
-        value: Vec<u8>,
+        record: Record,
+        reply: SyncSender<Result<usize, Error>>,
+    },
+    /// Publish the next version of a mutable record.
+    PutMutable {
+        key: K,
+        put: Box<MutablePut>,
         reply: SyncSender<Result<usize, Error>>,
     },
 }
 
+/// What a mutable put signs: the key pair, the salt, the value and the sequence number the
+/// writer expects to replace.
+pub(crate) struct MutablePut {
+    pub(crate) keypair: Keypair,
+    pub(crate) salt: Vec<u8>,
+    pub(crate) value: Vec<u8>,
+    pub(crate) cas: Option<u64>,
+}
+
 /// Where the result of a running query goes.
 pub(crate) enum Reply {
-    Get(SyncSender<Option<Vec<u8>>>),
+    Get(SyncSender<Option<Record>>),
     Put(SyncSender<Result<usize, Error>>),
 }
 
@@ -53,10 +69,21 @@ impl Reply {
     pub(crate) fn send<K>(self, result: QueryResult<Multiaddr, K>) {
         match (self, result) {
             (Reply::Get(reply), QueryResult::Get { record, .. }) => {
-                let _ = reply.try_send(record.map(Record::into_value));
+                let _ = reply.try_send(record);
             }
-            (Reply::Put(reply), QueryResult::Put { replicas, .. }) => {
-                let _ = reply.try_send(Ok(replicas));
+            (
+                Reply::Put(reply),
+                QueryResult::Put {
+                    replicas,
+                    superseded,
+                    ..
+                },
+            ) => {
+                let result = match superseded {
+                    Some(seq) => Err(Error::Command(CommandError::Superseded { seq })),
+                    None => Ok(replicas),
+                };
+                let _ = reply.try_send(result);
             }
             // A result of another kind cannot come for this id; dropping the sender tells the
             // caller the query ended without an answer.

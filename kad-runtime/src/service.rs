@@ -4,12 +4,12 @@
 use std::fmt;
 use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use kad_core::{CommandError, Config, Hasher, Sha1Hasher};
+use kad_core::{CommandError, Config, Hasher, Record, RecordKind, RecordRules, Sha1Hasher};
 use kad_proto::{Gateway, Multiaddr};
 
 use crate::builder::{Builder, Settings};
@@ -155,7 +155,9 @@ impl<H: Hasher> DHTService<H> {
             .iter()
             .flat_map(|registered| registered.gateway.local_addrs())
             .collect();
-        let node = identity.node(settings, config, &local_addrs)?;
+        let node = identity
+            .node(settings, config, &local_addrs)?
+            .with_validator(RecordRules::new(self.hasher.clone()));
         let published = Arc::new(Published::default());
         let (down, is_down) = mpsc::channel();
         let task = ServiceTask::new(node, gateways, inbox, sink.queued(), &published, down);
@@ -273,19 +275,34 @@ impl<H: Hasher> DHTService<H> {
     /// A value over [`MAX_VALUE_SIZE`](kad_proto::MAX_VALUE_SIZE) (what fits one datagram)
     /// is refused: the handle's [`wait`](SaveHandle::wait) returns [`Error::Command`].
     pub fn save(&self, key: impl AsRef<[u8]>, value: Vec<u8>) -> SaveHandle {
+        let key = self.hasher.hash(key.as_ref());
+        let len = value.len();
+        self.put_with(len, |reply| Command::Put {
+            key,
+            record: Record::Plain(value),
+            reply,
+        })
+    }
+
+    /// Sends the put `command` makes of a reply channel, once a value of `len` bytes is
+    /// known to fit a datagram; the handle of its result.
+    pub(crate) fn put_with(
+        &self,
+        len: usize,
+        command: impl FnOnce(SyncSender<Result<usize, Error>>) -> Command<H::Key>,
+    ) -> SaveHandle {
         let running = match self.live() {
             Ok(running) => running,
             Err(error) => return SaveHandle::failed(error),
         };
-        if value.len() > running.max_value_size {
+        if len > running.max_value_size {
             return SaveHandle::failed(Error::Command(CommandError::ValueTooLarge {
-                len: value.len(),
+                len,
                 max: running.max_value_size,
             }));
         }
-        let key = self.hasher.hash(key.as_ref());
         let (reply, result) = mpsc::sync_channel(1);
-        match running.send(Command::Put { key, value, reply }) {
+        match running.send(command(reply)) {
             Ok(()) => SaveHandle::pending(result),
             Err(error) => SaveHandle::failed(error),
         }
@@ -311,12 +328,28 @@ impl<H: Hasher> DHTService<H> {
         key: impl AsRef<[u8]>,
         timeout: Duration,
     ) -> Result<Option<Vec<u8>>, Error> {
-        let running = self.live()?;
         let key = self.hasher.hash(key.as_ref());
+        let record = self.get_within(key, RecordKind::Plain, timeout)?;
+        Ok(record.map(Record::into_value))
+    }
+
+    /// How long a query waits for its answer.
+    pub(crate) fn query_timeout(&self) -> Duration {
+        self.settings.query_timeout
+    }
+
+    /// The record of `kind` under `key`, waiting at most `timeout`.
+    pub(crate) fn get_within(
+        &self,
+        key: H::Key,
+        kind: RecordKind,
+        timeout: Duration,
+    ) -> Result<Option<Record>, Error> {
+        let running = self.live()?;
         let (reply, result) = mpsc::sync_channel(1);
-        running.send(Command::Get { key, reply })?;
+        running.send(Command::Get { key, kind, reply })?;
         match result.recv_timeout(timeout) {
-            Ok(value) => Ok(value),
+            Ok(record) => Ok(record),
             Err(RecvTimeoutError::Timeout) => Err(Error::Timeout),
             Err(RecvTimeoutError::Disconnected) => Err(Error::Stopped),
         }

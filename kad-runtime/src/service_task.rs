@@ -8,15 +8,15 @@
 use std::collections::{HashMap, VecDeque};
 use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{Sender, SyncSender};
 use std::sync::Arc;
 use std::time::Instant;
 
-use kad_core::{Body, Driver, Event, KeyType, Node, QueryId, Response, Transmit};
+use kad_core::{Body, CommandError, Driver, Event, KeyType, Node, QueryId, Response, Transmit};
 use kad_proto::mio::Registry;
 use kad_proto::{Gateway, MessageSink, Multiaddr, PolledGateway, SendError, WireMessage};
 
-use crate::command::{Command, Input, Reply};
+use crate::command::{Command, Input, MutablePut, Reply};
 use crate::error::Error;
 use crate::mailbox::Inbox;
 use crate::stats::Published;
@@ -262,7 +262,7 @@ impl<K: KeyType> ServiceTask<K> {
                 let _ = ack.try_send(result);
             }
             command if self.waiting_for_contacts() => self.deferred.push_back(command),
-            Command::Get { key, reply } => match self.node.get(now, key) {
+            Command::Get { key, kind, reply } => match self.node.get_record(now, key, kind) {
                 Ok(id) => {
                     self.replies.insert(id, Reply::Get(reply));
                 }
@@ -270,14 +270,36 @@ impl<K: KeyType> ServiceTask<K> {
                     let _ = reply.try_send(None);
                 }
             },
-            Command::Put { key, value, reply } => match self.node.put(now, key, value) {
-                Ok(id) => {
-                    self.replies.insert(id, Reply::Put(reply));
-                }
-                Err(error) => {
-                    let _ = reply.try_send(Err(error.into()));
-                }
-            },
+            Command::Put { key, record, reply } => {
+                let put = self.node.put_record(now, key, record, None);
+                self.await_put(put, reply);
+            }
+            Command::PutMutable { key, put, reply } => {
+                let MutablePut {
+                    keypair,
+                    salt,
+                    value,
+                    cas,
+                } = *put;
+                let put = self.node.put_mutable(now, key, &keypair, &salt, value, cas);
+                self.await_put(put, reply);
+            }
+        }
+    }
+
+    /// Sends the put's result to `reply` once it finishes, or its refusal now.
+    fn await_put(
+        &mut self,
+        put: Result<QueryId, CommandError>,
+        reply: SyncSender<Result<usize, Error>>,
+    ) {
+        match put {
+            Ok(id) => {
+                self.replies.insert(id, Reply::Put(reply));
+            }
+            Err(error) => {
+                let _ = reply.try_send(Err(error.into()));
+            }
         }
     }
 
