@@ -16,7 +16,6 @@ use crate::node::Node;
 use crate::query_pool::Goal;
 use crate::record::Record;
 use crate::signed::{Keypair, MutableRecord};
-use crate::store::Stored;
 use crate::validator::Invalid;
 
 /// A mutable put waiting for its lookup.
@@ -108,16 +107,9 @@ impl<A: Address, K: KeyType> Node<A, K> {
         };
         let key = *lookup.target();
         let record = Record::from(record);
-        let stored = Stored {
-            record: record.clone(),
-            expires: now + self.config.storage_timeout,
-            republish_at: now + self.config.republish_interval,
-            reput_at: Some(now + self.config.reput_interval),
-            origin: None,
-        };
-        let expires = stored.expires;
+        let expires = now + self.config.storage_timeout;
         // A store full of this node's own records cannot take one more: the others still do.
-        let _ = self.store.publish(key, stored, &self.id);
+        let _ = self.publish_here(now, key, record.clone());
         self.start_storing(now, qid, &lookup, (key, record, expires, put.cas), true);
     }
 }

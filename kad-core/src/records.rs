@@ -115,15 +115,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             }
         }
         self.queries.check_room()?;
-        let stored = Stored {
-            record: record.clone(),
-            expires: now + self.config.storage_timeout,
-            republish_at: now + self.config.republish_interval,
-            reput_at: Some(now + self.config.reput_interval),
-            origin: None,
-        };
-        let expires = stored.expires;
-        self.store.publish(key, stored, &self.id)?;
+        let expires = self.publish_here(now, key, record.clone())?;
         let goal = Goal::Put {
             record,
             expires,
@@ -131,5 +123,25 @@ impl<A: Address, K: KeyType> Node<A, K> {
             report: true,
         };
         self.start_lookup(now, key, goal, [])
+    }
+
+    /// Keeps `record` here as this node's own publication, re-put every `reput_interval`;
+    /// returns when it ends.
+    pub(crate) fn publish_here(
+        &mut self,
+        now: Instant,
+        key: K,
+        record: Record,
+    ) -> Result<Instant, CommandError> {
+        let expires = now + self.config.storage_timeout;
+        let stored = Stored {
+            record,
+            expires,
+            republish_at: now + self.config.republish_interval,
+            reput_at: Some(now + self.config.reput_interval),
+            origin: None,
+        };
+        self.store.publish(key, stored, &self.id)?;
+        Ok(expires)
     }
 }
