@@ -58,6 +58,31 @@ fn cluster_reports_full_success() {
 }
 
 #[test]
+fn kad_node_signs_and_finds_records() {
+    use kad_runtime::hash::{Hasher, Sha256Hasher};
+    // The public key of the secret key 0101…01.
+    let public = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
+    let document = Sha256Hasher::new().hash(b"a document");
+    let script = format!(
+        "key\nput-mutable status online\nput-mutable status away\nget-mutable {public} status\n\
+         put-mutable-cas 1 status late\nget-mutable {public} other\n\
+         put-immutable a document\nget-immutable {document}\nget-immutable 00\nquit\n"
+    );
+    let out = run(
+        env!("CARGO_BIN_EXE_kad-node"),
+        &["--hasher", "sha256", "--secret-key", &"01".repeat(32)],
+        Some(&script),
+    );
+    assert!(out.contains(&format!("public {public}")), "{out}");
+    assert!(out.contains("version 2 = \"away\""), "{out}");
+    assert!(out.contains("newer version (sequence number 2)"), "{out}");
+    assert!(out.contains("not found"), "{out}");
+    assert!(out.contains(&format!("key {document}")), "{out}");
+    assert!(out.contains("\"a document\""), "{out}");
+    assert!(out.contains("usage: get-immutable"), "{out}");
+}
+
+#[test]
 fn kad_node_answers_commands() {
     let script = "help\nsave fruit apple pie\nquery fruit\nquery nothing\nstatus\nconnect nonsense\nfly\nquit\n";
     let out = run(

@@ -7,17 +7,19 @@
 //! cargo run --release --bin kad-node -- --bootstrap /ip4/127.0.0.1/udp/4000
 //! ```
 //!
-//! At the `kad>` prompt: `save <key> <value>`, `query <key>`, `connect <multiaddr>`,
-//! `status`, `help`, `quit`. Nodes must use the same `--hasher` to understand each other.
+//! At the `kad>` prompt: `save <key> <value>`, `query <key>`, the signed and
+//! content-addressed records (`put-mutable`, `get-mutable`, `put-immutable`,
+//! `get-immutable`), `connect <multiaddr>`, `status`, `help`, `quit`. Nodes must use the same
+//! `--hasher` to understand each other.
 
 use std::error::Error;
 use std::io::{self, BufRead, Write};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use kad_examples::{with_hasher, HasherName, Micros};
-use kad_runtime::hash::Hasher;
-use kad_runtime::{DHTService, DropCounters, Multiaddr, UdpGateway};
+use kad_examples::{hex, unhex, with_hasher, HasherName, Micros};
+use kad_runtime::hash::{Hasher, KeyType};
+use kad_runtime::{DHTService, DropCounters, Keypair, Multiaddr, PublicKey, UdpGateway};
 
 /// An interactive Kademlia DHT node.
 #[derive(Debug, Parser)]
@@ -41,12 +43,31 @@ struct Args {
     /// Request timeout, in milliseconds.
     #[arg(long, default_value_t = 3000)]
     request_timeout_ms: u64,
+    /// The secret key (64 hex digits) this node signs mutable records with; a new key pair
+    /// when not given (`key` shows it, to reuse it next time).
+    #[arg(long, value_parser = parse_secret)]
+    secret_key: Option<[u8; 32]>,
+}
+
+fn parse_secret(s: &str) -> Result<[u8; 32], String> {
+    unhex(s)
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| "expected 64 hex digits".to_string())
 }
 
 const HELP: &str = "\
 commands:
   save <key> <value>     store a value (the rest of the line) under a key
   query <key>            find the value stored under a key
+  put-mutable <salt> <value>
+                         publish the next version of this node's signed record under <salt>
+  put-mutable-cas <seq> <salt> <value>
+                         the same, only if version <seq> is the newest
+  get-mutable <public key> <salt>
+                         the newest version of a signed record (public key in hex)
+  put-immutable <value>  store a value under its own hash; prints the key
+  get-immutable <key>    the value stored under its hash (key in hex)
+  key                    this node's public key, and its secret to reuse with --secret-key
   connect <multiaddr>    join the network through a node, e.g. /ip4/127.0.0.1/udp/4000
   status                 this node's id, addresses, peers, records and traffic
   help                   this text
@@ -64,6 +85,10 @@ fn run<H: Hasher>(hasher: H, args: &Args) -> Result<(), Box<dyn Error>> {
         .alpha(args.alpha)
         .request_timeout(Duration::from_millis(args.request_timeout_ms))
         .build()?;
+    let keypair = match args.secret_key {
+        Some(secret) => Keypair::from_secret_bytes(secret),
+        None => Keypair::try_generate()?,
+    };
     let mut drops = Vec::new();
     for listen in &args.listen {
         let gateway = UdpGateway::new(listen);
@@ -93,7 +118,7 @@ fn run<H: Hasher>(hasher: H, args: &Args) -> Result<(), Box<dyn Error>> {
             break;
         };
         let line = line?;
-        if !command(&service, &drops, line.trim()) {
+        if !command(&service, &keypair, &drops, line.trim()) {
             break;
         }
     }
@@ -102,9 +127,17 @@ fn run<H: Hasher>(hasher: H, args: &Args) -> Result<(), Box<dyn Error>> {
 }
 
 /// Runs one command line; returns false to quit.
-fn command<H: Hasher>(service: &DHTService<H>, drops: &[DropCounters], line: &str) -> bool {
+fn command<H: Hasher>(
+    service: &DHTService<H>,
+    keypair: &Keypair,
+    drops: &[DropCounters],
+    line: &str,
+) -> bool {
     let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let rest = rest.trim();
+    if record_command(service, keypair, word, rest) {
+        return true;
+    }
     match word {
         "" => {}
         "help" | "?" => println!("{HELP}"),
@@ -149,6 +182,92 @@ fn command<H: Hasher>(service: &DHTService<H>, drops: &[DropCounters], line: &st
             }
         }
         other => println!("unknown command {other:?}; type `help`"),
+    }
+    true
+}
+
+/// Runs a command about signed or content-addressed records; false if `word` is none.
+fn record_command<H: Hasher>(
+    service: &DHTService<H>,
+    keypair: &Keypair,
+    word: &str,
+    rest: &str,
+) -> bool {
+    let mut args = rest.splitn(3, char::is_whitespace);
+    let started = Instant::now();
+    let saved = |result: Result<usize, kad_runtime::Error>| match result {
+        Ok(copies) => println!(
+            "saved here and on {copies} other node(s) in {}",
+            Micros(started.elapsed())
+        ),
+        Err(error) => println!("error: {error}"),
+    };
+    match word {
+        "key" => {
+            println!("public {}", hex(keypair.public().as_bytes()));
+            println!(
+                "secret {} (keep it to yourself)",
+                hex(&keypair.secret_bytes())
+            );
+        }
+        "put-mutable" => match rest.split_once(char::is_whitespace) {
+            Some((salt, value)) => {
+                let value = value.trim().as_bytes().to_vec();
+                saved(service.put_mutable(keypair, salt.as_bytes(), value).wait());
+            }
+            None => println!("usage: put-mutable <salt> <value>"),
+        },
+        "put-mutable-cas" => {
+            let seq = args.next().and_then(|seq| seq.parse::<u64>().ok());
+            match (seq, args.next(), args.next()) {
+                (Some(seq), Some(salt), Some(value)) => {
+                    let value = value.trim().as_bytes().to_vec();
+                    let handle = service.put_mutable_cas(keypair, salt.as_bytes(), value, seq);
+                    saved(handle.wait());
+                }
+                _ => println!("usage: put-mutable-cas <seq> <salt> <value>"),
+            }
+        }
+        "get-mutable" => {
+            let key = args
+                .next()
+                .and_then(unhex)
+                .and_then(|b| <[u8; 32]>::try_from(b).ok());
+            match (key, args.next()) {
+                (Some(key), Some(salt)) => {
+                    match service.get_mutable(&PublicKey::from_bytes(key), salt.as_bytes()) {
+                        Ok(Some(record)) => println!(
+                            "version {} = {:?} ({})",
+                            record.seq,
+                            String::from_utf8_lossy(&record.value),
+                            Micros(started.elapsed())
+                        ),
+                        Ok(None) => println!("not found ({})", Micros(started.elapsed())),
+                        Err(error) => println!("error: {error}"),
+                    }
+                }
+                _ => println!("usage: get-mutable <public key in hex> <salt>"),
+            }
+        }
+        "put-immutable" if !rest.is_empty() => {
+            let (key, handle) = service.put_immutable(rest.as_bytes().to_vec());
+            println!("key {}", hex(key.as_slice()));
+            saved(handle.wait());
+        }
+        "get-immutable" => match unhex(rest).and_then(|bytes| H::Key::from_slice(&bytes)) {
+            Some(key) => match service.get_immutable(&key) {
+                Ok(Some(value)) => println!(
+                    "{:?} ({})",
+                    String::from_utf8_lossy(&value),
+                    Micros(started.elapsed())
+                ),
+                Ok(None) => println!("not found ({})", Micros(started.elapsed())),
+                Err(error) => println!("error: {error}"),
+            },
+            None => println!("usage: get-immutable <key in hex>"),
+        },
+        "put-immutable" => println!("usage: put-immutable <value>"),
+        _ => return false,
     }
     true
 }
