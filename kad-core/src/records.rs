@@ -20,9 +20,20 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// The node with `validator` deciding which records it stores and which values its gets
     /// take (see [`Validator`]). A node built without one takes plain records only; give it
     /// [`RecordRules`](crate::RecordRules) with the network's hasher to take immutable and
-    /// signed mutable records too.
-    pub fn with_validator(mut self, validator: impl Validator<K>) -> Self {
-        self.validator = Arc::new(validator);
+    /// signed mutable records too. Nodes may share one validator, as a simulator's million
+    /// do.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Instant;
+    /// use kad_core::{Config, Key, Node, RecordRules, Sha1Hasher};
+    ///
+    /// let node: Node<u32, Key<20>> = Node::new(Key::new([1; 20]), Config::default(), 7, Instant::now())?
+    ///     .with_validator(Arc::new(RecordRules::new(Sha1Hasher::new())));
+    /// # Ok::<(), kad_core::ConfigError>(())
+    /// ```
+    pub fn with_validator(mut self, validator: Arc<dyn Validator<K>>) -> Self {
+        self.validator = validator;
         self
     }
 

@@ -22,7 +22,7 @@ fn hasher() -> Sha1Hasher {
 fn node(now: Instant) -> Node<u32, Id> {
     Node::new(Key::new([0x10; 20]), Config::default(), 1, now)
         .unwrap()
-        .with_validator(RecordRules::new(hasher()))
+        .with_validator(std::sync::Arc::new(RecordRules::new(hasher())))
 }
 
 fn keys() -> Keypair {

@@ -157,7 +157,7 @@ impl<H: Hasher> DHTService<H> {
             .collect();
         let node = identity
             .node(settings, config, &local_addrs)?
-            .with_validator(RecordRules::new(self.hasher.clone()));
+            .with_validator(Arc::new(RecordRules::new(self.hasher.clone())));
         let published = Arc::new(Published::default());
         let (down, is_down) = mpsc::channel();
         let task = ServiceTask::new(node, gateways, inbox, sink.queued(), &published, down);

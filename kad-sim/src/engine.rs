@@ -17,6 +17,7 @@
 mod adversary;
 mod counters;
 mod membership;
+mod mutable;
 mod operations;
 mod queue;
 mod scoring;
@@ -28,7 +29,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kad_core::{Body, Driver, Event, Key, Node, QueryId, Request, Transmit, TxId};
+use kad_core::{Body, Driver, Event, Key, Node, QueryId, Request, Transmit, TxId, Validator};
 use rand::rngs::SmallRng;
 use rand_distr::Exp;
 
@@ -39,12 +40,14 @@ use crate::metrics::OpRecord;
 use crate::network::Network;
 use crate::oracle::Oracle;
 use crate::progress::{Phase, Progress};
+use crate::records::Records;
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::wire::WireSizes;
 use crate::workload::KeyPicker;
 
 use counters::Counters;
+use mutable::MutableWorkload;
 use queue::{EventQueue, Kind};
 use slab::Slab;
 use streams::Stream;
@@ -128,6 +131,10 @@ struct Sim<'s, const N: usize> {
     picker: KeyPicker,
     keys: Vec<Key<N>>,
     value: Vec<u8>,
+    /// Signed mutable records instead of plain values (`--records mutable`).
+    mutable: Option<MutableWorkload>,
+    /// Every node's validator.
+    validator: Arc<dyn Validator<Key<N>>>,
     rng_nodes: SmallRng,
     rng_net: SmallRng,
     rng_churn: SmallRng,
@@ -183,9 +190,14 @@ impl<'s, const N: usize> Sim<'s, N> {
     fn new(scenario: &'s Scenario, wall_start: Instant, rss_start: u64) -> Result<Self, SimError> {
         let seed = scenario.seed;
         let mut rng_keys = Stream::Keys.rng(seed);
-        let keys = (0..scenario.keys)
-            .map(|_| Key::random(&mut rng_keys))
-            .collect();
+        let mutable = (scenario.records == Records::Mutable)
+            .then(|| MutableWorkload::new(scenario.keys, &mut rng_keys));
+        let keys = match &mutable {
+            Some(workload) => workload.keys(scenario.keys),
+            None => (0..scenario.keys)
+                .map(|_| Key::random(&mut rng_keys))
+                .collect(),
+        };
         let interarrival = Exp::new(scenario.rate)
             .map_err(|_| SimError::invalid("the operation rate must be positive"))?;
         Ok(Sim {
@@ -205,6 +217,8 @@ impl<'s, const N: usize> Sim<'s, N> {
             picker: KeyPicker::new(scenario.key_distribution, scenario.keys as u32)?,
             keys,
             value: vec![VALUE_BYTE; scenario.value_size],
+            mutable,
+            validator: mutable::validator(),
             rng_nodes: Stream::Nodes.rng(seed),
             rng_net: Stream::Network.rng(seed),
             rng_churn: Stream::Churn.rng(seed),

@@ -48,6 +48,7 @@ mod network;
 mod oracle;
 mod plot;
 mod progress;
+mod records;
 mod report;
 mod scenario;
 mod wire;
@@ -61,9 +62,10 @@ pub use metrics::{Distribution, OpSummary};
 pub use network::NetworkModel;
 pub use plot::write_svg;
 pub use progress::{Phase, Progress};
+pub use records::Records;
 pub use report::{
-    AdversarialSummary, BootstrapSummary, NetworkSummary, PreloadSummary, Report, RoutingSummary,
-    Samples, ScenarioEcho, WallClock,
+    AdversarialSummary, BootstrapSummary, MutableSummary, NetworkSummary, PreloadSummary, Report,
+    RoutingSummary, Samples, ScenarioEcho, WallClock,
 };
 pub use scenario::{JoinSchedule, KeyBits, Scenario};
 pub use workload::{KeyDistribution, Mix, OpKind};

@@ -10,7 +10,7 @@ use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use kad_sim::{
     parse_duration, Adversaries, Behavior, JoinSchedule, KeyBits, KeyDistribution, Mix,
-    NetworkModel, Phase, Placement, Progress, Scenario, Sessions,
+    NetworkModel, Phase, Placement, Progress, Records, Scenario, Sessions,
 };
 
 /// Simulate a Kademlia network of real kad-core nodes on a virtual clock.
@@ -147,6 +147,12 @@ struct Cli {
     /// with the self-lookup only, which is much cheaper at a million nodes.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     bootstrap_refresh: bool,
+
+    /// The records the workload puts and gets: `plain` values, or `mutable` signed records
+    /// (each put publishes the next version; a get must see a version at least as new as
+    /// the newest put finished before it began).
+    #[arg(long, default_value = "plain")]
+    records: Records,
 
     /// Share of the nodes that are adversaries (0 to below 1). They join after the preload,
     /// over the first half of --settle, and stay.
@@ -291,6 +297,7 @@ impl Cli {
                 behavior: self.adversary_behavior,
                 subnets: self.adversary_subnets,
             },
+            records: self.records,
             node,
             seed: self.seed,
         })

@@ -48,6 +48,8 @@ pub struct ScenarioEcho {
     pub key_bits: u32,
     /// The adversaries.
     pub adversaries: crate::Adversaries,
+    /// The kind of record of the workload.
+    pub records: crate::Records,
     /// Disjoint paths per lookup.
     pub disjoint_paths: usize,
     /// kad-core's k.
@@ -159,6 +161,16 @@ pub struct AdversarialSummary {
     pub wrong_values: usize,
 }
 
+/// How fresh the mutable gets were (present with `--records mutable`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MutableSummary {
+    /// Measured gets of a key whose newer version (after the preload's) had been put
+    /// before the get began.
+    pub reads_after_update: usize,
+    /// Of those, the gets that returned that version or a newer one.
+    pub newest_after_update: usize,
+}
+
 /// Measurements that depend on the machine, not on the scenario: excluded from
 /// [`Report::deterministic_json`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -204,6 +216,9 @@ pub struct Report {
     /// The adversaries, if the scenario has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adversarial: Option<AdversarialSummary>,
+    /// The freshness of mutable gets, with `--records mutable`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutable: Option<MutableSummary>,
     /// Machine-dependent figures.
     pub wall: WallClock,
     /// Samples for the plot (not serialized).
@@ -222,6 +237,8 @@ struct Deterministic<'a> {
     routing: &'a RoutingSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
     adversarial: &'a Option<AdversarialSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mutable: &'a Option<MutableSummary>,
 }
 
 impl Report {
@@ -242,6 +259,7 @@ impl Report {
             by_kind: &self.by_kind,
             routing: &self.routing,
             adversarial: &self.adversarial,
+            mutable: &self.mutable,
         };
         serde_json::to_string_pretty(&d).unwrap_or_default()
     }
@@ -287,6 +305,15 @@ impl Report {
                 out,
                 "adversary {} created, {} live; {} requests lied to or dropped; {:.2}% of honest routing-table entries; {} gets returned a wrong value",
                 a.created, a.live, a.requests, a.share_of_tables * 100.0, a.wrong_values
+            );
+        }
+        if let Some(m) = &self.mutable {
+            let share = m.newest_after_update as f64 / m.reads_after_update.max(1) as f64;
+            let _ = writeln!(
+                out,
+                "mutable   {} gets after an update, {:.2}% saw the newest version put before them",
+                m.reads_after_update,
+                share * 100.0
             );
         }
         let _ = writeln!(

@@ -15,6 +15,7 @@ use crate::engine;
 use crate::error::SimError;
 use crate::network::NetworkModel;
 use crate::progress::Progress;
+use crate::records::Records;
 use crate::report::Report;
 use crate::workload::{KeyDistribution, Mix};
 
@@ -174,6 +175,8 @@ pub struct Scenario {
     /// [`adversary_behavior`](Self::adversary_behavior) and
     /// [`adversary_subnets`](Self::adversary_subnets).
     pub adversaries: Adversaries,
+    /// The kind of record the workload puts and gets (default plain; `--records`).
+    pub records: Records,
     /// The configuration of every node. The simulator forces `max_queued_events` to 0:
     /// routing-table events are not used, and queueing them costs memory in every node.
     pub node: Config,
@@ -198,6 +201,7 @@ impl Default for Scenario {
             drain: Duration::from_secs(60),
             key_bits: KeyBits::Bits160,
             adversaries: Adversaries::default(),
+            records: Records::default(),
             node: Config::default(),
             seed: 1,
         }
@@ -268,6 +272,12 @@ impl Scenario {
     /// Sets how the adversaries answer (`--adversary-behavior`).
     pub fn adversary_behavior(mut self, behavior: Behavior) -> Self {
         self.adversaries.behavior = behavior;
+        self
+    }
+
+    /// Sets the kind of record the workload puts and gets (`--records`).
+    pub fn records(mut self, records: Records) -> Self {
+        self.records = records;
         self
     }
 

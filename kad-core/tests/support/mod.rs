@@ -95,7 +95,7 @@ impl Net {
         // Every kind of record, checked with the hasher of the tests' keys.
         let node = Node::new(id, self.config.clone(), seed, self.now)
             .unwrap()
-            .with_validator(RecordRules::new(Sha1Hasher::new()));
+            .with_validator(std::sync::Arc::new(RecordRules::new(Sha1Hasher::new())));
         self.nodes.push(node);
         let addr = (self.nodes.len() - 1) as u32;
         self.schedule(addr);

@@ -77,12 +77,10 @@ impl<const N: usize> Sim<'_, N> {
                 (SimAddr(addr), seed_node, id, rng.random())
             }
         };
-        let mut node = Box::new(Node::new(
-            id,
-            self.config.clone(),
-            node_seed,
-            self.instant(),
-        )?);
+        let mut node = Box::new(
+            Node::new(id, self.config.clone(), node_seed, self.instant())?
+                .with_validator(self.validator.clone()),
+        );
         self.slots.push(Slot {
             node: None,
             addr: sim_addr,

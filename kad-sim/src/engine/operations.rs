@@ -1,10 +1,11 @@
 //! The workload on the virtual clock: the preload puts one key after another, then, after the
 //! settle time, the measured operations (get, put, find_node) as a Poisson process from random
-//! joined nodes.
+//! joined nodes; of plain values, or of signed mutable records (see `mutable`).
 
-use kad_core::Key;
+use kad_core::{Key, RecordKind};
 use rand_distr::Distribution as _;
 
+use super::mutable::MutableWorkload;
 use super::{Kind, Sim, Tracked};
 use crate::adversary::Placement;
 use crate::metrics::{OpRecord, Outcome};
@@ -16,7 +17,15 @@ impl<const N: usize> Sim<'_, N> {
         if let Some(addr) = self.random_querier() {
             let key = self.keys[index as usize];
             if let Some(mut node) = self.slots[addr as usize].node.take() {
-                if let Ok(qid) = node.put(self.instant(), key, self.value.clone()) {
+                let now = self.instant();
+                let put = match &self.mutable {
+                    Some(w) => {
+                        let salt = MutableWorkload::salt(index);
+                        node.put_mutable(now, key, &w.keypair, &salt, self.value.clone(), None)
+                    }
+                    None => node.put(now, key, self.value.clone()),
+                };
+                if let Ok(qid) = put {
                     self.queries.insert((addr, qid), Tracked::Preload);
                 }
                 self.drain(addr, &mut node, None);
@@ -67,15 +76,15 @@ impl<const N: usize> Sim<'_, N> {
         let op = self.ops.len() as u32;
         let kind = self.scenario.mix.draw(&mut self.rng_work);
         self.ops.push(OpRecord::new(kind));
-        let key = match kind {
+        let (key, index) = match kind {
             OpKind::Get | OpKind::Put => {
                 let mut index = self.picker.pick(&mut self.rng_work);
                 if let Placement::Near { keys } = self.scenario.adversaries.placement {
                     index %= keys;
                 }
-                self.keys[index as usize]
+                (self.keys[index as usize], index)
             }
-            OpKind::FindNode => Key::random(&mut self.rng_work),
+            OpKind::FindNode => (Key::random(&mut self.rng_work), 0),
         };
         let Some(addr) = self.random_querier() else {
             self.finish_op(op, Outcome::Failed);
@@ -86,10 +95,19 @@ impl<const N: usize> Sim<'_, N> {
             return;
         };
         let now = self.instant();
-        let started = match kind {
-            OpKind::Get => node.get(now, key),
-            OpKind::Put => node.put(now, key, self.value.clone()),
-            OpKind::FindNode => node.find_node(now, key),
+        let started = match (kind, &mut self.mutable) {
+            (OpKind::Get, Some(w)) => {
+                w.started(op, index);
+                node.get_record(now, key, RecordKind::Mutable)
+            }
+            (OpKind::Put, Some(w)) => {
+                w.started(op, index);
+                let salt = MutableWorkload::salt(index);
+                node.put_mutable(now, key, &w.keypair, &salt, self.value.clone(), None)
+            }
+            (OpKind::Get, None) => node.get(now, key),
+            (OpKind::Put, None) => node.put(now, key, self.value.clone()),
+            (OpKind::FindNode, _) => node.find_node(now, key),
         };
         match started {
             Ok(qid) => {

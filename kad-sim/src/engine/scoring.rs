@@ -60,6 +60,27 @@ impl<const N: usize> Sim<'_, N> {
                 }
                 let mut recall = (0u16, 0u16);
                 let (ok, closest_found) = match (&result, target) {
+                    (QueryResult::Get { record, .. }, _) if self.mutable.is_some() => {
+                        let newest = self
+                            .mutable
+                            .as_mut()
+                            .map(|w| w.get_finished(op, record.as_ref()));
+                        (newest == Some(true), false)
+                    }
+                    (
+                        QueryResult::Put {
+                            replicas,
+                            superseded,
+                            seq,
+                        },
+                        _,
+                    ) if self.mutable.is_some() => {
+                        let ok = *replicas > 0 && superseded.is_none();
+                        if let Some(w) = self.mutable.as_mut() {
+                            w.put_finished(op, seq.filter(|_| ok));
+                        }
+                        (ok, false)
+                    }
                     (
                         QueryResult::Get {
                             record: Some(record),

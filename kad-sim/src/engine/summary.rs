@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::{Sim, MICROS_PER_MS, MICROS_PER_SEC};
 use crate::metrics::{Distribution, OpSummary, Outcome};
 use crate::report::{
-    AdversarialSummary, BootstrapSummary, NetworkSummary, PreloadSummary, Report, RoutingSummary,
-    Samples, ScenarioEcho, WallClock,
+    AdversarialSummary, BootstrapSummary, MutableSummary, NetworkSummary, PreloadSummary, Report,
+    RoutingSummary, Samples, ScenarioEcho, WallClock,
 };
 use crate::workload::OpKind;
 
@@ -181,6 +181,7 @@ impl<const N: usize> Sim<'_, N> {
             drain: s.drain,
             key_bits: s.key_bits.bits(),
             adversaries: s.adversaries,
+            records: s.records,
             disjoint_paths: self.config.disjoint_paths,
             k: self.config.k,
             alpha: self.config.alpha,
@@ -198,6 +199,10 @@ impl<const N: usize> Sim<'_, N> {
             by_kind,
             routing,
             adversarial: self.adversarial(),
+            mutable: self.mutable.as_ref().map(|w| MutableSummary {
+                reads_after_update: w.reads_after_update,
+                newest_after_update: w.newest_after_update,
+            }),
             wall,
             samples,
         }
