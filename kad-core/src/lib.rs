@@ -5,7 +5,8 @@
 //!
 //! - inputs: [`Node::handle_message`], [`Node::handle_timeout`], and the commands
 //!   [`Node::bootstrap`], [`Node::find_node`], [`Node::get`], [`Node::put`], [`Node::ping`],
-//!   each returning a [`QueryId`];
+//!   and for [records](Record) of every kind [`Node::get_record`], [`Node::put_record`] and
+//!   [`Node::put_mutable`], each returning a [`QueryId`];
 //! - outputs: [`Node::poll_transmit`] (a message and where to send it), [`Node::poll_event`]
 //!   (finished queries, routing-table changes) and [`Node::poll_timeout`] (when to call
 //!   `handle_timeout` next), all three at once with [`Node::drain`].

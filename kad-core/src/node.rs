@@ -53,7 +53,9 @@ pub struct Transmit<A, K> {
 ///   [`poll_timeout`](Self::poll_timeout) has come; before it decodes a datagram, a driver
 ///   asks [`admit`](Self::admit) whether its source is within its rate;
 /// - **commands**: [`bootstrap`](Self::bootstrap), [`find_node`](Self::find_node),
-///   [`get`](Self::get), [`put`](Self::put), [`ping`](Self::ping) and
+///   [`get`](Self::get), [`put`](Self::put), [`get_record`](Self::get_record),
+///   [`put_record`](Self::put_record), [`put_mutable`](Self::put_mutable),
+///   [`ping`](Self::ping) and
 ///   [`add_contact`](Self::add_contact); each query command returns a [`QueryId`] at once, and
 ///   its result comes later as an [`Event::QueryFinished`] with that id;
 /// - **outputs**: [`poll_transmit`](Self::poll_transmit) (messages to send),
