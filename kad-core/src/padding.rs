@@ -9,12 +9,16 @@ use crate::address::{Address, AddressScope};
 use crate::key::KeyType;
 use crate::message::{Request, MAX_PADDING};
 use crate::node::Node;
-use crate::wire_len::{contact_len, message_len, nodes_len, padding_for, value_response_len};
+use crate::wire_len::{
+    contact_len, message_len, mutable_value_response_len, nodes_len, padding_for,
+    value_response_len,
+};
 
 impl<A: Address, K: KeyType> Node<A, K> {
     /// `request` as it goes to `to`: padded when it asks for contacts or a value and
-    /// padding is on.
-    pub(crate) fn padded(&self, to: &A, request: Request<K>) -> Request<K> {
+    /// padding is on; for the largest signed mutable record if `mutable` (a mutable get's
+    /// answer carries a key, a salt, a sequence number and a signature besides the value).
+    pub(crate) fn padded(&self, to: &A, request: Request<K>, mutable: bool) -> Request<K> {
         let c = &self.config;
         if !c.pad_requests || self.exempt_local(to) {
             return request;
@@ -29,10 +33,16 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 target,
                 padding: fitting(nodes),
             },
-            Request::FindValue { key, .. } => Request::FindValue {
-                key,
-                padding: fitting(nodes.max(value_response_len::<K>(c.max_value_size))),
-            },
+            Request::FindValue { key, .. } => {
+                let value = match mutable {
+                    true => mutable_value_response_len::<K>(),
+                    false => value_response_len::<K>(c.max_value_size),
+                };
+                Request::FindValue {
+                    key,
+                    padding: fitting(nodes.max(value)),
+                }
+            }
             other => other,
         }
     }
@@ -63,14 +73,17 @@ mod tests {
         let n = node(Config::default());
         let to: SocketAddr = "198.51.100.7:4000".parse().unwrap();
         let full_nodes = message_len::<Key<20>>(nodes_len(20, 20 * contact_len::<_, Key<20>>(&to)));
-        let find = n.padded(&to, Request::find_node(Key::new([2; 20])));
+        let find = n.padded(&to, Request::find_node(Key::new([2; 20])), false);
         assert!(3 * request_len(&find) >= full_nodes);
         assert!(
             3 * (request_len(&find) - 1) < full_nodes,
             "no more than needed"
         );
-        let get = n.padded(&to, Request::find_value(Key::new([2; 20])));
+        let get = n.padded(&to, Request::find_value(Key::new([2; 20])), false);
         assert!(3 * request_len(&get) >= value_response_len::<Key<20>>(1024));
+        let mutable = n.padded(&to, Request::find_value(Key::new([2; 20])), true);
+        assert!(3 * request_len(&mutable) >= mutable_value_response_len::<Key<20>>());
+        assert!(mutable.padding() > get.padding());
         assert!(
             get.padding() >= 251,
             "long enough for a three-byte length prefix"
@@ -83,13 +96,13 @@ mod tests {
         let request = Request::find_node(Key::new([2; 20]));
         assert_eq!(
             node(Config::default())
-                .padded(&local, request.clone())
+                .padded(&local, request.clone(), false)
                 .padding(),
             0
         );
         let off = Config::builder().pad_requests(false).build().unwrap();
         let public: SocketAddr = "198.51.100.7:4000".parse().unwrap();
-        assert_eq!(node(off).padded(&public, request).padding(), 0);
+        assert_eq!(node(off).padded(&public, request, false).padding(), 0);
     }
 
     #[test]

@@ -127,6 +127,20 @@ impl<A, K: KeyType> QueryPool<A, K> {
         self.queries.get_mut(id)
     }
 
+    /// Whether query `id` is a lookup for a mutable record, whose answers may carry one.
+    pub(crate) fn wants_mutable(&self, id: &QueryId) -> bool {
+        matches!(
+            self.queries.get(id),
+            Some(Query::Lookup {
+                goal: Goal::Get {
+                    kind: RecordKind::Mutable,
+                    ..
+                } | Goal::PutMutable(_),
+                ..
+            })
+        )
+    }
+
     pub(crate) fn remove(&mut self, id: &QueryId) -> Option<Query<A, K>> {
         let q = self.queries.remove(id);
         if self.queries.is_empty() {

@@ -287,7 +287,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
         while self.pending.contains(&tx) {
             tx = self.next_tx();
         }
-        let request = self.padded(&to, request);
+        let mutable = matches!(purpose, Purpose::Lookup(qid) if self.queries.wants_mutable(&qid));
+        let request = self.padded(&to, request, mutable);
         let kind = match request {
             Request::Ping => Kind::Ping,
             Request::FindNode { .. } => Kind::FindNode,

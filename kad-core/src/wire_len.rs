@@ -7,7 +7,7 @@ use crate::address::Address;
 use crate::key::KeyType;
 use crate::message::{Body, Message, Request, Response, StoreOutcome};
 use crate::record::Record;
-use crate::signed::{PUBLIC_KEY_LEN, SIGNATURE_LEN};
+use crate::signed::{MAX_MUTABLE_VALUE, MAX_SALT, PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use crate::token::TOKEN_LEN;
 
 /// Header (magic and version), transaction id, message kind.
@@ -110,6 +110,19 @@ pub(crate) fn value_len(record: &Record, ttl_secs: u32) -> usize {
 /// TTL.
 pub(crate) fn value_response_len<K: KeyType>(value_size: usize) -> usize {
     message_len::<K>(1 + bytes(value_size) + integer(u64::from(u32::MAX)) + TOKEN_LEN)
+}
+
+/// A whole `Value` response carrying the largest signed mutable record (salt and value
+/// of [`MAX_MUTABLE_VALUE`] bytes together, the longest salt) with the longest TTL and
+/// sequence number.
+pub(crate) fn mutable_value_response_len<K: KeyType>() -> usize {
+    let record = 1
+        + PUBLIC_KEY_LEN
+        + bytes(MAX_SALT)
+        + integer(u64::MAX)
+        + bytes(MAX_MUTABLE_VALUE - MAX_SALT)
+        + SIGNATURE_LEN;
+    message_len::<K>(record + integer(u64::from(u32::MAX)) + TOKEN_LEN)
 }
 
 /// The body of a `Nodes` response with `count` contacts taking `contacts` bytes in all.

@@ -442,3 +442,26 @@ fn put_mutable_signs_the_version_after_the_newest_it_finds() {
     let (record, _, _) = get(&mut net, 12, mutable_key(), RecordKind::Mutable);
     assert_eq!(record.map(Record::into_value), Some(b"two".to_vec()));
 }
+
+#[test]
+fn the_largest_mutable_record_is_answered_in_full() {
+    let mut net = network();
+    let salt = [7u8; kad_core::MAX_SALT];
+    let value = vec![1u8; kad_core::MAX_MUTABLE_VALUE - salt.len()];
+    let key = kad_core::mutable_key(&hasher(), &keys().public(), &salt);
+    let now = net.now;
+    let q = net
+        .node(0)
+        .put_mutable(now, key, &keys(), &salt, value.clone(), None)
+        .unwrap();
+    net.flush(0);
+    net.run_until_finished(0, q);
+    // Every answer to a request is held to three times its size: a mutable get pads its
+    // requests for the largest record.
+    let reader = (1..30)
+        .find(|&n| net.nodes[n as usize].get_local(net.now, &key).is_none())
+        .expect("a node without a copy");
+    let (record, holders, _) = get(&mut net, reader, key, RecordKind::Mutable);
+    assert_eq!(record.map(Record::into_value), Some(value));
+    assert!(holders >= 10, "{holders}");
+}

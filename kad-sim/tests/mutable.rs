@@ -33,7 +33,12 @@ fn gets_after_an_update_see_the_newest_version() {
     assert!(report.network.leaves > 0, "{table}");
     assert_eq!(report.by_kind["get"].success_rate, 1.0, "{table}");
     // Plain runs have no such section.
-    let plain = Scenario::default().nodes(100).lookups(20).seed(7).run().unwrap();
+    let plain = Scenario::default()
+        .nodes(100)
+        .lookups(20)
+        .seed(7)
+        .run()
+        .unwrap();
     assert!(plain.mutable.is_none());
 }
 
