@@ -77,9 +77,12 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 ttl_secs,
                 token,
                 cas,
-            } => Response::Stored {
-                outcome: self.accept_store(now, from, key, (record, ttl_secs, cas), &token),
-            },
+            } => {
+                let store = (record, ttl_secs, cas);
+                Response::Stored {
+                    outcome: self.accept_store(now, from, key, store, &token, allowance.verified),
+                }
+            }
         }
     }
 
@@ -153,7 +156,10 @@ impl<A: Address, K: KeyType> Node<A, K> {
 
     /// Keeps the record a STORE from `from` carries (with its lifetime in seconds and the
     /// sequence number its writer expects to replace), if its token is one this node gave
-    /// `from`'s IP, the validator takes it and the store has room for it.
+    /// `from`'s IP, the validator takes it and the store has room for it. The cheap checks
+    /// come first: a copy of a record held needs no second check, and an older version is
+    /// refused unchecked; a sender not in the routing table (`verified` false) has its
+    /// signed records checked within `signature_check_rate`.
     fn accept_store(
         &mut self,
         now: Instant,
@@ -161,16 +167,42 @@ impl<A: Address, K: KeyType> Node<A, K> {
         key: K,
         (record, ttl_secs, cas): (Record, u32, Option<u64>),
         token: &Token,
+        verified: bool,
     ) -> StoreOutcome {
         if !self.tokens.check(from, token) {
             self.counters.stores_without_token += 1;
             self.counters.stores_refused += 1;
             return StoreOutcome::Refused;
         }
-        if self.validator.validate(&key, &record).is_err() {
-            self.counters.stores_invalid += 1;
-            self.counters.stores_refused += 1;
-            return StoreOutcome::Refused;
+        let held = self
+            .store
+            .peek(&key)
+            .map(|held| (held.record == record, held.record.seq()));
+        match (held, record.seq()) {
+            // Checked when it was stored.
+            (Some((true, _)), _) => {}
+            (Some((false, Some(held))), Some(sent)) if sent <= held => {
+                self.counters.stores_superseded += 1;
+                self.counters.stores_refused += 1;
+                return StoreOutcome::Superseded { seq: held };
+            }
+            (_, Some(_))
+                if !verified && {
+                    let rate = self.config.signature_check_rate;
+                    !self.signature_budget.take(now, rate, rate)
+                } =>
+            {
+                self.counters.stores_check_limited += 1;
+                self.counters.stores_refused += 1;
+                return StoreOutcome::Refused;
+            }
+            _ => {
+                if self.validator.validate(&key, &record).is_err() {
+                    self.counters.stores_invalid += 1;
+                    self.counters.stores_refused += 1;
+                    return StoreOutcome::Refused;
+                }
+            }
         }
         let lifetime = Duration::from_secs(u64::from(ttl_secs)).min(self.config.storage_timeout);
         let stored = Stored {

@@ -113,6 +113,8 @@ setters! {
     token_rotation: Duration,
     /// Sets [`Config::verify_rate`].
     verify_rate: u32,
+    /// Sets [`Config::signature_check_rate`].
+    signature_check_rate: u32,
     /// Sets [`Config::max_bucket_contacts_per_subnet`].
     max_bucket_contacts_per_subnet: usize,
     /// Sets [`Config::max_table_contacts_per_subnet`].

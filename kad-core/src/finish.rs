@@ -161,7 +161,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             if storing.report {
                 let result = QueryResult::Put {
                     replicas: storing.acks(),
-                    superseded: storing.superseded,
+                    superseded: storing.superseded(),
                     seq: storing.seq(),
                 };
                 self.report(qid, result, storing.clock, now);

@@ -87,15 +87,26 @@ impl<A: Address, K: KeyType> Node<A, K> {
         lookup: Lookup<A, K>,
         put: MutablePut,
     ) {
-        let newest = lookup.found().and_then(|found| found.record.seq());
-        let superseded = match (put.cas, newest) {
-            (Some(cas), Some(newest)) if newest > cas => Some(newest),
+        // This node's own copy counts too: another put of its own may have ended meanwhile.
+        let held = self
+            .store
+            .get(lookup.target(), now)
+            .and_then(|h| h.record.seq());
+        let newest = lookup
+            .found()
+            .and_then(|found| found.record.seq())
+            .max(held);
+        let next = newest
+            .max(put.cas)
+            .map_or(Some(1), |seq| seq.checked_add(1));
+        let superseded = match (put.cas, newest, next) {
+            (Some(cas), Some(newest), _) if newest > cas => Some(newest),
             // No version after the last one can be signed.
-            (_, Some(u64::MAX)) => Some(u64::MAX),
+            (_, _, None) => Some(u64::MAX),
             _ => None,
         };
-        let seq = newest.max(put.cas).map_or(1, |seq| seq.saturating_add(1));
-        let signed = MutableRecord::sign(&put.keypair, &put.salt, seq, put.value);
+        let signed =
+            MutableRecord::sign(&put.keypair, &put.salt, next.unwrap_or(u64::MAX), put.value);
         let (Some(record), None) = (signed.ok(), superseded) else {
             let result = QueryResult::Put {
                 replicas: 0,

@@ -122,6 +122,8 @@ pub struct Node<A, K: KeyType> {
     pub(crate) tokens: TokenSecrets,
     /// What `verify_rate` still allows.
     pub(crate) verify_budget: TokenBucket,
+    /// What `signature_check_rate` still allows.
+    pub(crate) signature_budget: TokenBucket,
     /// Addresses a verification ping is out to, so that a flood of requests from one address
     /// costs it one ping; bounded by what `verify_rate` lets out in a request timeout.
     pub(crate) verifying: Vec<A>,
@@ -201,6 +203,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             tx_rng,
             tokens,
             verify_budget: TokenBucket::full(config.verify_rate, now),
+            signature_budget: TokenBucket::full(config.signature_check_rate, now),
             limiter: SourceLimiter::new(),
             upload_budget: TokenBucket::full(config.unverified_upload_rate, now),
             rtt: Rtt::default(),

@@ -48,6 +48,9 @@ pub struct NodeStats {
     /// forged signature, an immutable value under another hash, a kind not accepted; also
     /// counted in `stores_refused`).
     pub stores_invalid: u64,
+    /// STOREs of a signed record from senders not in the routing table refused unchecked
+    /// because `signature_check_rate` was spent (also counted in `stores_refused`).
+    pub stores_check_limited: u64,
     /// STOREs of a mutable record refused because a version as new or newer (or newer
     /// than the writer expected) is held here (also counted in `stores_refused`).
     pub stores_superseded: u64,

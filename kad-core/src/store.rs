@@ -173,6 +173,11 @@ impl<K: KeyType> RecordStore<K> {
         Ok(())
     }
 
+    /// The record held for `key`, live or not.
+    pub(crate) fn peek(&self, key: &K) -> Option<&Stored> {
+        self.records.get(key)
+    }
+
     /// Stores a record received from another node; `compare` says which of two records is
     /// better (the validator's rule), and `cas` is the sequence number the writer expects
     /// to replace.
@@ -210,6 +215,10 @@ impl<K: KeyType> RecordStore<K> {
         match compare(&new.record, &old.record) {
             Ordering::Less => return Ok(Accepted::Superseded(held_seq)),
             Ordering::Greater => {}
+            // Another value under the same sequence number never replaces the one held.
+            Ordering::Equal if held_seq.is_some() && old.record != new.record => {
+                return Ok(Accepted::Superseded(held_seq))
+            }
             Ordering::Equal if old.reput_at.is_some() => return Ok(Accepted::Stored),
             Ordering::Equal if old.record == new.record => {
                 if new.expires >= old.expires {
@@ -219,7 +228,6 @@ impl<K: KeyType> RecordStore<K> {
                 }
                 return Ok(Accepted::Stored);
             }
-            Ordering::Equal if held_seq.is_some() => return Ok(Accepted::Superseded(held_seq)),
             Ordering::Equal if new.expires < old.expires => return Ok(Accepted::Shortening),
             Ordering::Equal => {}
         }

@@ -47,8 +47,10 @@ pub(crate) struct Storing<A, K> {
     /// When the record ends; each STORE carries what is left of it.
     expires: Instant,
     cas: Option<u64>,
-    /// The highest sequence number of the newer versions that refusing nodes hold.
-    pub(crate) superseded: Option<u64>,
+    /// The highest sequence number of the newer versions that refusing nodes claim to hold.
+    newest_refused: Option<u64>,
+    /// The nodes that refused the record for a newer version.
+    refusals: usize,
     targets: Vec<Target<A, K>>,
     retries: u8,
     pub(crate) clock: StatsClock,
@@ -64,7 +66,8 @@ impl<A: Clone, K: KeyType> Storing<A, K> {
             record,
             expires,
             cas,
-            superseded: None,
+            newest_refused: None,
+            refusals: 0,
             targets: Vec::new(),
             retries,
             clock,
@@ -117,7 +120,8 @@ impl<A: Clone, K: KeyType> Storing<A, K> {
         // Only a mutable record can be superseded: a sequence number for another is a lie.
         if let (StoreOutcome::Superseded { seq }, Some(sent)) = (outcome, self.record.seq()) {
             if seq >= sent || self.cas.is_some_and(|cas| seq > cas) {
-                self.superseded = self.superseded.max(Some(seq));
+                self.newest_refused = self.newest_refused.max(Some(seq));
+                self.refusals += 1;
             }
         }
         if accepted {
@@ -171,6 +175,13 @@ impl<A: Clone, K: KeyType> Storing<A, K> {
     /// Whether no STORE is waited for any more.
     pub(crate) fn is_finished(&self) -> bool {
         self.targets.iter().all(|t| t.state != State::Waiting)
+    }
+
+    /// The newest version that nodes which refused the record claim to hold, if more of them
+    /// did than took it: a refusal proves nothing, so that one liar among the closest cannot
+    /// fail every put.
+    pub(crate) fn superseded(&self) -> Option<u64> {
+        self.newest_refused.filter(|_| self.refusals > self.acks())
     }
 
     /// The sequence number of the record, if it is a mutable one.
@@ -230,5 +241,40 @@ mod tests {
         assert!(s.is_finished());
         assert_eq!(s.acks(), 0);
         assert_eq!(s.clock.stats.failures, 2);
+    }
+
+    #[test]
+    fn a_newer_version_counts_only_when_more_nodes_claim_it_than_took_the_record() {
+        let now = Instant::now();
+        let keys = crate::signed::Keypair::from_secret_bytes([1; 32]);
+        let record = crate::signed::MutableRecord::sign(&keys, b"", 4, vec![1]).unwrap();
+        let outgoing = (c(0).id, Record::from(record), now, Some(3));
+        let mut s = Storing::new(outgoing, StatsClock::new(now), 0, true);
+        for n in 1..=4 {
+            s.sent(c(n), Token::default());
+        }
+        // One liar among the closest claims a far newer version; two nodes took it.
+        s.on_answer(&c(1).id, StoreOutcome::Superseded { seq: u64::MAX });
+        s.on_answer(&c(2).id, StoreOutcome::Accepted);
+        s.on_answer(&c(3).id, StoreOutcome::Accepted);
+        assert_eq!(s.superseded(), None);
+        // Had most of them refused it, the put would say so.
+        let mut t = s.clone();
+        t.on_answer(&c(4).id, StoreOutcome::Superseded { seq: 5 });
+        assert_eq!(t.superseded(), None, "two refusals, two acks");
+        let record = crate::signed::MutableRecord::sign(&keys, b"", 4, vec![1]).unwrap();
+        let mut u = Storing::new(
+            (c(0).id, Record::from(record), now, Some(3)),
+            StatsClock::new(now),
+            0,
+            true,
+        );
+        for n in 1..=3 {
+            u.sent(c(n), Token::default());
+        }
+        u.on_answer(&c(1).id, StoreOutcome::Superseded { seq: 5 });
+        u.on_answer(&c(2).id, StoreOutcome::Superseded { seq: 6 });
+        u.on_answer(&c(3).id, StoreOutcome::Accepted);
+        assert_eq!(u.superseded(), Some(6));
     }
 }

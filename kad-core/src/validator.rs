@@ -25,12 +25,16 @@ pub trait Validator<K>: fmt::Debug + Send + Sync + 'static {
     /// Of two records valid under `key`, whether `a` is better than `b` (`Greater`), worse
     /// (`Less`), or neither. A STORE replaces a worse record held and is refused against a
     /// better one; between records neither better, the plain rule holds (a different value
-    /// replaces one only if it lives at least as long). The default: the higher sequence
-    /// number of two mutable records is better.
+    /// replaces one only if it lives at least as long). The default: a record that proves
+    /// itself (immutable or signed) is better than a plain one, which anyone may store
+    /// under any key; of two signed records, the higher sequence number is better.
     fn compare(&self, key: &K, a: &Record, b: &Record) -> Ordering {
         let _ = key;
         match (a, b) {
             (Record::Mutable(a), Record::Mutable(b)) => a.seq.cmp(&b.seq),
+            (Record::Plain(_), Record::Plain(_)) => Ordering::Equal,
+            (Record::Plain(_), _) => Ordering::Less,
+            (_, Record::Plain(_)) => Ordering::Greater,
             _ => Ordering::Equal,
         }
     }
@@ -171,8 +175,14 @@ mod tests {
         let key = Sha1Hasher::new().hash(b"k");
         assert_eq!(rules().compare(&key, &v(2), &v(1)), Ordering::Greater);
         assert_eq!(rules().compare(&key, &v(1), &v(2)), Ordering::Less);
+        // Anyone may store a plain record under any key: it never beats one that proves
+        // itself.
         let plain = Record::Plain(Vec::new());
-        assert_eq!(rules().compare(&key, &plain, &v(1)), Ordering::Equal);
+        assert_eq!(rules().compare(&key, &plain, &v(1)), Ordering::Less);
+        assert_eq!(rules().compare(&key, &v(1), &plain), Ordering::Greater);
+        let content = Record::Immutable(Vec::new());
+        assert_eq!(rules().compare(&key, &plain, &content), Ordering::Less);
+        assert_eq!(rules().compare(&key, &plain, &plain), Ordering::Equal);
     }
 
     #[test]

@@ -465,3 +465,133 @@ fn the_largest_mutable_record_is_answered_in_full() {
     assert_eq!(record.map(Record::into_value), Some(value));
     assert!(holders >= 10, "{holders}");
 }
+
+#[test]
+fn a_plain_store_never_replaces_a_record_that_proves_itself() {
+    let now = Instant::now();
+    let mut n = node(now);
+    let key = immutable_key(&hasher(), b"content");
+    let content = Record::Immutable(b"content".to_vec());
+    assert_eq!(
+        store(&mut n, now, key, content, None),
+        StoreOutcome::Accepted
+    );
+    let squatter = Record::Plain(b"squatter".to_vec());
+    assert_eq!(
+        store(&mut n, now, key, squatter.clone(), None),
+        StoreOutcome::Refused
+    );
+    assert_eq!(
+        store(&mut n, now, mutable_key(), version(1, b"v"), None),
+        StoreOutcome::Accepted
+    );
+    assert_eq!(
+        store(&mut n, now, mutable_key(), squatter, None),
+        StoreOutcome::Superseded { seq: 1 }
+    );
+    assert_eq!(n.get_local(now, &key), Some(&b"content"[..]));
+    assert_eq!(n.get_local(now, &mutable_key()), Some(&b"v"[..]));
+}
+
+#[test]
+fn older_versions_are_refused_before_any_signature_is_checked() {
+    let now = Instant::now();
+    // One signature check a second for strangers.
+    let config = Config::builder().signature_check_rate(1).build().unwrap();
+    let mut n = Node::new(Key::new([0x10; 20]), config, 1, now)
+        .unwrap()
+        .with_validator(std::sync::Arc::new(RecordRules::new(hasher())));
+    let key = mutable_key();
+    assert_eq!(
+        store(&mut n, now, key, version(5, b"five"), None),
+        StoreOutcome::Accepted
+    );
+    // A forged older version: refused as older, its signature never looked at.
+    assert_eq!(
+        store(&mut n, now, key, forged(3), None),
+        StoreOutcome::Superseded { seq: 5 }
+    );
+    assert_eq!(n.stats().stores_invalid, 0);
+    // The same record again needs no check either.
+    assert_eq!(
+        store(&mut n, now, key, version(5, b"five"), None),
+        StoreOutcome::Accepted
+    );
+    // A newer one would need a check, and the second's budget is spent.
+    assert_eq!(
+        store(&mut n, now, key, version(6, b"six"), None),
+        StoreOutcome::Refused
+    );
+    assert_eq!(n.stats().stores_check_limited, 1);
+    let later = now + std::time::Duration::from_secs(1);
+    assert_eq!(
+        store(&mut n, later, key, version(6, b"six"), None),
+        StoreOutcome::Accepted
+    );
+}
+
+#[test]
+fn no_version_can_follow_the_last_sequence_number() {
+    let now = Instant::now();
+    let mut n = node(now);
+    let q = n
+        .put_mutable(
+            now,
+            mutable_key(),
+            &keys(),
+            b"salt",
+            b"v".to_vec(),
+            Some(u64::MAX),
+        )
+        .unwrap();
+    let result = std::iter::from_fn(|| n.poll_event()).find_map(|e| match e {
+        Event::QueryFinished { id, result, .. } if id == q => Some(result),
+        _ => None,
+    });
+    assert_eq!(
+        result,
+        Some(QueryResult::Put {
+            replicas: 0,
+            superseded: Some(u64::MAX),
+            seq: None
+        })
+    );
+    assert_eq!(n.get_local(now, &mutable_key()), None);
+}
+
+#[test]
+fn two_puts_of_one_node_at_once_sign_two_versions() {
+    let now = Instant::now();
+    let mut n = node(now);
+    n.add_contact(now, kad_core::Contact::new(Key::new([0x20; 20]), 0x20));
+    let key = mutable_key();
+    let mut put = |value: &[u8]| {
+        n.put_mutable(now, key, &keys(), b"salt", value.to_vec(), None)
+            .unwrap();
+        let asked = std::iter::from_fn(|| n.poll_transmit()).next().unwrap();
+        asked.message.tx
+    };
+    let tx_a = put(b"A");
+    let tx_b = put(b"B");
+    // The one contact knows nothing, and answers A first, then B.
+    for tx in [tx_a, tx_b] {
+        let answer = Message {
+            tx,
+            sender: Key::new([0x20; 20]),
+            body: Body::Response(Response::Nodes {
+                contacts: vec![],
+                token: Token::default(),
+            }),
+        };
+        n.handle_message(now, 0x20, answer);
+    }
+    let seqs: Vec<_> = std::iter::from_fn(|| n.poll_transmit())
+        .filter_map(|t| match t.message.body {
+            Body::Request(Request::Store { record, .. }) => record.seq(),
+            _ => None,
+        })
+        .collect();
+    // B found no version on the network, but A's was here by then.
+    assert_eq!(seqs, [1, 2]);
+    assert_eq!(n.get_local(now, &key), Some(&b"B"[..]));
+}

@@ -35,7 +35,8 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         match &mut self.newest {
             Some(newest) if newest.record == found.record => {
                 newest.holders += found.holders;
-                newest.ttl_secs = newest.ttl_secs.max(found.ttl_secs);
+                // No one answer can stretch how long the record is written back for.
+                newest.ttl_secs = newest.ttl_secs.min(found.ttl_secs);
             }
             Some(newest) if seq <= newest.record.seq() => {}
             _ => self.newest = Some(found),
