@@ -595,3 +595,55 @@ fn two_puts_of_one_node_at_once_sign_two_versions() {
     assert_eq!(seqs, [1, 2]);
     assert_eq!(n.get_local(now, &key), Some(&b"B"[..]));
 }
+
+#[test]
+fn a_liar_with_a_valid_old_version_loses_to_the_newest_and_is_repaired() {
+    let now = Instant::now();
+    let mut n = node(now);
+    for c in [0x20u8, 0x30, 0x40] {
+        n.add_contact(now, kad_core::Contact::new(Key::new([c; 20]), u32::from(c)));
+    }
+    let q = n
+        .get_record(now, mutable_key(), RecordKind::Mutable)
+        .unwrap();
+    let asked: Vec<_> = std::iter::from_fn(|| n.poll_transmit()).collect();
+    assert_eq!(asked.len(), 3);
+    for t in asked {
+        // 0x20 answers first, with version 1 (validly signed, but old).
+        let record = match t.to {
+            0x20 | 0x40 => version(1, b"old"),
+            _ => version(2, b"new"),
+        };
+        let answer = Message {
+            tx: t.message.tx,
+            sender: Key::new([t.to as u8; 20]),
+            body: Body::Response(Response::Value {
+                record,
+                ttl_secs: 600,
+                token: Token::from_bytes([t.to as u8; 8]),
+            }),
+        };
+        n.handle_message(now, t.to, answer);
+    }
+    let result = std::iter::from_fn(|| n.poll_event()).find_map(|e| match e {
+        Event::QueryFinished { id, result, .. } if id == q => Some(result),
+        _ => None,
+    });
+    assert_eq!(
+        result,
+        Some(QueryResult::Get {
+            record: Some(version(2, b"new")),
+            holders: 1,
+            repaired: 2,
+        })
+    );
+    // The newest version is written back to both holders of the old one.
+    let repairs: Vec<u32> = std::iter::from_fn(|| n.poll_transmit())
+        .filter(|t| {
+            matches!(&t.message.body, Body::Request(Request::Store { record, .. })
+                if *record == version(2, b"new"))
+        })
+        .map(|t| t.to)
+        .collect();
+    assert_eq!(repairs, [0x20, 0x40]);
+}
