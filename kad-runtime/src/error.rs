@@ -23,7 +23,8 @@ pub enum Error {
     /// interface. The message names the address.
     Gateway(GatewayError),
     /// The node refused the command (too many queries running, value too large, store
-    /// full).
+    /// full, a record its rules do not take), or a put found a newer version of its
+    /// mutable record ([`CommandError::Superseded`]).
     Command(CommandError),
     /// No answer came within the bound.
     Timeout,

@@ -37,8 +37,9 @@ impl SaveHandle {
     ///
     /// The wait is bounded: the put's lookup and its STOREs each end within the request
     /// timeout of their last answer. Fails with [`Error::Command`] if the node refused the
-    /// value (too large, store full, too many queries) and [`Error::Stopped`] if the service
-    /// stopped first.
+    /// value (too large, store full, too many queries) or, for a mutable record, a newer
+    /// version was found ([`CommandError::Superseded`](kad_core::CommandError::Superseded)),
+    /// and with [`Error::Stopped`] if the service stopped first.
     pub fn wait(self) -> Result<usize, Error> {
         match self.state {
             State::Pending(reply) => reply.recv().unwrap_or(Err(Error::Stopped)),
