@@ -113,6 +113,7 @@ mod query_pool;
 mod quota;
 mod rate_limit;
 mod record;
+mod record_changes;
 mod records;
 mod replication;
 mod routing;
@@ -146,6 +147,7 @@ pub use key::{Distance, Key, KeyType};
 pub use message::{Body, Message, Request, Response, StoreOutcome, MAX_PADDING};
 pub use node::{Node, Transmit};
 pub use record::{immutable_key, Record, RecordKind};
+pub use record_changes::RecordChange;
 pub use routing::RoutingTable;
 pub use signed::{
     mutable_key, Keypair, MutableRecord, PublicKey, Signature, SignedError, MAX_MUTABLE_VALUE,

@@ -2,7 +2,7 @@
 //! its next republication, bounded in count, in value size, and in what one subnet may store.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::address::Subnet;
@@ -105,6 +105,9 @@ pub(crate) struct RecordStore<K> {
     max_records: usize,
     max_value_size: usize,
     quota: SubnetQuota,
+    /// Keys whose record was stored, changed or dropped since the changes were last taken,
+    /// when they are tracked: at most the keys held plus those dropped since.
+    changed: Option<BTreeSet<K>>,
 }
 
 impl<K: KeyType> RecordStore<K> {
@@ -114,6 +117,26 @@ impl<K: KeyType> RecordStore<K> {
             max_records,
             max_value_size,
             quota: SubnetQuota::new(max_per_subnet),
+            changed: None,
+        }
+    }
+
+    /// Tracks from now on which keys change, for [`take_changed`](Self::take_changed).
+    pub(crate) fn track_changes(&mut self) {
+        self.changed.get_or_insert_with(BTreeSet::new);
+    }
+
+    /// The keys changed since the last call, if changes are tracked.
+    pub(crate) fn take_changed(&mut self) -> BTreeSet<K> {
+        self.changed
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn mark(&mut self, key: K) {
+        if let Some(changed) = &mut self.changed {
+            changed.insert(key);
         }
     }
 
@@ -162,6 +185,7 @@ impl<K: KeyType> RecordStore<K> {
                 Some(victim) => {
                     if let Some(removed) = self.records.remove(&victim) {
                         self.quota.remove(removed.origin);
+                        self.mark(victim);
                     }
                 }
                 None => self.has_room_for(&key)?,
@@ -170,6 +194,7 @@ impl<K: KeyType> RecordStore<K> {
         if let Some(replaced) = self.records.insert(key, record) {
             self.quota.remove(replaced.origin);
         }
+        self.mark(key);
         Ok(())
     }
 
@@ -190,6 +215,21 @@ impl<K: KeyType> RecordStore<K> {
     /// short a copy held for others, and a mutable record never replaces another of the
     /// same sequence number.
     pub(crate) fn accept(
+        &mut self,
+        key: K,
+        new: Stored,
+        cas: Option<u64>,
+        compare: impl Fn(&Record, &Record) -> Ordering,
+    ) -> Result<Accepted, CommandError> {
+        let accepted = self.take_in(key, new, cas, compare)?;
+        if accepted == Accepted::Stored {
+            self.mark(key);
+        }
+        Ok(accepted)
+    }
+
+    /// [`accept`](Self::accept) but for the changes.
+    fn take_in(
         &mut self,
         key: K,
         new: Stored,
@@ -249,10 +289,14 @@ impl<K: KeyType> RecordStore<K> {
     pub(crate) fn expire(&mut self, now: Instant) -> usize {
         let before = self.records.len();
         let quota = &mut self.quota;
-        self.records.retain(|_, r| {
+        let changed = &mut self.changed;
+        self.records.retain(|key, r| {
             let live = r.expires > now;
             if !live {
                 quota.remove(r.origin);
+                if let Some(changed) = changed {
+                    changed.insert(*key);
+                }
             }
             live
         });
@@ -261,14 +305,22 @@ impl<K: KeyType> RecordStore<K> {
 
     /// At most `max` records due in `round`, in key order, with their schedules moved on.
     pub(crate) fn due(&mut self, now: Instant, round: Round, max: usize) -> Vec<Due<K>> {
-        self.records
+        let due: Vec<Due<K>> = self
+            .records
             .iter_mut()
             .filter_map(|(key, record)| {
                 let due = round.take(record, now);
                 due.then(|| (*key, record.record.clone(), record.expires))
             })
             .take(max)
-            .collect()
+            .collect();
+        // A re-put gives the record a new lifetime.
+        if let Round::Reput { .. } = round {
+            for (key, _, _) in &due {
+                self.mark(*key);
+            }
+        }
+        due
     }
 
     /// Every live record, in key order.
