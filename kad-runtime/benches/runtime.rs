@@ -165,7 +165,7 @@ fn load(target: SocketAddr, requests: &[Vec<u8>], window: usize, duration: Durat
         while socket.recv_from(&mut buf).is_ok() {
             answered += 1;
             send(&socket);
-            if answered % 1024 == 0 && started.elapsed() >= duration {
+            if answered.is_multiple_of(1024) && started.elapsed() >= duration {
                 break;
             }
         }

@@ -1,6 +1,7 @@
 //! [`Builder`]: every setting of a [`DHTService`], for when the six arguments of
 //! [`DHTService::new`] are not enough.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use kad_core::{Config, ConfigBuilder, ConfigError, Hasher};
@@ -13,6 +14,10 @@ use crate::service::DHTService;
 /// Inbound messages that may wait for the reactor thread before new ones are dropped
 /// (default of [`Builder::inbound_queue`]).
 pub const DEFAULT_INBOUND_QUEUE: usize = 4096;
+
+/// The longest a record stored for another node waits to be written to the data directory,
+/// by default (see [`Builder::flush_interval`]).
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How many request timeouts a [`query`](DHTService::query) waits, by default, before it
 /// gives up.
@@ -47,6 +52,8 @@ pub struct Builder<H> {
     seed: Option<u64>,
     reactor: Option<Reactor>,
     contact_local_addresses: Option<bool>,
+    data_dir: Option<PathBuf>,
+    flush_interval: Duration,
 }
 
 /// Settings of a service besides its hasher and gateways.
@@ -59,6 +66,11 @@ pub(crate) struct Settings {
     pub(crate) reactor: Option<Reactor>,
     /// `None`: on when a gateway listens at a local address.
     pub(crate) contact_local_addresses: Option<bool>,
+    /// Where the node's id and records are kept, if anywhere.
+    pub(crate) data_dir: Option<PathBuf>,
+    /// How long a record stored for another node may wait to be written to the data
+    /// directory.
+    pub(crate) flush_interval: Duration,
 }
 
 impl<H: Hasher> Builder<H> {
@@ -73,6 +85,8 @@ impl<H: Hasher> Builder<H> {
             seed: None,
             reactor: None,
             contact_local_addresses: None,
+            data_dir: None,
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
         }
     }
 
@@ -86,6 +100,8 @@ impl<H: Hasher> Builder<H> {
             seed: self.seed,
             reactor: self.reactor,
             contact_local_addresses: self.contact_local_addresses,
+            data_dir: self.data_dir,
+            flush_interval: self.flush_interval,
         }
     }
 
@@ -245,7 +261,34 @@ impl<H: Hasher> Builder<H> {
             seed: self.seed,
             reactor: self.reactor.clone(),
             contact_local_addresses: self.contact_local_addresses,
+            data_dir: self.data_dir.clone(),
+            flush_interval: self.flush_interval,
         }
+    }
+
+    /// Keeps the node's id and its records in `dir` (created if need be), one redb database
+    /// file, so that a restarted service comes back with the same id and serves at once
+    /// every record that has not expired meanwhile (re-putting its own). Without it, as by
+    /// default, nothing is kept.
+    ///
+    /// What is durable when: a [`save`](DHTService::save) (or another put) whose
+    /// [`wait`](crate::SaveHandle::wait) returned `Ok` is on disk before it returned;
+    /// records stored for other nodes are written in batches, at most
+    /// [`flush_interval`](Self::flush_interval) after they arrived, so a crash loses at
+    /// most that much of them (their publishers republish them). A second service or
+    /// process opening the same directory gets [`Error::Storage`], as does a directory
+    /// written by a newer version, which is left untouched.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// The longest a record stored for another node waits to be written to the data
+    /// directory (default [`DEFAULT_FLUSH_INTERVAL`], 1 s): writes are grouped, so that a
+    /// busy node does not write to disk for every datagram.
+    pub fn flush_interval(mut self, interval: Duration) -> Self {
+        self.flush_interval = interval;
+        self
     }
 
     /// Builds the service, not started yet; fails if the settings do not fit together.

@@ -5,6 +5,8 @@ use std::fmt;
 use kad_core::{CommandError, ConfigError};
 use kad_proto::{GatewayError, Multiaddr};
 
+use crate::storage::StorageError;
+
 /// Why a call on a [`DHTService`](crate::DHTService) failed.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -36,6 +38,9 @@ pub enum Error {
     /// The operating system's random generator, which the node's id and secrets come from,
     /// failed.
     Randomness(rand::rand_core::OsError),
+    /// The data directory cannot be used: in use by another process, damaged, or written
+    /// by a newer version (see [`Builder::data_dir`](crate::Builder::data_dir)).
+    Storage(StorageError),
 }
 
 impl fmt::Display for Error {
@@ -56,6 +61,7 @@ impl fmt::Display for Error {
             Error::Randomness(error) => {
                 write!(f, "the operating system's random generator failed: {error}")
             }
+            Error::Storage(error) => write!(f, "{error}"),
         }
     }
 }
@@ -68,8 +74,15 @@ impl std::error::Error for Error {
             Error::Command(error) => Some(error),
             Error::Thread(error) => Some(error),
             Error::Randomness(error) => Some(error),
+            Error::Storage(error) => Some(error),
             _ => None,
         }
+    }
+}
+
+impl From<StorageError> for Error {
+    fn from(error: StorageError) -> Self {
+        Error::Storage(error)
     }
 }
 

@@ -66,6 +66,7 @@ mod handle;
 mod inbox_sink;
 mod keypair;
 mod mailbox;
+mod persistence;
 mod reactor;
 mod records;
 mod service;
@@ -74,10 +75,13 @@ mod slot;
 mod start;
 mod started_service;
 mod stats;
+mod storage;
 mod task;
 mod token;
 
-pub use builder::{Builder, DEFAULT_INBOUND_QUEUE, DEFAULT_QUERY_TIMEOUT_FACTOR};
+pub use builder::{
+    Builder, DEFAULT_FLUSH_INTERVAL, DEFAULT_INBOUND_QUEUE, DEFAULT_QUERY_TIMEOUT_FACTOR,
+};
 pub use error::Error;
 pub use fault::{FaultCounters, FaultyGateway};
 pub use handle::SaveHandle;
@@ -88,6 +92,7 @@ pub use keypair::Keypair;
 pub use reactor::{Reactor, DEFAULT_BUSY_POLL};
 pub use service::DHTService;
 pub use stats::{Dropped, Stats};
+pub use storage::{StorageError, DATABASE_FILE, SCHEMA_VERSION};
 
 /// What a custom transport needs: implement [`Gateway`] and register it
 /// with [`DHTService::register_gateway`]. See kad-proto for the contract.

@@ -19,10 +19,12 @@ use crate::error::Error;
 use crate::handle::SaveHandle;
 use crate::inbox_sink::InboxSink;
 use crate::mailbox::{mailbox, Control};
+use crate::persistence::Persistence;
 use crate::service_task::{Registered, ServiceTask};
 use crate::start::{check_gateway_count, gateway_tokens, reactor_for, start_gateways, Identity};
 use crate::started_service::StartedService;
 use crate::stats::{Published, Stats};
+use crate::storage::Storage;
 
 /// A Kademlia DHT node: a kad-core node run by a [`Reactor`](crate::Reactor) thread (one of its own unless
 /// [`Builder::reactor`](crate::Builder::reactor) shares one), reached over the registered
@@ -141,7 +143,20 @@ impl<H: Hasher> DHTService<H> {
         if gateways.is_empty() {
             return Err(Error::NoGateway);
         }
-        let identity = Identity::draw(settings)?;
+        // The data directory first: one in use or unreadable stops the start before any
+        // gateway does.
+        let storage = settings
+            .data_dir
+            .as_deref()
+            .map(Storage::open)
+            .transpose()?;
+        let mut identity = Identity::draw(settings)?;
+        if let Some(storage) = &storage {
+            match storage.node_id()? {
+                Some(saved) => identity.id = saved,
+                None => storage.save_node_id(&identity.id)?,
+            }
+        }
         let id = identity.id;
         check_gateway_count(gateways.len())?;
         let reactor = reactor_for(settings, &id)?;
@@ -155,12 +170,21 @@ impl<H: Hasher> DHTService<H> {
             .iter()
             .flat_map(|registered| registered.gateway.local_addrs())
             .collect();
-        let node = identity
+        let mut node = identity
             .node(settings, config, &local_addrs)?
             .with_validator(Arc::new(RecordRules::new(self.hasher.clone())));
+        let persistence = match storage {
+            Some(storage) => Some(Persistence::restore(
+                &mut node,
+                storage,
+                settings.flush_interval,
+            )?),
+            None => None,
+        };
         let published = Arc::new(Published::default());
         let (down, is_down) = mpsc::channel();
-        let task = ServiceTask::new(node, gateways, inbox, sink.queued(), &published, down);
+        let queued = sink.queued();
+        let task = ServiceTask::new(node, gateways, inbox, queued, &published, persistence, down);
         // If the reactor thread is gone, the task (and its gateways, which stop their
         // threads when dropped) goes with the failed control.
         worker

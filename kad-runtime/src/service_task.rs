@@ -12,13 +12,16 @@ use std::sync::mpsc::{Sender, SyncSender};
 use std::sync::Arc;
 use std::time::Instant;
 
-use kad_core::{Body, CommandError, Driver, Event, KeyType, Node, QueryId, Response, Transmit};
+use kad_core::{
+    Body, CommandError, Driver, Event, KeyType, Node, QueryId, QueryResult, Response, Transmit,
+};
 use kad_proto::mio::Registry;
 use kad_proto::{Gateway, MessageSink, Multiaddr, PolledGateway, SendError, WireMessage};
 
 use crate::command::{Command, Input, MutablePut, Reply};
 use crate::error::Error;
 use crate::mailbox::Inbox;
+use crate::persistence::Persistence;
 use crate::stats::Published;
 use crate::task::{Task, Turn};
 
@@ -93,6 +96,10 @@ pub(crate) struct ServiceTask<K: KeyType> {
     arrived: Vec<(Multiaddr, WireMessage<K>)>,
     published: Arc<Published>,
     replies: HashMap<QueryId, Reply>,
+    /// The data directory, if the service has one.
+    persistence: Option<Persistence<K>>,
+    /// Results of finished puts held until their records are on disk.
+    held: Vec<(Reply, QueryResult<Multiaddr, K>)>,
     /// Saves and queries given while the node knew no contact but was bootstrapping: they
     /// run once the first contact answers (or the bootstrap ends), so that `connect` then
     /// `save` stores the value on the network and not only here.
@@ -130,7 +137,13 @@ impl<K: KeyType> Task for ServiceTask<K> {
         if self.node.poll_timeout() <= now {
             self.node.handle_timeout(now);
         }
-        let deadline = self.flush(now, registry);
+        let mut deadline = self.flush(now, registry);
+        if let Some(persistence) = &mut self.persistence {
+            if persistence.next_write() <= now {
+                persistence.write(&mut self.node, now, &self.published);
+            }
+            deadline = deadline.min(persistence.next_write());
+        }
         if backlog || self.gateways.iter().any(|registered| registered.unread) {
             Turn::Again
         } else {
@@ -139,6 +152,10 @@ impl<K: KeyType> Task for ServiceTask<K> {
     }
 
     fn shutdown(&mut self) {
+        // What the node holds is written before it goes.
+        if let Some(persistence) = &mut self.persistence {
+            persistence.write(&mut self.node, Instant::now(), &self.published);
+        }
         // Callers still waiting see their channel close and return at once.
         self.replies.clear();
         self.deferred.clear();
@@ -158,6 +175,7 @@ impl<K: KeyType> ServiceTask<K> {
         inbox: Inbox<K>,
         queued: Arc<AtomicUsize>,
         published: &Arc<Published>,
+        persistence: Option<Persistence<K>>,
         down: Sender<()>,
     ) -> Self {
         ServiceTask {
@@ -168,6 +186,8 @@ impl<K: KeyType> ServiceTask<K> {
             arrived: Vec::new(),
             published: Arc::clone(published),
             replies: HashMap::new(),
+            persistence,
+            held: Vec::new(),
             deferred: VecDeque::new(),
             backlog: false,
             _down: down,
@@ -339,8 +359,10 @@ impl<K: KeyType> ServiceTask<K> {
                 gateways: &self.gateways,
                 published: &self.published,
                 replies: &mut self.replies,
+                held: self.persistence.is_some().then_some(&mut self.held),
             };
             let deadline = self.node.drain(&mut outputs);
+            self.answer_held_puts(now);
             if self.deferred.is_empty() || self.waiting_for_contacts() {
                 return deadline;
             }
@@ -352,6 +374,21 @@ impl<K: KeyType> ServiceTask<K> {
 
     fn publish(&self) {
         self.published.publish(self.node.stats());
+    }
+
+    /// Writes the records of the puts that finished, then tells their callers: a put is
+    /// durable here before its caller hears it is done. If the write failed, they hear
+    /// anyway (the records are served from memory and written with the next batch).
+    fn answer_held_puts(&mut self, now: Instant) {
+        if self.held.is_empty() {
+            return;
+        }
+        if let Some(persistence) = &mut self.persistence {
+            persistence.write(&mut self.node, now, &self.published);
+        }
+        for (reply, result) in self.held.drain(..) {
+            reply.send(result);
+        }
     }
 }
 
@@ -369,6 +406,9 @@ struct Outputs<'a, K: KeyType> {
     gateways: &'a [Registered<K>],
     published: &'a Published,
     replies: &'a mut HashMap<QueryId, Reply>,
+    /// Where the results of puts wait until their records are on disk, with a data
+    /// directory.
+    held: Option<&'a mut Vec<(Reply, QueryResult<Multiaddr, K>)>>,
 }
 
 impl<K: KeyType> Driver<Multiaddr, K> for Outputs<'_, K> {
@@ -393,8 +433,10 @@ impl<K: KeyType> Driver<Multiaddr, K> for Outputs<'_, K> {
 
     fn event(&mut self, event: Event<Multiaddr, K>) {
         if let Event::QueryFinished { id, result, .. } = event {
-            if let Some(reply) = self.replies.remove(&id) {
-                reply.send(result);
+            match (self.replies.remove(&id), &mut self.held) {
+                (Some(reply @ Reply::Put(_)), Some(held)) => held.push((reply, result)),
+                (Some(reply), _) => reply.send(result),
+                (None, _) => {}
             }
         }
     }

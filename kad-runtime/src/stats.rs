@@ -37,6 +37,9 @@ pub struct Stats {
     pub node: NodeStats,
     /// Every counter of each gateway, in the order they were registered.
     pub gateways: Vec<GatewayStatsSnapshot>,
+    /// Writes to the data directory that failed (a full disk, say): the records stay in
+    /// memory and are served; they are written again with the next batch.
+    pub storage_errors: u64,
 }
 
 /// Messages dropped by a service, by reason. None of them is fatal: a dropped request is
@@ -83,6 +86,7 @@ pub(crate) struct Published {
     pub(crate) down: AtomicBool,
     pub(crate) peers: AtomicUsize,
     pub(crate) unreachable: AtomicU64,
+    pub(crate) storage_errors: AtomicU64,
     pub(crate) node: Mutex<NodeStats>,
 }
 
@@ -116,6 +120,7 @@ impl Published {
             },
             node,
             gateways,
+            storage_errors: self.storage_errors.load(Ordering::Relaxed),
         }
     }
 }

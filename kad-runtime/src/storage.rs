@@ -1,0 +1,308 @@
+//! A service's data directory: one redb database (crash-safe, ACID) that keeps the node's id
+//! and its records across restarts. The core does no IO: it reports which records changed
+//! (`Node::take_record_changes`) and the service task writes them here in one transaction
+//! at a time, and reads them back when the service starts.
+//!
+//! Each record is kept with the wall-clock instant it ends at, so that one that expired
+//! while the node was down is not served again, and whether this node published it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kad_core::{KeyType, MutableRecord, PublicKey, Record, RecordChange, Signature};
+use redb::{
+    Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase, ReadableTable, TableDefinition,
+};
+use serde::{Deserialize, Serialize};
+
+/// The database file in a data directory.
+pub const DATABASE_FILE: &str = "kad.redb";
+
+/// The layout of the data this version writes. A data directory written by a newer version
+/// is refused rather than read wrongly or overwritten.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const RECORDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("records");
+
+const SCHEMA_KEY: &str = "schema_version";
+const ID_KEY: &str = "node_id";
+
+/// Why a data directory cannot be used.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// Another process (or service) has the data directory open.
+    Locked(PathBuf),
+    /// The data was written by a newer version of this library, with another layout.
+    NewerSchema {
+        /// The version found.
+        found: u32,
+        /// The newest this version reads.
+        supported: u32,
+    },
+    /// The database file is damaged or not one at all.
+    Corrupt(String),
+    /// The file system refused: no such directory, no permission, a full disk.
+    Io(String),
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageError::Locked(path) => write!(
+                f,
+                "the data directory {} is in use by another process",
+                path.display()
+            ),
+            StorageError::NewerSchema { found, supported } => write!(
+                f,
+                "the data directory was written by a newer version (schema {found}, this \
+                 version reads up to {supported}); it is left untouched"
+            ),
+            StorageError::Corrupt(why) => write!(f, "the data directory is damaged: {why}"),
+            StorageError::Io(why) => write!(f, "the data directory cannot be used: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+fn io(error: impl fmt::Display) -> StorageError {
+    StorageError::Io(error.to_string())
+}
+
+/// A record as it is kept on disk.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    record: SavedRecord,
+    /// Milliseconds since the Unix epoch at which the record ends.
+    expires_ms: u64,
+    published: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+enum SavedRecord {
+    Plain(Vec<u8>),
+    Immutable(Vec<u8>),
+    Mutable {
+        public_key: [u8; 32],
+        salt: Vec<u8>,
+        seq: u64,
+        value: Vec<u8>,
+        signature: ([u8; 32], [u8; 32]),
+    },
+}
+
+impl SavedRecord {
+    fn of(record: &Record) -> Self {
+        match record {
+            Record::Plain(value) => SavedRecord::Plain(value.clone()),
+            Record::Immutable(value) => SavedRecord::Immutable(value.clone()),
+            Record::Mutable(m) => {
+                let (first, second) = m.signature.as_bytes().split_at(32);
+                let half = |bytes: &[u8]| <[u8; 32]>::try_from(bytes).unwrap_or([0; 32]);
+                SavedRecord::Mutable {
+                    public_key: *m.public_key.as_bytes(),
+                    salt: m.salt.clone(),
+                    seq: m.seq,
+                    value: m.value.clone(),
+                    signature: (half(first), half(second)),
+                }
+            }
+        }
+    }
+
+    fn into_record(self) -> Record {
+        match self {
+            SavedRecord::Plain(value) => Record::Plain(value),
+            SavedRecord::Immutable(value) => Record::Immutable(value),
+            SavedRecord::Mutable {
+                public_key,
+                salt,
+                seq,
+                value,
+                signature: (first, second),
+            } => {
+                let mut signature = [0u8; 64];
+                signature[..32].copy_from_slice(&first);
+                signature[32..].copy_from_slice(&second);
+                Record::from(MutableRecord {
+                    public_key: PublicKey::from_bytes(public_key),
+                    salt,
+                    seq,
+                    value,
+                    signature: Signature::from_bytes(signature),
+                })
+            }
+        }
+    }
+}
+
+const CODEC: bincode::config::Configuration = bincode::config::standard();
+
+/// A record read back: its key, the record, what it has left to live, whether this node
+/// published it.
+pub(crate) type Restored<K> = (K, Record, Duration, bool);
+
+/// An open data directory.
+pub(crate) struct Storage {
+    db: Database,
+}
+
+impl fmt::Debug for Storage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Storage")
+    }
+}
+
+impl Storage {
+    /// Opens (or creates) the database in `dir`, refusing one in use, damaged, or of a newer
+    /// schema.
+    pub(crate) fn open(dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let path = dir.join(DATABASE_FILE);
+        let refused = |e: DatabaseError| match e {
+            DatabaseError::DatabaseAlreadyOpen => StorageError::Locked(dir.to_path_buf()),
+            other => StorageError::Corrupt(other.to_string()),
+        };
+        // An existing file is read first without writing: one of a newer schema is left
+        // exactly as it is.
+        if path.exists() {
+            let read_only = ReadOnlyDatabase::open(&path).map_err(refused)?;
+            check_schema(meta(&read_only, SCHEMA_KEY)?)?;
+        }
+        let db = Database::create(&path).map_err(refused)?;
+        let storage = Storage { db };
+        if meta(&storage.db, SCHEMA_KEY)?.is_none() {
+            storage.set_meta(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+        }
+        Ok(storage)
+    }
+
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StorageError> {
+        let write = self.db.begin_write().map_err(io)?;
+        {
+            let mut table = write.open_table(META).map_err(io)?;
+            table.insert(name, value).map_err(io)?;
+        }
+        write.commit().map_err(io)
+    }
+
+    /// The node id saved by an earlier run, if there was one of this key size.
+    pub(crate) fn node_id<K: KeyType>(&self) -> Result<Option<K>, StorageError> {
+        Ok(meta(&self.db, ID_KEY)?.and_then(|bytes| K::from_slice(&bytes)))
+    }
+
+    /// Keeps `id` as the node's id.
+    pub(crate) fn save_node_id<K: KeyType>(&self, id: &K) -> Result<(), StorageError> {
+        self.set_meta(ID_KEY, id.as_slice())
+    }
+
+    /// The records saved by an earlier run that are still live at `now` (the wall clock).
+    pub(crate) fn records<K: KeyType>(
+        &self,
+        now: SystemTime,
+    ) -> Result<Vec<Restored<K>>, StorageError> {
+        let read = self.db.begin_read().map_err(io)?;
+        let table = match read.open_table(RECORDS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(StorageError::Corrupt(e.to_string())),
+        };
+        let now_ms = unix_ms(now);
+        let mut out = Vec::new();
+        for entry in table
+            .iter()
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?
+        {
+            let (key, value) = entry.map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            let Some(key) = K::from_slice(key.value()) else {
+                continue;
+            };
+            let (saved, _): (Saved, usize) =
+                bincode::serde::decode_from_slice(value.value(), CODEC)
+                    .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            let remaining = Duration::from_millis(saved.expires_ms.saturating_sub(now_ms));
+            if !remaining.is_zero() {
+                out.push((key, saved.record.into_record(), remaining, saved.published));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes `changes`, reported at `now` (the node's clock) when the wall clock read
+    /// `wall`, in one transaction, durable when it returns.
+    pub(crate) fn write<K: KeyType>(
+        &self,
+        changes: &[RecordChange<K>],
+        wall: SystemTime,
+    ) -> Result<(), StorageError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let write = self.db.begin_write().map_err(io)?;
+        {
+            let mut table = write.open_table(RECORDS).map_err(io)?;
+            for change in changes {
+                match change {
+                    RecordChange::Stored {
+                        key,
+                        record,
+                        remaining,
+                        published,
+                    } => {
+                        let saved = Saved {
+                            record: SavedRecord::of(record),
+                            expires_ms: unix_ms(wall + *remaining),
+                            published: *published,
+                        };
+                        let bytes = bincode::serde::encode_to_vec(&saved, CODEC).map_err(io)?;
+                        table.insert(key.as_slice(), bytes.as_slice()).map_err(io)?;
+                    }
+                    RecordChange::Removed { key } => {
+                        table.remove(key.as_slice()).map_err(io)?;
+                    }
+                }
+            }
+        }
+        write.commit().map_err(io)
+    }
+}
+
+/// The meta entry `name` of `db`.
+fn meta(db: &impl ReadableDatabase, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+    let read = db.begin_read().map_err(io)?;
+    let table = match read.open_table(META) {
+        Ok(table) => table,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(StorageError::Corrupt(e.to_string())),
+    };
+    let value = table
+        .get(name)
+        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    Ok(value.map(|v| v.value().to_vec()))
+}
+
+/// Refuses a schema version newer than this version's.
+fn check_schema(saved: Option<Vec<u8>>) -> Result<(), StorageError> {
+    let Some(bytes) = saved else {
+        return Ok(());
+    };
+    let found = <[u8; 4]>::try_from(bytes.as_slice())
+        .map(u32::from_be_bytes)
+        .map_err(|_| StorageError::Corrupt("bad schema version".into()))?;
+    if found > SCHEMA_VERSION {
+        return Err(StorageError::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+fn unix_ms(t: SystemTime) -> u64 {
+    let ms = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,145 @@
+//! A service with a data directory comes back from a restart with its id and its records;
+//! a directory in use, written by a newer version or damaged is refused with a clear error
+//! and left as it was.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::builder;
+use kad_runtime::hash::Sha1Hasher;
+use kad_runtime::{DHTService, Error, StorageError, UdpGateway, DATABASE_FILE, SCHEMA_VERSION};
+
+/// A fresh directory under the system's temporary one, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("kad-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start_in(dir: &Path, storage_timeout: Duration) -> Result<DHTService<Sha1Hasher>, Error> {
+    let mut service = builder(1)
+        .storage_timeout(storage_timeout)
+        .data_dir(dir)
+        .build()?;
+    service.register_gateway(UdpGateway::new("127.0.0.1:0"));
+    service.start()?;
+    Ok(service)
+}
+
+#[test]
+fn a_restarted_service_keeps_its_id_and_serves_its_records() {
+    let dir = TempDir::new("restart");
+    let first = start_in(&dir.0, Duration::from_secs(3600)).expect("starts");
+    let id = first.local_id();
+    first
+        .save(b"kept", b"a value".to_vec())
+        .wait()
+        .expect("saved");
+    first.stop();
+
+    let second = start_in(&dir.0, Duration::from_secs(3600)).expect("starts again");
+    assert_eq!(second.local_id(), id, "the same id");
+    assert_eq!(second.query(b"kept"), Some(b"a value".to_vec()));
+    assert_eq!(second.stats().records, 1);
+}
+
+#[test]
+fn records_that_expired_while_the_service_was_down_are_not_served() {
+    let dir = TempDir::new("expired");
+    let first = start_in(&dir.0, Duration::from_secs(1)).expect("starts");
+    first
+        .save(b"brief", b"gone soon".to_vec())
+        .wait()
+        .expect("saved");
+    first.stop();
+    std::thread::sleep(Duration::from_millis(1200));
+    let second = start_in(&dir.0, Duration::from_secs(1)).expect("starts again");
+    assert_eq!(second.query(b"brief"), None);
+    assert_eq!(second.stats().records, 0);
+}
+
+#[test]
+fn a_directory_in_use_is_refused() {
+    let dir = TempDir::new("locked");
+    let _first = start_in(&dir.0, Duration::from_secs(3600)).expect("starts");
+    match start_in(&dir.0, Duration::from_secs(3600)) {
+        Err(Error::Storage(StorageError::Locked(path))) => assert_eq!(path, dir.0),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_directory_of_a_newer_version_is_refused_and_left_alone() {
+    let dir = TempDir::new("newer");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join(DATABASE_FILE);
+    {
+        let db = redb::Database::create(&file).unwrap();
+        let write = db.begin_write().unwrap();
+        {
+            let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+            let mut table = write.open_table(meta).unwrap();
+            let newer = (SCHEMA_VERSION + 1).to_be_bytes();
+            table.insert("schema_version", newer.as_slice()).unwrap();
+        }
+        write.commit().unwrap();
+    }
+    let before = std::fs::read(&file).unwrap();
+    match start_in(&dir.0, Duration::from_secs(3600)) {
+        Err(Error::Storage(StorageError::NewerSchema { found, supported })) => {
+            assert_eq!((found, supported), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(std::fs::read(&file).unwrap() == before, "not overwritten");
+}
+
+#[test]
+fn a_damaged_directory_is_refused_and_left_alone() {
+    let dir = TempDir::new("damaged");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join(DATABASE_FILE);
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&file, &garbage).unwrap();
+    let result = start_in(&dir.0, Duration::from_secs(3600));
+    assert!(
+        matches!(result, Err(Error::Storage(StorageError::Corrupt(_)))),
+        "{result:?}"
+    );
+    assert!(std::fs::read(&file).unwrap() == garbage, "not overwritten");
+}
+
+#[test]
+fn records_held_for_other_nodes_survive_a_restart() {
+    let dir = TempDir::new("replica");
+    let holder = start_in(&dir.0, Duration::from_secs(3600)).expect("starts");
+    let seed = holder.local_addrs()[0].clone();
+    let publisher = common::start(builder(2));
+    publisher.connect(seed).expect("connect");
+    let both = [holder, publisher];
+    common::wait_for_peers(&both, 1, Duration::from_secs(5));
+    let [holder, publisher] = both;
+    let copies = publisher
+        .save(b"theirs", b"held for them".to_vec())
+        .wait()
+        .expect("saved");
+    assert_eq!(copies, 1, "the holder took a copy");
+    publisher.stop();
+    // Written within the flush interval, or at the latest when the holder stops.
+    holder.stop();
+    let again = start_in(&dir.0, Duration::from_secs(3600)).expect("starts again");
+    assert_eq!(again.query(b"theirs"), Some(b"held for them".to_vec()));
+    assert_eq!(again.stats().records, 1);
+}
