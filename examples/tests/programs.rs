@@ -142,3 +142,40 @@ fn kad_node_reports_an_unreachable_seed() {
     );
     assert!(out.contains("cannot join through /ip6/::1/udp/9"), "{out}");
 }
+
+#[test]
+fn an_acknowledged_save_survives_kill_9() {
+    let dir = std::env::temp_dir().join(format!("kad-node-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data_dir = dir.to_str().expect("utf-8 path");
+    let mut node = Command::new(env!("CARGO_BIN_EXE_kad-node"))
+        .args(["--data-dir", data_dir])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node starts");
+    let mut stdin = node.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(node.stdout.take().expect("stdout"));
+    stdin
+        .write_all(b"save durable survives a crash\nsave second one too\n")
+        .expect("write");
+    let mut acknowledged = 0;
+    let mut line = String::new();
+    while acknowledged < 2 && stdout.read_line(&mut line).expect("read") > 0 {
+        acknowledged += usize::from(line.contains("saved \""));
+        line.clear();
+    }
+    assert_eq!(acknowledged, 2, "both saves acknowledged");
+    // No chance to write anything more: SIGKILL.
+    node.kill().expect("killed");
+    node.wait().expect("reaped");
+
+    let out = run(
+        env!("CARGO_BIN_EXE_kad-node"),
+        &["--data-dir", data_dir],
+        Some("query durable\nquery second\nquit\n"),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.contains("\"durable\" = \"survives a crash\""), "{out}");
+    assert!(out.contains("\"second\" = \"one too\""), "{out}");
+}

@@ -168,15 +168,21 @@ impl Storage {
             other => StorageError::Corrupt(other.to_string()),
         };
         // An existing file is read first without writing: one of a newer schema is left
-        // exactly as it is.
+        // exactly as it is. One that a crash left needing repair cannot be read so; redb
+        // repairs it when it is opened for writing, and its schema is checked then, before
+        // anything is written.
         if path.exists() {
-            let read_only = ReadOnlyDatabase::open(&path).map_err(refused)?;
-            check_schema(meta(&read_only, SCHEMA_KEY)?)?;
+            match ReadOnlyDatabase::open(&path) {
+                Ok(read_only) => check_schema(meta(&read_only, SCHEMA_KEY)?)?,
+                Err(DatabaseError::RepairAborted) => {}
+                Err(e) => return Err(refused(e)),
+            }
         }
         let db = Database::create(&path).map_err(refused)?;
         let storage = Storage { db };
-        if meta(&storage.db, SCHEMA_KEY)?.is_none() {
-            storage.set_meta(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+        match meta(&storage.db, SCHEMA_KEY)? {
+            Some(saved) => check_schema(Some(saved))?,
+            None => storage.set_meta(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?,
         }
         Ok(storage)
     }

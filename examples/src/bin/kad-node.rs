@@ -47,6 +47,10 @@ struct Args {
     /// when not given (`key` shows it, to reuse it next time).
     #[arg(long, value_parser = parse_secret)]
     secret_key: Option<[u8; 32]>,
+    /// Directory that keeps this node's id and records across restarts (created if need
+    /// be); without it nothing is kept.
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 fn parse_secret(s: &str) -> Result<[u8; 32], String> {
@@ -79,12 +83,15 @@ fn main() -> Result<(), Box<dyn Error>> {
 }
 
 fn run<H: Hasher>(hasher: H, args: &Args) -> Result<(), Box<dyn Error>> {
-    let mut service = DHTService::builder()
+    let mut builder = DHTService::builder()
         .hasher(hasher)
         .k(args.k)
         .alpha(args.alpha)
-        .request_timeout(Duration::from_millis(args.request_timeout_ms))
-        .build()?;
+        .request_timeout(Duration::from_millis(args.request_timeout_ms));
+    if let Some(dir) = &args.data_dir {
+        builder = builder.data_dir(dir);
+    }
+    let mut service = builder.build()?;
     let keypair = match args.secret_key {
         Some(secret) => Keypair::from_secret_bytes(secret),
         None => Keypair::try_generate()?,
