@@ -141,6 +141,7 @@ impl<K: KeyType> Task for ServiceTask<K> {
         if let Some(persistence) = &mut self.persistence {
             if persistence.next_write() <= now {
                 persistence.write(&mut self.node, now, &self.published);
+                persistence.save_contacts(&self.node, now, false, &self.published);
             }
             deadline = deadline.min(persistence.next_write());
         }
@@ -154,7 +155,9 @@ impl<K: KeyType> Task for ServiceTask<K> {
     fn shutdown(&mut self) {
         // What the node holds is written before it goes.
         if let Some(persistence) = &mut self.persistence {
-            persistence.write(&mut self.node, Instant::now(), &self.published);
+            let now = Instant::now();
+            persistence.write(&mut self.node, now, &self.published);
+            persistence.save_contacts(&self.node, now, true, &self.published);
         }
         // Callers still waiting see their channel close and return at once.
         self.replies.clear();

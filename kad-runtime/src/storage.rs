@@ -1,5 +1,5 @@
-//! A service's data directory: one redb database (crash-safe, ACID) that keeps the node's id
-//! and its records across restarts. The core does no IO: it reports which records changed
+//! A service's data directory: one redb database (crash-safe, ACID) that keeps the node's id,
+//! its records and its routing table's contacts across restarts. The core does no IO: it reports which records changed
 //! (`Node::take_record_changes`) and the service task writes them here in one transaction
 //! at a time, and reads them back when the service starts.
 //!
@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kad_core::{KeyType, MutableRecord, PublicKey, Record, RecordChange, Signature};
+use kad_proto::Multiaddr;
 use redb::{
     Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase, ReadableTable, TableDefinition,
 };
@@ -25,6 +26,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const RECORDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("records");
+const CONTACTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("contacts");
 
 const SCHEMA_KEY: &str = "schema_version";
 const ID_KEY: &str = "node_id";
@@ -141,6 +143,14 @@ impl SavedRecord {
 }
 
 const CODEC: bincode::config::Configuration = bincode::config::standard();
+
+/// A contact as it is kept on disk: its address (binary multiaddr) and when it was last
+/// heard from.
+#[derive(Serialize, Deserialize)]
+struct SavedContact {
+    addr: Vec<u8>,
+    last_seen_ms: u64,
+}
 
 /// A record read back: its key, the record, what it has left to live, whether this node
 /// published it.
@@ -306,6 +316,54 @@ fn check_schema(saved: Option<Vec<u8>>) -> Result<(), StorageError> {
         });
     }
     Ok(())
+}
+
+impl Storage {
+    /// Replaces the saved contacts with `contacts` (id, address, when last heard from).
+    pub(crate) fn save_contacts<K: KeyType>(
+        &self,
+        contacts: &[(K, Multiaddr, SystemTime)],
+    ) -> Result<(), StorageError> {
+        let write = self.db.begin_write().map_err(io)?;
+        write.delete_table(CONTACTS).map_err(io)?;
+        {
+            let mut table = write.open_table(CONTACTS).map_err(io)?;
+            for (id, addr, seen) in contacts {
+                let saved = SavedContact {
+                    addr: addr.to_vec(),
+                    last_seen_ms: unix_ms(*seen),
+                };
+                let bytes = bincode::serde::encode_to_vec(&saved, CODEC).map_err(io)?;
+                table.insert(id.as_slice(), bytes.as_slice()).map_err(io)?;
+            }
+        }
+        write.commit().map_err(io)
+    }
+
+    /// The addresses of the saved contacts, the most recently heard from first.
+    pub(crate) fn contacts(&self) -> Result<Vec<Multiaddr>, StorageError> {
+        let read = self.db.begin_read().map_err(io)?;
+        let table = match read.open_table(CONTACTS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(StorageError::Corrupt(e.to_string())),
+        };
+        let mut saved = Vec::new();
+        for entry in table
+            .iter()
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?
+        {
+            let (_, value) = entry.map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            let (contact, _): (SavedContact, usize) =
+                bincode::serde::decode_from_slice(value.value(), CODEC)
+                    .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            if let Ok(addr) = Multiaddr::try_from(contact.addr) {
+                saved.push((contact.last_seen_ms, addr));
+            }
+        }
+        saved.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(saved.into_iter().map(|(_, addr)| addr).collect())
+    }
 }
 
 fn unix_ms(t: SystemTime) -> u64 {

@@ -143,3 +143,27 @@ fn records_held_for_other_nodes_survive_a_restart() {
     assert_eq!(again.query(b"theirs"), Some(b"held for them".to_vec()));
     assert_eq!(again.stats().records, 1);
 }
+
+#[test]
+fn a_restarted_service_rejoins_through_its_saved_contacts() {
+    let network = common::network(4, 31);
+    let dir = TempDir::new("warm");
+    let node = start_in(&dir.0, Duration::from_secs(3600)).expect("starts");
+    node.connect(network[0].local_addrs()[0].clone())
+        .expect("connect");
+    common::wait_for_peers(std::slice::from_ref(&node), 3, Duration::from_secs(5));
+    node.stop();
+    network[2]
+        .save(b"while away", b"saved meanwhile".to_vec())
+        .wait()
+        .expect("saved");
+
+    // No bootstrap address this time: the saved contacts are enough.
+    let again = start_in(&dir.0, Duration::from_secs(3600)).expect("starts again");
+    common::wait_for_peers(std::slice::from_ref(&again), 3, Duration::from_secs(5));
+    assert!(again.get_number_of_known_peers() >= 3);
+    assert_eq!(
+        again.query(b"while away"),
+        Some(b"saved meanwhile".to_vec())
+    );
+}
