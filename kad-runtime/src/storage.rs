@@ -361,7 +361,7 @@ impl Storage {
                 saved.push((contact.last_seen_ms, addr));
             }
         }
-        saved.sort_by(|a, b| b.0.cmp(&a.0));
+        saved.sort_by_key(|(seen, _)| std::cmp::Reverse(*seen));
         Ok(saved.into_iter().map(|(_, addr)| addr).collect())
     }
 }
