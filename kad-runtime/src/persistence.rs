@@ -1,55 +1,75 @@
-//! A running service's side of its data directory: the records the node changed, written in
-//! one transaction at least every flush interval, and before a put's caller hears that it is
-//! done; a write that fails (a full disk) is counted and tried again with the next batch,
-//! while the node goes on serving from memory.
+//! A running service's side of its data directory. The node's record changes are written in
+//! one transaction at least every flush interval, by a thread of the service's own so that
+//! the reactor never waits for the disk; a put's caller hears that it is done only once the
+//! writer has its record on disk, and a put's own record goes to the writer as soon as the
+//! put starts, so that the disk and the network work at the same time. A write that fails (a
+//! full disk) is counted and tried again with the next batch, while the node goes on serving
+//! from memory. The routing table's contacts are saved every minute and at the end.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use kad_core::{KeyType, Node, RecordChange};
+use kad_core::{KeyType, Node, QueryResult, RecordChange};
 use kad_proto::Multiaddr;
 
+use crate::command::Reply;
+use crate::error::Error;
 use crate::stats::Published;
-use crate::storage::{Storage, StorageError};
-
-/// The data directory of a running service.
-#[derive(Debug)]
-pub(crate) struct Persistence<K> {
-    storage: Storage,
-    interval: Duration,
-    /// When the next batch is written.
-    next_write: Instant,
-    /// Changes of a batch that could not be written, by key, to write with the next one.
-    unwritten: BTreeMap<K, RecordChange<K>>,
-    /// When the routing table's contacts are next saved.
-    next_contacts: Instant,
-}
+use crate::storage::Storage;
 
 /// How often the routing table's contacts are saved (and when the service stops): a warm
 /// restart needs some of them alive, not all of them current.
 pub(crate) const CONTACTS_INTERVAL: Duration = Duration::from_secs(60);
 
-impl<K: KeyType> Persistence<K> {
-    /// Writes to `storage` at least every `interval` from `now`.
-    fn new(storage: Storage, interval: Duration, now: Instant) -> Self {
-        Persistence {
-            storage,
-            interval,
-            next_write: now + interval,
-            unwritten: BTreeMap::new(),
-            next_contacts: now + CONTACTS_INTERVAL,
-        }
-    }
+/// A finished put and where its result goes once its record is on disk.
+pub(crate) type HeldPut<K> = (Reply, QueryResult<Multiaddr, K>);
 
+/// What the writer thread is handed.
+struct Batch<K> {
+    changes: Vec<RecordChange<K>>,
+    /// The wall clock when the changes were taken, which their lifetimes count from.
+    wall: SystemTime,
+    contacts: Option<Vec<(K, Multiaddr, SystemTime)>>,
+    /// Told once everything before them is on disk.
+    replies: Vec<HeldPut<K>>,
+}
+
+/// The data directory of a running service.
+#[derive(Debug)]
+pub(crate) struct Persistence<K: KeyType> {
+    batches: Option<Sender<Batch<K>>>,
+    writer: Option<JoinHandle<()>>,
+    interval: Duration,
+    /// When the next batch is written.
+    next_write: Instant,
+    /// When the routing table's contacts are next saved.
+    next_contacts: Instant,
+}
+
+impl<K: KeyType> std::fmt::Debug for Batch<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("changes", &self.changes.len())
+            .finish()
+    }
+}
+
+impl<K: KeyType> Persistence<K> {
     /// Puts back into `node` the records saved in `storage` that have not expired (one the
     /// node's rules no longer take is left out), has the node report its changes for
-    /// writing at least every `interval`, and bootstraps it through its saved contacts.
+    /// writing at least every `interval`, bootstraps it through its saved contacts, and
+    /// starts the thread that writes (named after `name`).
     pub(crate) fn restore(
         node: &mut Node<Multiaddr, K>,
         storage: Storage,
         interval: Duration,
-    ) -> Result<Self, StorageError> {
+        published: &Arc<Published>,
+        name: String,
+    ) -> Result<Self, Error> {
         let now = Instant::now();
         for (key, record, remaining, published) in storage.records(SystemTime::now())? {
             let _ = node.restore_record(now, key, record, remaining, published);
@@ -61,7 +81,19 @@ impl<K: KeyType> Persistence<K> {
         if !contacts.is_empty() {
             let _ = node.bootstrap(now, contacts);
         }
-        Ok(Persistence::new(storage, interval, now))
+        let (batches, received) = mpsc::channel();
+        let published = Arc::clone(published);
+        let writer = thread::Builder::new()
+            .name(name)
+            .spawn(move || write_batches(&storage, &received, &published))
+            .map_err(Error::Thread)?;
+        Ok(Persistence {
+            batches: Some(batches),
+            writer: Some(writer),
+            interval,
+            next_write: now + interval,
+            next_contacts: now + CONTACTS_INTERVAL,
+        })
     }
 
     /// When the next batch is due.
@@ -69,61 +101,100 @@ impl<K: KeyType> Persistence<K> {
         self.next_write
     }
 
-    /// Saves the routing table's contacts if they are due (or `now` is the end).
-    pub(crate) fn save_contacts(
-        &mut self,
-        node: &Node<Multiaddr, K>,
-        now: Instant,
-        end: bool,
-        published: &Published,
-    ) {
-        if !end && now < self.next_contacts {
-            return;
-        }
-        self.next_contacts = now + CONTACTS_INTERVAL;
-        let wall = SystemTime::now();
-        let contacts: Vec<_> = node
-            .routing_table()
-            .iter()
-            .map(|entry| {
-                let contact = entry.contact();
-                let ago = now.saturating_duration_since(entry.last_seen());
-                let seen = wall.checked_sub(ago).unwrap_or(UNIX_EPOCH);
-                (contact.id, contact.addr.clone(), seen)
-            })
-            .collect();
-        if self.storage.save_contacts(&contacts).is_err() {
-            published.storage_errors.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Writes what `node` changed since the last batch; returns whether it is on disk.
+    /// Hands the writer what `node` changed since the last batch (with the contacts, if
+    /// they are due or this is the `end`), and `replies` to send once it is on disk.
     pub(crate) fn write(
         &mut self,
         node: &mut Node<Multiaddr, K>,
         now: Instant,
-        published: &Published,
-    ) -> bool {
+        replies: Vec<HeldPut<K>>,
+        end: bool,
+    ) {
         self.next_write = now + self.interval;
-        for change in node.take_record_changes(now) {
+        let contacts = (end || now >= self.next_contacts).then(|| {
+            self.next_contacts = now + CONTACTS_INTERVAL;
+            contacts_of(node, now)
+        });
+        let batch = Batch {
+            changes: node.take_record_changes(now),
+            wall: SystemTime::now(),
+            contacts,
+            replies,
+        };
+        if let Some(batches) = &self.batches {
+            // The writer only ends when this sender is dropped.
+            let _ = batches.send(batch);
+        }
+    }
+
+    /// Writes what is left and waits until it is on disk.
+    pub(crate) fn finish(&mut self, node: &mut Node<Multiaddr, K>) {
+        self.write(node, Instant::now(), Vec::new(), true);
+        self.batches = None;
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// The contacts of `node`'s routing table, with when each was last heard from.
+fn contacts_of<K: KeyType>(
+    node: &Node<Multiaddr, K>,
+    now: Instant,
+) -> Vec<(K, Multiaddr, SystemTime)> {
+    let wall = SystemTime::now();
+    node.routing_table()
+        .iter()
+        .map(|entry| {
+            let contact = entry.contact();
+            let ago = now.saturating_duration_since(entry.last_seen());
+            let seen = wall.checked_sub(ago).unwrap_or(UNIX_EPOCH);
+            (contact.id, contact.addr.clone(), seen)
+        })
+        .collect()
+}
+
+/// The writer thread: each batch in one transaction, replies after it.
+fn write_batches<K: KeyType>(
+    storage: &Storage,
+    batches: &Receiver<Batch<K>>,
+    published: &Published,
+) {
+    // Changes not yet on disk, by key: a failed batch is tried again with the next one.
+    let mut unwritten: BTreeMap<K, (RecordChange<K>, SystemTime)> = BTreeMap::new();
+    let failed = || {
+        published.storage_errors.fetch_add(1, Ordering::Relaxed);
+    };
+    while let Ok(batch) = batches.recv() {
+        for change in batch.changes {
             let key = match &change {
                 RecordChange::Stored { key, .. } | RecordChange::Removed { key } => *key,
             };
-            self.unwritten.insert(key, change);
+            unwritten.insert(key, (change, batch.wall));
         }
-        if self.unwritten.is_empty() {
-            return true;
+        if !unwritten.is_empty() {
+            let changes: Vec<_> = unwritten.values().cloned().collect();
+            match storage.write(&changes) {
+                Ok(()) => unwritten.clear(),
+                Err(_) => failed(),
+            }
         }
-        let batch: Vec<RecordChange<K>> = self.unwritten.values().cloned().collect();
-        match self.storage.write(&batch, SystemTime::now()) {
-            Ok(()) => {
-                self.unwritten.clear();
-                true
+        if let Some(contacts) = batch.contacts {
+            if storage.save_contacts(&contacts).is_err() {
+                failed();
             }
-            Err(_) => {
-                published.storage_errors.fetch_add(1, Ordering::Relaxed);
-                false
-            }
+        }
+        for (reply, result) in batch.replies {
+            reply.send(result);
+        }
+    }
+}
+
+impl<K: KeyType> Drop for Persistence<K> {
+    fn drop(&mut self) {
+        self.batches = None;
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
         }
     }
 }

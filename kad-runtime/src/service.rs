@@ -173,15 +173,17 @@ impl<H: Hasher> DHTService<H> {
         let mut node = identity
             .node(settings, config, &local_addrs)?
             .with_validator(Arc::new(RecordRules::new(self.hasher.clone())));
+        let published = Arc::new(Published::default());
         let persistence = match storage {
             Some(storage) => Some(Persistence::restore(
                 &mut node,
                 storage,
                 settings.flush_interval,
+                &published,
+                format!("kad-store {}", id.to_string().get(..8).unwrap_or("node")),
             )?),
             None => None,
         };
-        let published = Arc::new(Published::default());
         let (down, is_down) = mpsc::channel();
         let queued = sink.queued();
         let task = ServiceTask::new(node, gateways, inbox, queued, &published, persistence, down);

@@ -12,16 +12,14 @@ use std::sync::mpsc::{Sender, SyncSender};
 use std::sync::Arc;
 use std::time::Instant;
 
-use kad_core::{
-    Body, CommandError, Driver, Event, KeyType, Node, QueryId, QueryResult, Response, Transmit,
-};
+use kad_core::{Body, CommandError, Driver, Event, KeyType, Node, QueryId, Response, Transmit};
 use kad_proto::mio::Registry;
 use kad_proto::{Gateway, MessageSink, Multiaddr, PolledGateway, SendError, WireMessage};
 
 use crate::command::{Command, Input, MutablePut, Reply};
 use crate::error::Error;
 use crate::mailbox::Inbox;
-use crate::persistence::Persistence;
+use crate::persistence::{HeldPut, Persistence};
 use crate::stats::Published;
 use crate::task::{Task, Turn};
 
@@ -99,7 +97,7 @@ pub(crate) struct ServiceTask<K: KeyType> {
     /// The data directory, if the service has one.
     persistence: Option<Persistence<K>>,
     /// Results of finished puts held until their records are on disk.
-    held: Vec<(Reply, QueryResult<Multiaddr, K>)>,
+    held: Vec<HeldPut<K>>,
     /// Saves and queries given while the node knew no contact but was bootstrapping: they
     /// run once the first contact answers (or the bootstrap ends), so that `connect` then
     /// `save` stores the value on the network and not only here.
@@ -140,8 +138,7 @@ impl<K: KeyType> Task for ServiceTask<K> {
         let mut deadline = self.flush(now, registry);
         if let Some(persistence) = &mut self.persistence {
             if persistence.next_write() <= now {
-                persistence.write(&mut self.node, now, &self.published);
-                persistence.save_contacts(&self.node, now, false, &self.published);
+                persistence.write(&mut self.node, now, Vec::new(), false);
             }
             deadline = deadline.min(persistence.next_write());
         }
@@ -155,9 +152,7 @@ impl<K: KeyType> Task for ServiceTask<K> {
     fn shutdown(&mut self) {
         // What the node holds is written before it goes.
         if let Some(persistence) = &mut self.persistence {
-            let now = Instant::now();
-            persistence.write(&mut self.node, now, &self.published);
-            persistence.save_contacts(&self.node, now, true, &self.published);
+            persistence.finish(&mut self.node);
         }
         // Callers still waiting see their channel close and return at once.
         self.replies.clear();
@@ -295,6 +290,10 @@ impl<K: KeyType> ServiceTask<K> {
             },
             Command::Put { key, record, reply } => {
                 let put = self.node.put_record(now, key, record, None);
+                // The local copy goes to disk while the lookup runs.
+                if let (Some(persistence), true) = (&mut self.persistence, put.is_ok()) {
+                    persistence.write(&mut self.node, now, Vec::new(), false);
+                }
                 self.await_put(put, reply);
             }
             Command::PutMutable { key, put, reply } => {
@@ -379,18 +378,13 @@ impl<K: KeyType> ServiceTask<K> {
         self.published.publish(self.node.stats());
     }
 
-    /// Writes the records of the puts that finished, then tells their callers: a put is
-    /// durable here before its caller hears it is done. If the write failed, they hear
-    /// anyway (the records are served from memory and written with the next batch).
+    /// Hands the puts that finished to the writer, which tells their callers once their
+    /// records are on disk: a put is durable here before its caller hears it is done. If
+    /// the write fails, they hear anyway (the records are served from memory and written
+    /// with the next batch).
     fn answer_held_puts(&mut self, now: Instant) {
-        if self.held.is_empty() {
-            return;
-        }
-        if let Some(persistence) = &mut self.persistence {
-            persistence.write(&mut self.node, now, &self.published);
-        }
-        for (reply, result) in self.held.drain(..) {
-            reply.send(result);
+        if let (Some(persistence), false) = (&mut self.persistence, self.held.is_empty()) {
+            persistence.write(&mut self.node, now, mem::take(&mut self.held), false);
         }
     }
 }
@@ -411,7 +405,7 @@ struct Outputs<'a, K: KeyType> {
     replies: &'a mut HashMap<QueryId, Reply>,
     /// Where the results of puts wait until their records are on disk, with a data
     /// directory.
-    held: Option<&'a mut Vec<(Reply, QueryResult<Multiaddr, K>)>>,
+    held: Option<&'a mut Vec<HeldPut<K>>>,
 }
 
 impl<K: KeyType> Driver<Multiaddr, K> for Outputs<'_, K> {

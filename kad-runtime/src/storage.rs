@@ -248,12 +248,11 @@ impl Storage {
         Ok(out)
     }
 
-    /// Writes `changes`, reported at `now` (the node's clock) when the wall clock read
-    /// `wall`, in one transaction, durable when it returns.
+    /// Writes `changes`, each with the wall-clock time it was taken at, in one
+    /// transaction, durable when it returns.
     pub(crate) fn write<K: KeyType>(
         &self,
-        changes: &[RecordChange<K>],
-        wall: SystemTime,
+        changes: &[(RecordChange<K>, SystemTime)],
     ) -> Result<(), StorageError> {
         if changes.is_empty() {
             return Ok(());
@@ -261,7 +260,7 @@ impl Storage {
         let write = self.db.begin_write().map_err(io)?;
         {
             let mut table = write.open_table(RECORDS).map_err(io)?;
-            for change in changes {
+            for (change, wall) in changes {
                 match change {
                     RecordChange::Stored {
                         key,
@@ -271,7 +270,7 @@ impl Storage {
                     } => {
                         let saved = Saved {
                             record: SavedRecord::of(record),
-                            expires_ms: unix_ms(wall + *remaining),
+                            expires_ms: unix_ms(*wall + *remaining),
                             published: *published,
                         };
                         let bytes = bincode::serde::encode_to_vec(&saved, CODEC).map_err(io)?;

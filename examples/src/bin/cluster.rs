@@ -66,6 +66,10 @@ struct Args {
     /// node on a thread of its own, as separate processes would.
     #[arg(long)]
     reactor_threads: Option<usize>,
+    /// Keep each node's id and records in a directory of its own under this one (created
+    /// if need be), as nodes that survive restarts do; by default nothing is kept.
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -105,6 +109,9 @@ fn run<H: Hasher>(hasher: H, args: &Args) -> Result<(), Box<dyn Error>> {
         let mut builder = DHTService::builder();
         if let Some(reactor) = &reactor {
             builder = builder.reactor(reactor);
+        }
+        if let Some(dir) = &args.data_dir {
+            builder = builder.data_dir(dir.join(format!("node-{i}")));
         }
         let mut service = builder
             .hasher(hasher.clone())
