@@ -18,6 +18,7 @@ use crate::command::Input;
 use crate::error::Error;
 use crate::handle::SaveHandle;
 use crate::inbox_sink::InboxSink;
+use crate::keypair::Keypair;
 use crate::mailbox::{mailbox, Control};
 use crate::persistence::Persistence;
 use crate::service_task::{Registered, ServiceTask};
@@ -151,12 +152,23 @@ impl<H: Hasher> DHTService<H> {
             .map(Storage::open)
             .transpose()?;
         let mut identity = Identity::draw(settings)?;
+        let mut keypair = None;
         if let Some(storage) = &storage {
             match storage.node_id()? {
                 Some(saved) => identity.id = saved,
                 None => storage.save_node_id(&identity.id)?,
             }
+            keypair = storage.secret_key()?.map(Keypair::from_secret_bytes);
+            if keypair.is_none() {
+                let fresh = Keypair::try_generate()?;
+                storage.save_secret_key(&fresh.secret_bytes())?;
+                keypair = Some(fresh);
+            }
         }
+        let keypair = match keypair {
+            Some(kept) => kept,
+            None => Keypair::try_generate()?,
+        };
         let id = identity.id;
         check_gateway_count(gateways.len())?;
         let reactor = reactor_for(settings, &id)?;
@@ -203,6 +215,7 @@ impl<H: Hasher> DHTService<H> {
             gateway_stats,
             local_addrs,
             id,
+            keypair,
             max_value_size,
         });
         Ok(())
@@ -247,6 +260,15 @@ impl<H: Hasher> DHTService<H> {
     /// This node's id, drawn at [`start`](Self::start); `None` if not running.
     pub fn local_id(&self) -> Option<H::Key> {
         self.live().ok().map(|running| running.id)
+    }
+
+    /// The service's own ed25519 key pair, to sign mutable records with
+    /// ([`put_mutable`](Self::put_mutable)); `None` if not running. With a
+    /// [`data_dir`](crate::Builder::data_dir) it is made on the first start and kept, so
+    /// that the records it signs can be updated after a restart; without one, each start
+    /// makes a new one.
+    pub fn keypair(&self) -> Option<Keypair> {
+        self.live().ok().map(|running| running.keypair.clone())
     }
 
     /// The hash function that maps user keys into the key space.

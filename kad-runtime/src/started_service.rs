@@ -2,6 +2,7 @@
 //! started: the way into its task, what tells that it is down, and what it answers without
 //! asking the task (addresses, id, stats).
 
+use crate::keypair::Keypair;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,8 @@ pub(crate) struct StartedService<K> {
     pub(crate) gateway_stats: Vec<Arc<GatewayStats>>,
     pub(crate) local_addrs: Vec<Multiaddr>,
     pub(crate) id: K,
+    /// The service's own key pair (kept in the data directory, if there is one).
+    pub(crate) keypair: Keypair,
     pub(crate) max_value_size: usize,
 }
 

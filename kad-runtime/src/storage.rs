@@ -1,5 +1,6 @@
 //! A service's data directory: one redb database (crash-safe, ACID) that keeps the node's id,
-//! its records and its routing table's contacts across restarts. The core does no IO: it reports which records changed
+//! its key pair, its records and its routing table's contacts across restarts. The key pair's
+//! secret is in the file: keep the directory as private as the key. The core does no IO: it reports which records changed
 //! (`Node::take_record_changes`) and the service task writes them here in one transaction
 //! at a time, and reads them back when the service starts.
 //!
@@ -30,6 +31,7 @@ const CONTACTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("contacts")
 
 const SCHEMA_KEY: &str = "schema_version";
 const ID_KEY: &str = "node_id";
+const KEYPAIR_KEY: &str = "keypair";
 
 /// Why a data directory cannot be used.
 #[derive(Debug)]
@@ -214,6 +216,16 @@ impl Storage {
     /// Keeps `id` as the node's id.
     pub(crate) fn save_node_id<K: KeyType>(&self, id: &K) -> Result<(), StorageError> {
         self.set_meta(ID_KEY, id.as_slice())
+    }
+
+    /// The secret key of the service's key pair, saved by an earlier run.
+    pub(crate) fn secret_key(&self) -> Result<Option<[u8; 32]>, StorageError> {
+        Ok(meta(&self.db, KEYPAIR_KEY)?.and_then(|bytes| <[u8; 32]>::try_from(bytes).ok()))
+    }
+
+    /// Keeps `secret` as the service's key pair.
+    pub(crate) fn save_secret_key(&self, secret: &[u8; 32]) -> Result<(), StorageError> {
+        self.set_meta(KEYPAIR_KEY, secret)
     }
 
     /// The records saved by an earlier run that are still live at `now` (the wall clock).

@@ -43,6 +43,7 @@ fn a_restarted_service_keeps_its_id_and_serves_its_records() {
     let dir = TempDir::new("restart");
     let first = start_in(&dir.0, Duration::from_secs(3600)).expect("starts");
     let id = first.local_id();
+    let public = first.keypair().map(|k| k.public());
     first
         .save(b"kept", b"a value".to_vec())
         .wait()
@@ -51,6 +52,12 @@ fn a_restarted_service_keeps_its_id_and_serves_its_records() {
 
     let second = start_in(&dir.0, Duration::from_secs(3600)).expect("starts again");
     assert_eq!(second.local_id(), id, "the same id");
+    assert_eq!(
+        second.keypair().map(|k| k.public()),
+        public,
+        "the same key pair"
+    );
+    assert!(public.is_some());
     assert_eq!(second.query(b"kept"), Some(b"a value".to_vec()));
     assert_eq!(second.stats().records, 1);
 }
