@@ -174,3 +174,54 @@ fn a_restarted_service_rejoins_through_its_saved_contacts() {
         Some(b"saved meanwhile".to_vec())
     );
 }
+
+/// A small file system of its own, to fill up: needs root (to mount a tmpfs).
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(name: &str, size: &str) -> Option<Self> {
+        let dir = std::env::temp_dir().join(format!("kad-disk-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            let _ = std::fs::remove_dir(&dir);
+            return None;
+        }
+        Some(SmallDisk(dir))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn a_full_disk_is_counted_and_the_node_serves_from_memory() {
+    let Some(disk) = SmallDisk::mount("full", "256k") else {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let service = start_in(&disk.0, Duration::from_secs(3600)).expect("starts");
+    let value = vec![0x5a; 1000];
+    for i in 0..600u32 {
+        let _ = service.save(i.to_be_bytes(), value.clone()).wait();
+        if service.stats().storage_errors > 0 {
+            break;
+        }
+    }
+    assert!(service.stats().storage_errors > 0, "the disk filled up");
+    // Everything saved is still served.
+    for i in 0..20u32 {
+        assert_eq!(service.query(i.to_be_bytes()), Some(value.clone()), "{i}");
+    }
+    let _ = service.save(b"after", b"still works".to_vec()).wait();
+    assert_eq!(service.query(b"after"), Some(b"still works".to_vec()));
+    service.stop();
+}
