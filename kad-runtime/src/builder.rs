@@ -262,7 +262,9 @@ impl<H: Hasher> Builder<H> {
             reactor: self.reactor.clone(),
             contact_local_addresses: self.contact_local_addresses,
             data_dir: self.data_dir.clone(),
-            flush_interval: self.flush_interval,
+            flush_interval: self
+                .flush_interval
+                .clamp(Duration::from_millis(10), Duration::from_secs(3600)),
         }
     }
 
@@ -284,8 +286,8 @@ impl<H: Hasher> Builder<H> {
     }
 
     /// The longest a record stored for another node waits to be written to the data
-    /// directory (default [`DEFAULT_FLUSH_INTERVAL`], 1 s): writes are grouped, so that a
-    /// busy node does not write to disk for every datagram.
+    /// directory (default [`DEFAULT_FLUSH_INTERVAL`], 1 s; held between 10 ms and an hour):
+    /// writes are grouped, so that a busy node does not write to disk for every datagram.
     pub fn flush_interval(mut self, interval: Duration) -> Self {
         self.flush_interval = interval;
         self

@@ -65,6 +65,17 @@ pub(crate) enum Reply {
 }
 
 impl Reply {
+    /// Tells the caller the query failed with `error`.
+    pub(crate) fn fail(self, error: Error) {
+        match self {
+            Reply::Put(reply) => {
+                let _ = reply.try_send(Err(error));
+            }
+            // A get has no error to hear of: dropping the sender ends its wait.
+            Reply::Get(_) => {}
+        }
+    }
+
     /// Sends the answer; a caller that stopped waiting is not an error.
     pub(crate) fn send<K>(self, result: QueryResult<Multiaddr, K>) {
         match (self, result) {

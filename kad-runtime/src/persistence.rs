@@ -25,6 +25,10 @@ use crate::storage::Storage;
 /// restart needs some of them alive, not all of them current.
 pub(crate) const CONTACTS_INTERVAL: Duration = Duration::from_secs(60);
 
+/// The most record changes kept for writing while the disk refuses them; more are dropped
+/// (and counted in `storage_errors`) until a write succeeds.
+pub(crate) const MAX_UNWRITTEN: usize = 100_000;
+
 /// A finished put and where its result goes once its record is on disk.
 pub(crate) type HeldPut<K> = (Reply, QueryResult<Multiaddr, K>);
 
@@ -71,9 +75,22 @@ impl<K: KeyType> Persistence<K> {
         name: String,
     ) -> Result<Self, Error> {
         let now = Instant::now();
-        for (key, record, remaining, published) in storage.records(SystemTime::now())? {
-            let _ = node.restore_record(now, key, record, remaining, published);
+        let wall = SystemTime::now();
+        let (saved, expired) = storage.records(wall)?;
+        // What expired while the node was down, or its rules no longer take, goes.
+        let mut gone: Vec<_> = expired
+            .into_iter()
+            .map(|key| (RecordChange::Removed { key }, wall))
+            .collect();
+        for (key, record, remaining, published) in saved {
+            if node
+                .restore_record(now, key, record, remaining, published)
+                .is_err()
+            {
+                gone.push((RecordChange::Removed { key }, wall));
+            }
         }
+        storage.write(&gone)?;
         node.track_record_changes();
         // A warm restart: the contacts of the last run are asked first, the most recently
         // heard from first.
@@ -85,7 +102,7 @@ impl<K: KeyType> Persistence<K> {
         let published = Arc::clone(published);
         let writer = thread::Builder::new()
             .name(name)
-            .spawn(move || write_batches(&storage, &received, &published))
+            .spawn(move || write_batches(storage, &received, &published))
             .map_err(Error::Thread)?;
         Ok(Persistence {
             batches: Some(batches),
@@ -154,9 +171,10 @@ fn contacts_of<K: KeyType>(
         .collect()
 }
 
-/// The writer thread: each batch in one transaction, replies after it.
+/// The writer thread: the batches waiting together in one transaction (group commit), then
+/// the results of their puts, or the error if the write failed.
 fn write_batches<K: KeyType>(
-    storage: &Storage,
+    mut storage: Storage,
     batches: &Receiver<Batch<K>>,
     published: &Published,
 ) {
@@ -165,27 +183,49 @@ fn write_batches<K: KeyType>(
     let failed = || {
         published.storage_errors.fetch_add(1, Ordering::Relaxed);
     };
-    while let Ok(batch) = batches.recv() {
-        for change in batch.changes {
-            let key = match &change {
-                RecordChange::Stored { key, .. } | RecordChange::Removed { key } => *key,
-            };
-            unwritten.insert(key, (change, batch.wall));
+    while let Ok(first) = batches.recv() {
+        let mut contacts = None;
+        let mut replies = Vec::new();
+        for batch in std::iter::once(first).chain(batches.try_iter()) {
+            for change in batch.changes {
+                let key = match &change {
+                    RecordChange::Stored { key, .. } | RecordChange::Removed { key } => *key,
+                };
+                if unwritten.len() >= MAX_UNWRITTEN && !unwritten.contains_key(&key) {
+                    failed();
+                    continue;
+                }
+                unwritten.insert(key, (change, batch.wall));
+            }
+            contacts = batch.contacts.or(contacts);
+            replies.extend(batch.replies);
         }
+        let mut outcome = Ok(());
         if !unwritten.is_empty() {
             let changes: Vec<_> = unwritten.values().cloned().collect();
-            match storage.write(&changes) {
-                Ok(()) => unwritten.clear(),
-                Err(_) => failed(),
+            outcome = storage.write(&changes);
+            if outcome.is_ok() {
+                unwritten.clear();
             }
         }
-        if let Some(contacts) = batch.contacts {
-            if storage.save_contacts(&contacts).is_err() {
+        if let Some(contacts) = contacts {
+            if outcome.is_ok() {
+                outcome = storage.save_contacts(&contacts);
+            }
+        }
+        match outcome {
+            Ok(()) => replies
+                .into_iter()
+                .for_each(|(reply, result)| reply.send(result)),
+            Err(error) => {
                 failed();
+                for (reply, _) in replies {
+                    reply.fail(Error::Storage(error.clone()));
+                }
+                // redb refuses every transaction after a failed one until it is opened
+                // again; a failed reopening is tried again with the next batch.
+                let _ = storage.reopen();
             }
-        }
-        for (reply, result) in batch.replies {
-            reply.send(result);
         }
     }
 }

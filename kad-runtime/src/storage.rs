@@ -13,9 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kad_core::{KeyType, MutableRecord, PublicKey, Record, RecordChange, Signature};
 use kad_proto::Multiaddr;
-use redb::{
-    Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase, ReadableTable, TableDefinition,
-};
+use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 /// The database file in a data directory.
@@ -34,7 +32,7 @@ const ID_KEY: &str = "node_id";
 const KEYPAIR_KEY: &str = "keypair";
 
 /// Why a data directory cannot be used.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum StorageError {
     /// Another process (or service) has the data directory open.
@@ -161,6 +159,7 @@ pub(crate) type Restored<K> = (K, Record, Duration, bool);
 /// An open data directory.
 pub(crate) struct Storage {
     db: Database,
+    path: PathBuf,
 }
 
 impl fmt::Debug for Storage {
@@ -173,7 +172,12 @@ impl Storage {
     /// Opens (or creates) the database in `dir`, refusing one in use, damaged, or of a newer
     /// schema.
     pub(crate) fn open(dir: &Path) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        // redb may panic on a file damaged outside it: that is a damaged directory too.
+        guarded(|| Self::open_checked(dir))
+    }
+
+    fn open_checked(dir: &Path) -> Result<Self, StorageError> {
+        create_private_dir(dir)?;
         let path = dir.join(DATABASE_FILE);
         let refused = |e: DatabaseError| match e {
             DatabaseError::DatabaseAlreadyOpen => StorageError::Locked(dir.to_path_buf()),
@@ -184,14 +188,18 @@ impl Storage {
         // repairs it when it is opened for writing, and its schema is checked then, before
         // anything is written.
         if path.exists() {
-            match ReadOnlyDatabase::open(&path) {
+            match Database::builder()
+                .set_check_integrity_on_open(true)
+                .open_read_only(&path)
+            {
                 Ok(read_only) => check_schema(meta(&read_only, SCHEMA_KEY)?)?,
                 Err(DatabaseError::RepairAborted) => {}
                 Err(e) => return Err(refused(e)),
             }
         }
-        let db = Database::create(&path).map_err(refused)?;
-        let storage = Storage { db };
+        let db = writable(&path).map_err(refused)?;
+        restrict_to_owner(&path)?;
+        let storage = Storage { db, path };
         match meta(&storage.db, SCHEMA_KEY)? {
             Some(saved) => check_schema(Some(saved))?,
             None => storage.set_meta(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?,
@@ -232,15 +240,24 @@ impl Storage {
     pub(crate) fn records<K: KeyType>(
         &self,
         now: SystemTime,
-    ) -> Result<Vec<Restored<K>>, StorageError> {
+    ) -> Result<(Vec<Restored<K>>, Vec<K>), StorageError> {
+        guarded(|| self.read_records(now))
+    }
+
+    /// [`records`](Self::records), and the keys of the expired ones, to drop.
+    fn read_records<K: KeyType>(
+        &self,
+        now: SystemTime,
+    ) -> Result<(Vec<Restored<K>>, Vec<K>), StorageError> {
         let read = self.db.begin_read().map_err(io)?;
         let table = match read.open_table(RECORDS) {
             Ok(table) => table,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok((Vec::new(), Vec::new())),
             Err(e) => return Err(StorageError::Corrupt(e.to_string())),
         };
         let now_ms = unix_ms(now);
         let mut out = Vec::new();
+        let mut expired = Vec::new();
         for entry in table
             .iter()
             .map_err(|e| StorageError::Corrupt(e.to_string()))?
@@ -253,11 +270,25 @@ impl Storage {
                 bincode::serde::decode_from_slice(value.value(), CODEC)
                     .map_err(|e| StorageError::Corrupt(e.to_string()))?;
             let remaining = Duration::from_millis(saved.expires_ms.saturating_sub(now_ms));
-            if !remaining.is_zero() {
+            if remaining.is_zero() {
+                expired.push(key);
+            } else {
                 out.push((key, saved.record.into_record(), remaining, saved.published));
             }
         }
-        Ok(out)
+        Ok((out, expired))
+    }
+
+    /// Opens the file again: redb refuses every transaction after one that failed (a full
+    /// disk), until then.
+    pub(crate) fn reopen(&mut self) -> Result<(), StorageError> {
+        // The old handle (and its lock) goes before the new one takes them.
+        let placeholder = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(io)?;
+        drop(std::mem::replace(&mut self.db, placeholder));
+        self.db = writable(&self.path).map_err(io)?;
+        Ok(())
     }
 
     /// Writes `changes`, each with the wall-clock time it was taken at, in one
@@ -296,6 +327,42 @@ impl Storage {
         }
         write.commit().map_err(io)
     }
+}
+
+/// `read`, with a panic of redb's on a damaged file taken as the damage it is.
+fn guarded<T>(read: impl FnOnce() -> Result<T, StorageError>) -> Result<T, StorageError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(StorageError::Corrupt(
+            "the database file cannot be read".into(),
+        ))
+    })
+}
+
+/// The database at `path`, opened for writing (and repaired, after a crash), its integrity
+/// checked.
+fn writable(path: &Path) -> Result<Database, DatabaseError> {
+    Database::builder()
+        .set_check_integrity_on_open(true)
+        .create(path)
+}
+
+/// Creates `dir` if need be, readable by its owner only (it holds the node's secret key).
+fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
+    std::fs::create_dir_all(dir).map_err(io)?;
+    restrict_to_owner(dir)
+}
+
+/// Makes `path` readable and writable by its owner only.
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> Result<(), StorageError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if path.is_dir() { 0o700 } else { 0o600 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io)
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> Result<(), StorageError> {
+    Ok(())
 }
 
 /// The meta entry `name` of `db`.
@@ -353,6 +420,10 @@ impl Storage {
 
     /// The addresses of the saved contacts, the most recently heard from first.
     pub(crate) fn contacts(&self) -> Result<Vec<Multiaddr>, StorageError> {
+        guarded(|| self.read_contacts())
+    }
+
+    fn read_contacts(&self) -> Result<Vec<Multiaddr>, StorageError> {
         let read = self.db.begin_read().map_err(io)?;
         let table = match read.open_table(CONTACTS) {
             Ok(table) => table,

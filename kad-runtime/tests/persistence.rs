@@ -204,24 +204,37 @@ impl Drop for SmallDisk {
 
 #[test]
 fn a_full_disk_is_counted_and_the_node_serves_from_memory() {
-    let Some(disk) = SmallDisk::mount("full", "256k") else {
+    let Some(disk) = SmallDisk::mount("full", "512k") else {
         eprintln!("skipped: mounting a tmpfs needs root");
         return;
     };
-    let service = start_in(&disk.0, Duration::from_secs(3600)).expect("starts");
+    // Room taken by something else, to give back later.
+    let filler = disk.0.join("filler");
+    std::fs::write(&filler, vec![0u8; 192 * 1024]).unwrap();
+    let service = start_in(&disk.0.join("node"), Duration::from_secs(3600)).expect("starts");
     let value = vec![0x5a; 1000];
+    let mut refused = None;
     for i in 0..600u32 {
-        let _ = service.save(i.to_be_bytes(), value.clone()).wait();
-        if service.stats().storage_errors > 0 {
+        if let Err(error) = service.save(i.to_be_bytes(), value.clone()).wait() {
+            refused = Some(error);
             break;
         }
     }
-    assert!(service.stats().storage_errors > 0, "the disk filled up");
-    // Everything saved is still served.
+    // A save that could not be written is not acknowledged as one that was.
+    assert!(
+        matches!(refused, Some(Error::Storage(_))),
+        "the disk filled up: {refused:?}"
+    );
+    assert!(service.stats().storage_errors > 0);
+    // Everything saved is still served from memory.
     for i in 0..20u32 {
         assert_eq!(service.query(i.to_be_bytes()), Some(value.clone()), "{i}");
     }
-    let _ = service.save(b"after", b"still works".to_vec()).wait();
-    assert_eq!(service.query(b"after"), Some(b"still works".to_vec()));
+    // Once there is room again, saves are written again.
+    std::fs::remove_file(&filler).unwrap();
+    let saved = service.save(b"after", b"written again".to_vec()).wait();
+    assert!(saved.is_ok(), "{saved:?}");
     service.stop();
+    let again = start_in(&disk.0.join("node"), Duration::from_secs(3600)).expect("restarts");
+    assert_eq!(again.query(b"after"), Some(b"written again".to_vec()));
 }
