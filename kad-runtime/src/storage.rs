@@ -184,16 +184,16 @@ impl Storage {
             other => StorageError::Corrupt(other.to_string()),
         };
         // An existing file is read first without writing: one of a newer schema is left
-        // exactly as it is. One that a crash left needing repair cannot be read so; redb
-        // repairs it when it is opened for writing, and its schema is checked then, before
-        // anything is written.
+        // exactly as it is. One that a crash left needing repair cannot be read so: a copy
+        // of it is repaired and read instead, and the file itself is only opened for
+        // writing (and repaired) if its schema is one this version reads.
         if path.exists() {
             match Database::builder()
                 .set_check_integrity_on_open(true)
                 .open_read_only(&path)
             {
                 Ok(read_only) => check_schema(meta(&read_only, SCHEMA_KEY)?)?,
-                Err(DatabaseError::RepairAborted) => {}
+                Err(DatabaseError::RepairAborted) => check_schema_of_copy(dir, &path)?,
                 Err(e) => return Err(refused(e)),
             }
         }
@@ -377,6 +377,18 @@ fn meta(db: &impl ReadableDatabase, name: &str) -> Result<Option<Vec<u8>>, Stora
         .get(name)
         .map_err(|e| StorageError::Corrupt(e.to_string()))?;
     Ok(value.map(|v| v.value().to_vec()))
+}
+
+/// Checks the schema of the file at `path`, which needs repair, on a repaired copy of it in
+/// `dir`, leaving the file as it is.
+fn check_schema_of_copy(dir: &Path, path: &Path) -> Result<(), StorageError> {
+    let copy = dir.join(format!("{DATABASE_FILE}.check"));
+    std::fs::copy(path, &copy).map_err(io)?;
+    let checked = writable(&copy)
+        .map_err(|e| StorageError::Corrupt(e.to_string()))
+        .and_then(|db| check_schema(meta(&db, SCHEMA_KEY)?));
+    let _ = std::fs::remove_file(&copy);
+    checked
 }
 
 /// Refuses a schema version newer than this version's.

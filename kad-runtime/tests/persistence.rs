@@ -238,3 +238,49 @@ fn a_full_disk_is_counted_and_the_node_serves_from_memory() {
     let again = start_in(&disk.0.join("node"), Duration::from_secs(3600)).expect("restarts");
     assert_eq!(again.query(b"after"), Some(b"written again".to_vec()));
 }
+
+#[test]
+fn a_newer_directory_left_by_a_crash_is_refused_and_left_alone() {
+    let dir = TempDir::new("newer-crash");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join(DATABASE_FILE);
+    // A process of a newer version wrote it and died without closing it.
+    let crashed = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "newer_version_crashes", "--include-ignored"])
+        .env("KAD_CRASH_FILE", &file)
+        .status()
+        .unwrap();
+    assert!(crashed.success());
+    let before = std::fs::read(&file).unwrap();
+    match start_in(&dir.0, Duration::from_secs(3600)) {
+        Err(Error::Storage(StorageError::NewerSchema { found, .. })) => {
+            assert_eq!(found, SCHEMA_VERSION + 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        std::fs::read(&file).unwrap() == before,
+        "not repaired in place"
+    );
+}
+
+/// Run by the test above as a process of its own: writes a newer schema and exits without
+/// closing the database, as a crash would.
+#[test]
+#[ignore]
+fn newer_version_crashes() {
+    let Ok(file) = std::env::var("KAD_CRASH_FILE") else {
+        return;
+    };
+    let db = redb::Database::create(&file).unwrap();
+    let write = db.begin_write().unwrap();
+    {
+        let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+        let mut table = write.open_table(meta).unwrap();
+        let newer = (SCHEMA_VERSION + 1).to_be_bytes();
+        table.insert("schema_version", newer.as_slice()).unwrap();
+    }
+    write.commit().unwrap();
+    std::mem::forget(db);
+    std::process::exit(0);
+}
