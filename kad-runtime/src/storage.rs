@@ -46,6 +46,13 @@ pub enum StorageError {
     },
     /// The database file is damaged or not one at all.
     Corrupt(String),
+    /// The directory belongs to a node of another hash function (its id has another size).
+    OtherKeySize {
+        /// The size of the saved id, in bytes.
+        found: usize,
+        /// The size of this service's keys.
+        expected: usize,
+    },
     /// The file system refused: no such directory, no permission, a full disk.
     Io(String),
 }
@@ -64,6 +71,11 @@ impl fmt::Display for StorageError {
                  version reads up to {supported}); it is left untouched"
             ),
             StorageError::Corrupt(why) => write!(f, "the data directory is damaged: {why}"),
+            StorageError::OtherKeySize { found, expected } => write!(
+                f,
+                "the data directory is a node's of {found}-byte ids, this service's hasher \
+                 makes {expected}-byte ones"
+            ),
             StorageError::Io(why) => write!(f, "the data directory cannot be used: {why}"),
         }
     }
@@ -218,7 +230,15 @@ impl Storage {
 
     /// The node id saved by an earlier run, if there was one of this key size.
     pub(crate) fn node_id<K: KeyType>(&self) -> Result<Option<K>, StorageError> {
-        Ok(meta(&self.db, ID_KEY)?.and_then(|bytes| K::from_slice(&bytes)))
+        let Some(bytes) = meta(&self.db, ID_KEY)? else {
+            return Ok(None);
+        };
+        K::from_slice(&bytes)
+            .map(Some)
+            .ok_or(StorageError::OtherKeySize {
+                found: bytes.len(),
+                expected: K::LEN,
+            })
     }
 
     /// Keeps `id` as the node's id.
@@ -228,7 +248,12 @@ impl Storage {
 
     /// The secret key of the service's key pair, saved by an earlier run.
     pub(crate) fn secret_key(&self) -> Result<Option<[u8; 32]>, StorageError> {
-        Ok(meta(&self.db, KEYPAIR_KEY)?.and_then(|bytes| <[u8; 32]>::try_from(bytes).ok()))
+        meta(&self.db, KEYPAIR_KEY)?
+            .map(|bytes| {
+                <[u8; 32]>::try_from(bytes)
+                    .map_err(|_| StorageError::Corrupt("the saved key pair is not 32 bytes".into()))
+            })
+            .transpose()
     }
 
     /// Keeps `secret` as the service's key pair.

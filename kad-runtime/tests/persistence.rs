@@ -284,3 +284,23 @@ fn newer_version_crashes() {
     std::mem::forget(db);
     std::process::exit(0);
 }
+
+#[test]
+fn a_directory_of_another_hash_function_is_refused() {
+    let dir = TempDir::new("other-hasher");
+    start_in(&dir.0, Duration::from_secs(3600))
+        .expect("starts")
+        .stop();
+    let mut other = DHTService::builder()
+        .hasher(kad_runtime::hash::Sha256Hasher::new())
+        .data_dir(&dir.0)
+        .build()
+        .unwrap();
+    other.register_gateway(UdpGateway::new("127.0.0.1:0"));
+    match other.start() {
+        Err(Error::Storage(StorageError::OtherKeySize { found, expected })) => {
+            assert_eq!((found, expected), (20, 32));
+        }
+        other => panic!("{other:?}"),
+    }
+}
