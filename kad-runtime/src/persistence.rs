@@ -219,6 +219,12 @@ fn write_batches<K: KeyType>(
                 .for_each(|(reply, result)| reply.send(result)),
             Err(error) => {
                 failed();
+                tracing::warn!(
+                    %error,
+                    unwritten = unwritten.len(),
+                    "cannot write to the data directory; records are kept in memory and \
+                     written again with the next batch"
+                );
                 for (reply, _) in replies {
                     reply.fail(Error::Storage(error.clone()));
                 }
