@@ -5,9 +5,9 @@
 mod common;
 
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use common::{builder, network, network_with};
+use common::{builder, network, network_with, wait_for_peers};
 use kad_runtime::hash::Sha1Hasher;
 use kad_runtime::{DHTService, Reactor};
 
@@ -34,6 +34,9 @@ fn the_same_on_a_shared_reactor() {
 }
 
 fn every_value_found(services: &[DHTService<Sha1Hasher>]) {
+    // Routing tables can stand still for a moment while a late joiner waits to retry its
+    // bootstrap: give every node the time to know its neighbours.
+    wait_for_peers(services, 10, Duration::from_secs(20));
     for (i, service) in services.iter().enumerate() {
         assert!(
             service.get_number_of_known_peers() >= 10,
