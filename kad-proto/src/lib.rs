@@ -72,6 +72,7 @@ mod header;
 mod limits;
 #[cfg(feature = "gateway")]
 mod polled;
+mod record_repr;
 #[cfg(feature = "gateway")]
 mod stats;
 mod wire;

@@ -31,19 +31,15 @@
 
 use std::fmt;
 
-use kad_core::{
-    Body, Contact, KeyType, Message, MutableRecord, PublicKey, Record, Request, Response,
-    Signature, StoreOutcome, Token, TxId, MAX_MUTABLE_VALUE, MAX_SALT,
-};
+use kad_core::{Body, Contact, KeyType, Message, Request, Response, Token, TxId};
 use multiaddr::Multiaddr;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{DecodeError, Limit};
-use crate::limits::{
-    MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_KEY_LEN, MAX_MULTIADDR_LEN, MAX_VALUE_SIZE,
-};
+use crate::limits::{MAX_CONTACTS_PER_RESPONSE, MAX_DATAGRAM_SIZE, MAX_KEY_LEN, MAX_MULTIADDR_LEN};
+use crate::record_repr::{OutcomeRepr, RecordRepr};
 
 /// A kad-core message whose contacts are reached at multiaddrs: what travels between nodes.
 pub type WireMessage<K> = Message<Multiaddr, K>;
@@ -133,103 +129,6 @@ enum BodyRepr<'a, C> {
         token: [u8; 8],
     },
     Stored(OutcomeRepr),
-}
-
-/// A record, by kind; the order of the variants is their number on the wire. A signature
-/// travels as two 32-byte halves, the longest array serde encodes without a length.
-#[derive(Debug, Serialize, Deserialize)]
-enum RecordRepr<'a> {
-    Plain(#[serde(borrow)] Bytes<'a>),
-    Immutable(#[serde(borrow)] Bytes<'a>),
-    Mutable {
-        public_key: [u8; 32],
-        #[serde(borrow)]
-        salt: Bytes<'a>,
-        seq: u64,
-        #[serde(borrow)]
-        value: Bytes<'a>,
-        signature: ([u8; 32], [u8; 32]),
-    },
-}
-
-/// What a node did with a STORE.
-#[derive(Debug, Serialize, Deserialize)]
-enum OutcomeRepr {
-    Accepted,
-    Refused,
-    Superseded { seq: u64 },
-}
-
-impl<'a> RecordRepr<'a> {
-    fn new(record: &'a Record) -> Self {
-        match record {
-            Record::Plain(value) => RecordRepr::Plain(Bytes(value)),
-            Record::Immutable(value) => RecordRepr::Immutable(Bytes(value)),
-            Record::Mutable(m) => {
-                let (first, second) = m.signature.as_bytes().split_at(32);
-                let half = |bytes: &[u8]| <[u8; 32]>::try_from(bytes).unwrap_or([0; 32]);
-                RecordRepr::Mutable {
-                    public_key: *m.public_key.as_bytes(),
-                    salt: Bytes(&m.salt),
-                    seq: m.seq,
-                    value: Bytes(&m.value),
-                    signature: (half(first), half(second)),
-                }
-            }
-        }
-    }
-
-    /// The record, if its fields are within the limits (its signature is checked later,
-    /// by the node's validator).
-    fn to_record(&self) -> Result<Record, DecodeError> {
-        Ok(match self {
-            RecordRepr::Plain(v) => Record::Plain(value(*v, MAX_VALUE_SIZE)?),
-            RecordRepr::Immutable(v) => Record::Immutable(value(*v, MAX_VALUE_SIZE)?),
-            RecordRepr::Mutable {
-                public_key,
-                salt,
-                seq,
-                value: v,
-                signature: (first, second),
-            } => {
-                if salt.0.len() > MAX_SALT {
-                    return Err(DecodeError::LimitExceeded {
-                        limit: Limit::Salt,
-                        len: salt.0.len(),
-                        max: MAX_SALT,
-                    });
-                }
-                let mut signature = [0; 64];
-                signature[..32].copy_from_slice(first);
-                signature[32..].copy_from_slice(second);
-                Record::from(MutableRecord {
-                    public_key: PublicKey::from_bytes(*public_key),
-                    salt: salt.0.to_vec(),
-                    seq: *seq,
-                    value: value(*v, MAX_MUTABLE_VALUE - salt.0.len())?,
-                    signature: Signature::from_bytes(signature),
-                })
-            }
-        })
-    }
-}
-
-impl OutcomeRepr {
-    fn new(outcome: StoreOutcome) -> Self {
-        match outcome {
-            StoreOutcome::Accepted => OutcomeRepr::Accepted,
-            StoreOutcome::Refused => OutcomeRepr::Refused,
-            StoreOutcome::Superseded { seq } => OutcomeRepr::Superseded { seq },
-        }
-    }
-
-    fn to_outcome(&self) -> StoreOutcome {
-        match *self {
-            OutcomeRepr::Accepted => StoreOutcome::Accepted,
-            OutcomeRepr::Refused => StoreOutcome::Refused,
-            OutcomeRepr::Superseded { seq } => StoreOutcome::Superseded { seq },
-        }
-    }
 }
 
 /// Contacts reserved for before any has decoded.
@@ -467,18 +366,6 @@ fn key<K: KeyType>(bytes: Bytes<'_>) -> Result<K, DecodeError> {
         expected: K::LEN,
         found: bytes.0.len(),
     })
-}
-
-/// A value of at most `max` bytes.
-fn value(bytes: Bytes<'_>, max: usize) -> Result<Vec<u8>, DecodeError> {
-    if bytes.0.len() > max {
-        return Err(DecodeError::LimitExceeded {
-            limit: Limit::Value,
-            len: bytes.0.len(),
-            max,
-        });
-    }
-    Ok(bytes.0.to_vec())
 }
 
 fn contacts_of<K: KeyType>(
