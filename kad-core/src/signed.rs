@@ -111,6 +111,24 @@ impl Signature {
     pub const fn as_bytes(&self) -> &[u8; SIGNATURE_LEN] {
         &self.0
     }
+
+    /// The signature as two 32-byte halves, the longest arrays serde encodes without a
+    /// length prefix.
+    pub fn halves(&self) -> ([u8; 32], [u8; 32]) {
+        let mut first = [0; 32];
+        let mut second = [0; 32];
+        first.copy_from_slice(&self.0[..32]);
+        second.copy_from_slice(&self.0[32..]);
+        (first, second)
+    }
+
+    /// A signature from its two halves (see [`halves`](Self::halves)).
+    pub fn from_halves(first: [u8; 32], second: [u8; 32]) -> Self {
+        let mut bytes = [0; SIGNATURE_LEN];
+        bytes[..32].copy_from_slice(&first);
+        bytes[32..].copy_from_slice(&second);
+        Signature(bytes)
+    }
 }
 
 impl fmt::Debug for Signature {

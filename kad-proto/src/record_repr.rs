@@ -41,17 +41,13 @@ impl<'a> RecordRepr<'a> {
         match record {
             Record::Plain(value) => RecordRepr::Plain(Bytes(value)),
             Record::Immutable(value) => RecordRepr::Immutable(Bytes(value)),
-            Record::Mutable(m) => {
-                let (first, second) = m.signature.as_bytes().split_at(32);
-                let half = |bytes: &[u8]| <[u8; 32]>::try_from(bytes).unwrap_or([0; 32]);
-                RecordRepr::Mutable {
-                    public_key: *m.public_key.as_bytes(),
-                    salt: Bytes(&m.salt),
-                    seq: m.seq,
-                    value: Bytes(&m.value),
-                    signature: (half(first), half(second)),
-                }
-            }
+            Record::Mutable(m) => RecordRepr::Mutable {
+                public_key: *m.public_key.as_bytes(),
+                salt: Bytes(&m.salt),
+                seq: m.seq,
+                value: Bytes(&m.value),
+                signature: m.signature.halves(),
+            },
         }
     }
 
@@ -75,15 +71,12 @@ impl<'a> RecordRepr<'a> {
                         max: MAX_SALT,
                     });
                 }
-                let mut signature = [0; 64];
-                signature[..32].copy_from_slice(first);
-                signature[32..].copy_from_slice(second);
                 Record::from(MutableRecord {
                     public_key: PublicKey::from_bytes(*public_key),
                     salt: salt.0.to_vec(),
                     seq: *seq,
                     value: value(*v, MAX_MUTABLE_VALUE - salt.0.len())?,
-                    signature: Signature::from_bytes(signature),
+                    signature: Signature::from_halves(*first, *second),
                 })
             }
         })

@@ -114,17 +114,13 @@ impl SavedRecord {
         match record {
             Record::Plain(value) => SavedRecord::Plain(value.clone()),
             Record::Immutable(value) => SavedRecord::Immutable(value.clone()),
-            Record::Mutable(m) => {
-                let (first, second) = m.signature.as_bytes().split_at(32);
-                let half = |bytes: &[u8]| <[u8; 32]>::try_from(bytes).unwrap_or([0; 32]);
-                SavedRecord::Mutable {
-                    public_key: *m.public_key.as_bytes(),
-                    salt: m.salt.clone(),
-                    seq: m.seq,
-                    value: m.value.clone(),
-                    signature: (half(first), half(second)),
-                }
-            }
+            Record::Mutable(m) => SavedRecord::Mutable {
+                public_key: *m.public_key.as_bytes(),
+                salt: m.salt.clone(),
+                seq: m.seq,
+                value: m.value.clone(),
+                signature: m.signature.halves(),
+            },
         }
     }
 
@@ -139,15 +135,13 @@ impl SavedRecord {
                 value,
                 signature: (first, second),
             } => {
-                let mut signature = [0u8; 64];
-                signature[..32].copy_from_slice(&first);
-                signature[32..].copy_from_slice(&second);
+                let signature = Signature::from_halves(first, second);
                 Record::from(MutableRecord {
                     public_key: PublicKey::from_bytes(public_key),
                     salt,
                     seq,
                     value,
-                    signature: Signature::from_bytes(signature),
+                    signature,
                 })
             }
         }

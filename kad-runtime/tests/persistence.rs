@@ -87,22 +87,26 @@ fn a_directory_in_use_is_refused() {
     }
 }
 
+/// A database at `file` as a newer version writes it, still open.
+fn newer_schema(file: &Path) -> redb::Database {
+    let db = redb::Database::create(file).unwrap();
+    let write = db.begin_write().unwrap();
+    {
+        let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+        let mut table = write.open_table(meta).unwrap();
+        let newer = (SCHEMA_VERSION + 1).to_be_bytes();
+        table.insert("schema_version", newer.as_slice()).unwrap();
+    }
+    write.commit().unwrap();
+    db
+}
+
 #[test]
 fn a_directory_of_a_newer_version_is_refused_and_left_alone() {
     let dir = TempDir::new("newer");
     std::fs::create_dir_all(&dir.0).unwrap();
     let file = dir.0.join(DATABASE_FILE);
-    {
-        let db = redb::Database::create(&file).unwrap();
-        let write = db.begin_write().unwrap();
-        {
-            let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
-            let mut table = write.open_table(meta).unwrap();
-            let newer = (SCHEMA_VERSION + 1).to_be_bytes();
-            table.insert("schema_version", newer.as_slice()).unwrap();
-        }
-        write.commit().unwrap();
-    }
+    drop(newer_schema(&file));
     let before = std::fs::read(&file).unwrap();
     match start_in(&dir.0, Duration::from_secs(3600)) {
         Err(Error::Storage(StorageError::NewerSchema { found, supported })) => {
@@ -303,16 +307,7 @@ fn newer_version_crashes() {
     let Ok(file) = std::env::var("KAD_CRASH_FILE") else {
         return;
     };
-    let db = redb::Database::create(&file).unwrap();
-    let write = db.begin_write().unwrap();
-    {
-        let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
-        let mut table = write.open_table(meta).unwrap();
-        let newer = (SCHEMA_VERSION + 1).to_be_bytes();
-        table.insert("schema_version", newer.as_slice()).unwrap();
-    }
-    write.commit().unwrap();
-    std::mem::forget(db);
+    std::mem::forget(newer_schema(Path::new(&file)));
     std::process::exit(0);
 }
 
