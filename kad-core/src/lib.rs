@@ -153,7 +153,7 @@ pub use signed::{
     mutable_key, Keypair, MutableRecord, PublicKey, Signature, SignedError, MAX_MUTABLE_VALUE,
     MAX_SALT, PUBLIC_KEY_LEN, SIGNATURE_LEN,
 };
-pub use stats::NodeStats;
+pub use stats::{NodeStats, RequestCounts};
 pub use token::{Token, TOKEN_LEN};
 pub use validator::{Invalid, PlainRecords, RecordRules, Validator};
 pub use wire_len::encoded_len_estimate;

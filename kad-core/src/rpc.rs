@@ -43,6 +43,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             _ => {}
         }
         self.counters.requests_received += 1;
+        self.counters.requests_received_by_kind.count(&request);
         if sender != self.id {
             self.consider_requester(now, Contact::new(sender, from.clone()));
         }
@@ -289,6 +290,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         }
         let mutable = matches!(purpose, Purpose::Lookup(qid) if self.queries.wants_mutable(&qid));
         let request = self.padded(&to, request, mutable);
+        self.counters.requests_sent_by_kind.count(&request);
         let kind = match request {
             Request::Ping => Kind::Ping,
             Request::FindNode { .. } => Kind::FindNode,

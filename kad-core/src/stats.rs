@@ -1,5 +1,7 @@
 //! Counters a node keeps about its own traffic, for monitoring.
 
+use crate::message::Request;
+
 /// A snapshot of a node's counters; see [`Node::stats`](crate::Node::stats).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NodeStats {
@@ -13,8 +15,12 @@ pub struct NodeStats {
     pub queries: usize,
     /// Requests sent.
     pub requests_sent: u64,
+    /// Requests sent, by kind.
+    pub requests_sent_by_kind: RequestCounts,
     /// Requests received and answered.
     pub requests_received: u64,
+    /// Requests received and answered, by kind.
+    pub requests_received_by_kind: RequestCounts,
     /// Responses accepted (matching transaction id, address, kind and sender).
     pub responses_received: u64,
     /// Responses ignored: unknown or expired transaction id, wrong address, kind or sender.
@@ -97,4 +103,35 @@ pub struct NodeStats {
     pub contacts_withheld: u64,
     /// Sources whose rate is being tracked.
     pub rate_limited_sources: usize,
+}
+
+/// Requests counted by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// PING requests.
+    pub ping: u64,
+    /// FIND_NODE requests.
+    pub find_node: u64,
+    /// FIND_VALUE requests.
+    pub find_value: u64,
+    /// STORE requests.
+    pub store: u64,
+}
+
+impl RequestCounts {
+    /// Counts one `request`.
+    pub(crate) fn count<K>(&mut self, request: &Request<K>) {
+        let counter = match request {
+            Request::Ping => &mut self.ping,
+            Request::FindNode { .. } => &mut self.find_node,
+            Request::FindValue { .. } => &mut self.find_value,
+            Request::Store { .. } => &mut self.store,
+        };
+        *counter += 1;
+    }
+
+    /// All kinds together.
+    pub fn total(&self) -> u64 {
+        self.ping + self.find_node + self.find_value + self.store
+    }
 }
