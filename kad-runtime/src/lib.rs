@@ -65,7 +65,10 @@ mod fault;
 mod handle;
 mod inbox_sink;
 mod keypair;
+mod lookup_stats;
 mod mailbox;
+#[cfg(feature = "prometheus")]
+pub mod metrics;
 mod persistence;
 mod reactor;
 mod records;
@@ -85,10 +88,13 @@ pub use builder::{
 pub use error::Error;
 pub use fault::{FaultCounters, FaultyGateway};
 pub use handle::SaveHandle;
-pub use kad_core::{Config, MutableRecord, NodeStats, PublicKey, MAX_MUTABLE_VALUE, MAX_SALT};
+pub use kad_core::{
+    Config, MutableRecord, NodeStats, PublicKey, RequestCounts, MAX_MUTABLE_VALUE, MAX_SALT,
+};
 pub use kad_proto::{Gateway, GatewayStatsSnapshot, Multiaddr, MAX_VALUE_SIZE};
 pub use kad_udp::{DropCounters, UdpGateway};
 pub use keypair::Keypair;
+pub use lookup_stats::{Histogram, LookupStats, Lookups, HOP_BOUNDS, LATENCY_BOUNDS_MS};
 pub use reactor::{Reactor, DEFAULT_BUSY_POLL};
 pub use service::DHTService;
 pub use stats::{Dropped, Stats};

@@ -375,7 +375,7 @@ impl<K: KeyType> ServiceTask<K> {
     }
 
     fn publish(&self) {
-        self.published.publish(self.node.stats());
+        self.published.publish(&self.node);
     }
 
     /// Hands the puts that finished to the writer, which tells their callers once their
@@ -429,7 +429,8 @@ impl<K: KeyType> Driver<Multiaddr, K> for Outputs<'_, K> {
     }
 
     fn event(&mut self, event: Event<Multiaddr, K>) {
-        if let Event::QueryFinished { id, result, .. } = event {
+        if let Event::QueryFinished { id, result, stats } = event {
+            self.published.finished(&result, &stats);
             match (self.replies.remove(&id), &mut self.held) {
                 (Some(reply @ Reply::Put(_)), Some(held)) => held.push((reply, result)),
                 (Some(reply), _) => reply.send(result),

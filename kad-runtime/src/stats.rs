@@ -2,10 +2,12 @@
 //! state the service's reactor thread publishes for it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use kad_core::NodeStats;
-use kad_proto::{GatewayStats, GatewayStatsSnapshot};
+use kad_core::{KeyType, Node, NodeStats, QueryResult, QueryStats};
+use kad_proto::{GatewayStats, GatewayStatsSnapshot, Multiaddr};
+
+use crate::lookup_stats::Lookups;
 
 /// A snapshot of a [`DHTService`](crate::DHTService): its routing table and records, the
 /// requests it sent and answered, and the datagrams its gateways moved or dropped.
@@ -31,6 +33,15 @@ pub struct Stats {
     pub datagrams_received: u64,
     /// Datagrams sent over every gateway.
     pub datagrams_sent: u64,
+    /// Bytes of the datagrams that arrived, over every gateway.
+    pub bytes_received: u64,
+    /// Bytes of the datagrams sent, over every gateway.
+    pub bytes_sent: u64,
+    /// Contacts in each bucket of the routing table, by bucket index (the length of the id
+    /// prefix its contacts share with this node's id).
+    pub buckets: Vec<usize>,
+    /// How the commands this service ran went, by kind: counts, latency and hops.
+    pub lookups: Lookups,
     /// Messages dropped, by reason.
     pub dropped: Dropped,
     /// Every counter of the kad-core node.
@@ -88,16 +99,28 @@ pub(crate) struct Published {
     pub(crate) unreachable: AtomicU64,
     pub(crate) storage_errors: AtomicU64,
     pub(crate) node: Mutex<NodeStats>,
+    pub(crate) buckets: Mutex<Vec<usize>>,
+    pub(crate) lookups: Mutex<Lookups>,
 }
 
 impl Published {
-    pub(crate) fn publish(&self, node: NodeStats) {
-        self.peers.store(node.contacts, Ordering::Relaxed);
-        *self.node.lock().unwrap_or_else(PoisonError::into_inner) = node;
+    pub(crate) fn publish<K: KeyType>(&self, node: &Node<Multiaddr, K>) {
+        let stats = node.stats();
+        self.peers.store(stats.contacts, Ordering::Relaxed);
+        *lock(&self.node) = stats;
+        let table = node.routing_table();
+        let mut buckets = lock(&self.buckets);
+        buckets.clear();
+        buckets.extend((0..table.bucket_count()).map(|i| table.bucket(i).len()));
+    }
+
+    /// Counts a command that finished.
+    pub(crate) fn finished<A, K>(&self, result: &QueryResult<A, K>, stats: &QueryStats) {
+        lock(&self.lookups).record(result, stats);
     }
 
     pub(crate) fn snapshot(&self, gateways: &[Arc<GatewayStats>]) -> Stats {
-        let node = *self.node.lock().unwrap_or_else(PoisonError::into_inner);
+        let node = *lock(&self.node);
         let gateways: Vec<GatewayStatsSnapshot> = gateways.iter().map(|g| g.snapshot()).collect();
         let sum = |f: fn(&GatewayStatsSnapshot) -> u64| gateways.iter().map(f).sum::<u64>();
         Stats {
@@ -109,6 +132,10 @@ impl Published {
             timeouts: node.timeouts,
             datagrams_received: sum(|g| g.received),
             datagrams_sent: sum(|g| g.sent),
+            bytes_received: sum(|g| g.bytes_received),
+            bytes_sent: sum(|g| g.bytes_sent),
+            buckets: lock(&self.buckets).clone(),
+            lookups: lock(&self.lookups).clone(),
             dropped: Dropped {
                 malformed: sum(|g| g.dropped_malformed),
                 inbound_full: sum(|g| g.dropped_inbound_full),
@@ -123,4 +150,10 @@ impl Published {
             storage_errors: self.storage_errors.load(Ordering::Relaxed),
         }
     }
+}
+
+/// Locks `mutex`; a panic elsewhere while it was held leaves figures that are still fine to
+/// read and overwrite.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
