@@ -14,7 +14,8 @@ use std::fmt;
 use std::time::Duration;
 
 /// The hash functions a program can be asked for with `--hasher`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum HasherName {
     /// SHA-1, 160-bit keys, as in the Kademlia paper.
     #[default]

@@ -70,7 +70,13 @@ fn kad_node_signs_and_finds_records() {
     );
     let out = run(
         env!("CARGO_BIN_EXE_kad-node"),
-        &["--hasher", "sha256", "--secret-key", &"01".repeat(32)],
+        &[
+            "repl",
+            "--hasher",
+            "sha256",
+            "--secret-key",
+            &"01".repeat(32),
+        ],
         Some(&script),
     );
     assert!(out.contains(&format!("public {public}")), "{out}");
@@ -87,7 +93,7 @@ fn kad_node_answers_commands() {
     let script = "help\nsave fruit apple pie\nquery fruit\nquery nothing\nstatus\nconnect nonsense\nfly\nquit\n";
     let out = run(
         env!("CARGO_BIN_EXE_kad-node"),
-        &["--listen", "127.0.0.1:0", "--hasher", "sha256"],
+        &["repl", "--listen", "127.0.0.1:0", "--hasher", "sha256"],
         Some(script),
     );
     assert!(out.contains("kad-node (sha256) listening at:"), "{out}");
@@ -101,7 +107,7 @@ fn kad_node_answers_commands() {
 #[test]
 fn two_kad_node_processes_share_a_value() {
     let mut first = Command::new(env!("CARGO_BIN_EXE_kad-node"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["repl", "--listen", "127.0.0.1:0"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -119,7 +125,7 @@ fn two_kad_node_processes_share_a_value() {
 
     let second = run(
         env!("CARGO_BIN_EXE_kad-node"),
-        &["--bootstrap", &addr],
+        &["repl", "--bootstrap", &addr],
         Some("save shared across processes\nquit\n"),
     );
     assert!(second.contains("on 1 other node(s)"), "{second}");
@@ -137,7 +143,7 @@ fn two_kad_node_processes_share_a_value() {
 fn kad_node_reports_an_unreachable_seed() {
     let out = run(
         env!("CARGO_BIN_EXE_kad-node"),
-        &["--bootstrap", "/ip6/::1/udp/9"],
+        &["repl", "--bootstrap", "/ip6/::1/udp/9"],
         Some("quit\n"),
     );
     assert!(out.contains("cannot join through /ip6/::1/udp/9"), "{out}");
@@ -149,7 +155,7 @@ fn an_acknowledged_save_survives_kill_9() {
     let _ = std::fs::remove_dir_all(&dir);
     let data_dir = dir.to_str().expect("utf-8 path");
     let mut node = Command::new(env!("CARGO_BIN_EXE_kad-node"))
-        .args(["--data-dir", data_dir])
+        .args(["repl", "--data-dir", data_dir])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -172,7 +178,7 @@ fn an_acknowledged_save_survives_kill_9() {
 
     let out = run(
         env!("CARGO_BIN_EXE_kad-node"),
-        &["--data-dir", data_dir],
+        &["repl", "--data-dir", data_dir],
         Some("query durable\nquery second\nquit\n"),
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,314 +1,248 @@
-//! An interactive Kademlia node for a terminal.
+//! kad-node: a Kademlia DHT node, as a daemon or at a prompt.
 //!
 //! ```text
-//! # first node, on a fixed port
-//! cargo run --release --bin kad-node -- --listen 127.0.0.1:4000
-//! # second node, in another terminal, joining through the first
-//! cargo run --release --bin kad-node -- --bootstrap /ip4/127.0.0.1/udp/4000
+//! # a daemon, from a config file (see kad.toml in the repository), metrics on :9464
+//! kad-node run --config kad.toml --metrics 127.0.0.1:9464
+//! # a prompt, joining through the first node
+//! kad-node repl --bootstrap /ip4/127.0.0.1/udp/4000
 //! ```
 //!
-//! At the `kad>` prompt: `save <key> <value>`, `query <key>`, the signed and
+//! Without a subcommand, kad-node is a prompt when stdin is a terminal and a daemon
+//! otherwise. At the prompt: `save <key> <value>`, `query <key>`, the signed and
 //! content-addressed records (`put-mutable`, `get-mutable`, `put-immutable`,
-//! `get-immutable`), `connect <multiaddr>`, `status`, `help`, `quit`. Nodes must use the same
-//! `--hasher` to understand each other.
+//! `get-immutable`), `connect <multiaddr>`, `status`, `help`, `quit`; the same commands are
+//! read one per line from a pipe. Nodes must use the same `--hasher` to understand each
+//! other. SIGTERM and Ctrl-C stop a node cleanly: its data directory is written first.
 
-use std::error::Error;
-use std::io::{self, BufRead, Write};
-use std::time::{Duration, Instant};
+mod metrics_server;
+mod repl;
+mod settings;
 
-use clap::Parser;
-use kad_examples::{hex, unhex, with_hasher, HasherName, Micros};
-use kad_runtime::hash::{Hasher, KeyType};
-use kad_runtime::{DHTService, DropCounters, Keypair, Multiaddr, PublicKey, UdpGateway};
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::thread;
 
-/// An interactive Kademlia DHT node.
+use clap::{Parser, Subcommand};
+use kad_examples::with_hasher;
+use kad_runtime::gateway::GatewayError;
+use kad_runtime::hash::Hasher;
+use kad_runtime::{DHTService, Error, FaultyGateway, Keypair, UdpGateway};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use tracing_subscriber::EnvFilter;
+
+use settings::{Checked, Settings};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  stopped cleanly (SIGTERM, Ctrl-C, `quit` or the end of the input)
+  1  any other failure
+  2  bad command line or config file
+  3  an address to listen at (node or metrics) is in use or not available
+  4  the data directory cannot be used (locked by another node, newer, damaged)";
+
+/// A Kademlia DHT node: a daemon (`run`) or an interactive prompt (`repl`).
+///
+/// Settings come from the flags and from a TOML config file (`--config`), the flags
+/// winning. Without a subcommand, kad-node is a prompt when stdin is a terminal and a
+/// daemon otherwise.
 #[derive(Debug, Parser)]
-#[command(version, about)]
-struct Args {
-    /// Address to listen at, `ip:port` or `[ip6]:port`; repeat for IPv4 and IPv6.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    listen: Vec<String>,
-    /// Multiaddrs of nodes to join through, e.g. /ip4/127.0.0.1/udp/4000.
-    #[arg(long, num_args = 1..)]
-    bootstrap: Vec<Multiaddr>,
-    /// Hash function, and so key size, of the network.
-    #[arg(long, value_enum, default_value_t)]
-    hasher: HasherName,
-    /// Bucket size and copies of each value.
-    #[arg(long, default_value_t = 20)]
-    k: usize,
-    /// Requests in flight per lookup.
-    #[arg(long, default_value_t = 3)]
-    alpha: usize,
-    /// Request timeout, in milliseconds.
-    #[arg(long, default_value_t = 3000)]
-    request_timeout_ms: u64,
-    /// The secret key (64 hex digits) this node signs mutable records with; a new key pair
-    /// when not given (`key` shows it, to reuse it next time).
-    #[arg(long, value_parser = parse_secret)]
-    secret_key: Option<[u8; 32]>,
-    /// Directory that keeps this node's id and records across restarts (created if need
-    /// be); without it nothing is kept.
-    #[arg(long)]
-    data_dir: Option<std::path::PathBuf>,
+#[command(
+    name = "kad-node",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    mode: Option<Mode>,
+    #[command(flatten)]
+    node: NodeArgs,
 }
 
-fn parse_secret(s: &str) -> Result<[u8; 32], String> {
-    unhex(s)
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-        .ok_or_else(|| "expected 64 hex digits".to_string())
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// Run as a daemon until SIGTERM or Ctrl-C; logs go to stderr.
+    #[command(after_help = EXIT_CODES)]
+    Run(NodeArgs),
+    /// An interactive prompt (or commands one per line from a pipe) until `quit`.
+    #[command(after_help = EXIT_CODES)]
+    Repl(NodeArgs),
 }
 
-const HELP: &str = "\
-commands:
-  save <key> <value>     store a value (the rest of the line) under a key
-  query <key>            find the value stored under a key
-  put-mutable <salt> <value>
-                         publish the next version of this node's signed record under <salt>
-  put-mutable-cas <seq> <salt> <value>
-                         the same, only if version <seq> is the newest
-  get-mutable <public key> <salt>
-                         the newest version of a signed record (public key in hex)
-  put-immutable <value>  store a value under its own hash; prints the key
-  get-immutable <key>    the value stored under its hash (key in hex)
-  key                    this node's public key, and its secret to reuse with --secret-key
-  connect <multiaddr>    join the network through a node, e.g. /ip4/127.0.0.1/udp/4000
-  status                 this node's id, addresses, peers, records and traffic
-  help                   this text
-  quit                   stop the node and leave (also Ctrl-D)";
-
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    with_hasher!(args.hasher, |hasher| run(hasher, &args))
+#[derive(Clone, Debug, clap::Args)]
+struct NodeArgs {
+    /// A TOML file of settings, named as the flags are (`listen = ["0.0.0.0:4000"]`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: Settings,
 }
 
-fn run<H: Hasher>(hasher: H, args: &Args) -> Result<(), Box<dyn Error>> {
+/// Why kad-node stopped, as its exit code tells.
+enum Failure {
+    Config(String),
+    Address(String),
+    DataDir(String),
+    Other(String),
+}
+
+impl Failure {
+    /// The failure a service error at start is.
+    fn of_start(error: Error) -> Failure {
+        match &error {
+            Error::Gateway(GatewayError::Io(io)) if is_address_error(io) => {
+                Failure::Address(error.to_string())
+            }
+            Error::Config(_) => Failure::Config(error.to_string()),
+            Error::Storage(_) => Failure::DataDir(error.to_string()),
+            _ => Failure::Other(error.to_string()),
+        }
+    }
+
+    fn exit(self) -> ExitCode {
+        let (code, message) = match self {
+            Failure::Other(m) => (1, m),
+            Failure::Config(m) => (2, m),
+            Failure::Address(m) => (3, m),
+            Failure::DataDir(m) => (4, m),
+        };
+        eprintln!("kad-node: {message}");
+        ExitCode::from(code)
+    }
+}
+
+/// Whether `error` says an address cannot be bound.
+fn is_address_error(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::AddrInUse
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::PermissionDenied
+    )
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (daemon, args) = match cli.mode {
+        Some(Mode::Run(args)) => (true, args),
+        Some(Mode::Repl(args)) => (false, args),
+        None => (!io::stdin().is_terminal(), cli.node),
+    };
+    let settings = match &args.config {
+        Some(path) => Settings::from_file(path).map(|file| args.settings.or(file)),
+        None => Ok(args.settings),
+    };
+    let checked = match settings.and_then(Settings::check) {
+        Ok(checked) => checked,
+        Err(message) => return Failure::Config(message).exit(),
+    };
+    if let Err(message) = init_logs(checked.log.as_deref(), daemon) {
+        return Failure::Config(message).exit();
+    }
+    let result = with_hasher!(checked.hasher, |hasher| run(hasher, &checked, daemon));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.exit(),
+    }
+}
+
+/// Logs to stderr, filtered by `filter`, else RUST_LOG, else `info` for a daemon and `warn`
+/// at a prompt.
+fn init_logs(filter: Option<&str>, daemon: bool) -> Result<(), String> {
+    let default = if daemon { "info" } else { "warn" };
+    let filter = match filter {
+        Some(filter) => EnvFilter::try_new(filter).map_err(|e| format!("log {filter:?}: {e}"))?,
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .init();
+    Ok(())
+}
+
+fn run<H: Hasher>(hasher: H, settings: &Checked, daemon: bool) -> Result<(), Failure> {
     let mut builder = DHTService::builder()
         .hasher(hasher)
-        .k(args.k)
-        .alpha(args.alpha)
-        .request_timeout(Duration::from_millis(args.request_timeout_ms));
-    if let Some(dir) = &args.data_dir {
+        .k(settings.k)
+        .alpha(settings.alpha)
+        .request_timeout(settings.request_timeout);
+    if let Some(timeout) = settings.query_timeout {
+        builder = builder.query_timeout(timeout);
+    }
+    if let Some(dir) = &settings.data_dir {
         builder = builder.data_dir(dir);
     }
-    let mut service = builder.build()?;
-    let keypair = match args.secret_key {
+    if let Some(interval) = settings.flush_interval {
+        builder = builder.flush_interval(interval);
+    }
+    let mut service = builder.build().map_err(Failure::of_start)?;
+    let keypair = match settings.secret_key {
         Some(secret) => Keypair::from_secret_bytes(secret),
-        None => Keypair::try_generate()?,
+        None => Keypair::try_generate().map_err(|e| Failure::Other(e.to_string()))?,
     };
     let mut drops = Vec::new();
-    for listen in &args.listen {
+    for listen in &settings.listen {
         let gateway = UdpGateway::new(listen);
         drops.push(gateway.drop_counters());
-        service.register_gateway(gateway);
+        if settings.loss > 0.0 {
+            service.register_gateway(FaultyGateway::new(gateway).loss(settings.loss));
+        } else {
+            service.register_gateway(gateway);
+        }
     }
-    service.start()?;
+    // Before the start, so that a signal during it is not lost.
+    let signals =
+        Signals::new([SIGTERM, SIGINT]).map_err(|e| Failure::Other(format!("signals: {e}")))?;
+    service.start().map_err(Failure::of_start)?;
+    let service = Arc::new(service);
     println!("kad-node ({}) listening at:", service.hasher().name());
     for addr in service.local_addrs() {
         println!("  {addr}");
     }
-    for seed in &args.bootstrap {
+    if let Some(addr) = settings.metrics {
+        let bound = metrics_server::serve(addr, Arc::clone(&service)).inspect_err(|_| {
+            service.stop();
+        })?;
+        println!("metrics at http://{bound}/metrics");
+    }
+    for seed in &settings.bootstrap {
         match service.connect(seed.clone()) {
             Ok(()) => println!("joining through {seed}"),
             Err(error) => println!("cannot join through {seed}: {error}"),
         }
     }
-    println!("type `help` for the commands");
-
-    let stdin = io::stdin();
-    let mut lines = stdin.lock().lines();
-    loop {
-        print!("kad> ");
-        io::stdout().flush()?;
-        let Some(line) = lines.next() else {
-            println!();
-            break;
-        };
-        let line = line?;
-        if !command(&service, &keypair, &drops, line.trim()) {
-            break;
-        }
+    if daemon {
+        wait_for_signal(signals, &service);
+        return Ok(());
     }
+    let stopper = Arc::clone(&service);
+    thread::Builder::new()
+        .name("kad-node-signals".into())
+        .spawn(move || {
+            wait_for_signal(signals, &stopper);
+            std::process::exit(0);
+        })
+        .map_err(|e| Failure::Other(format!("signals: {e}")))?;
+    let result = repl::run(&service, &keypair, &drops);
     service.stop();
-    Ok(())
+    result.map_err(|e| Failure::Other(format!("stdin: {e}")))
 }
 
-/// Runs one command line; returns false to quit.
-fn command<H: Hasher>(
-    service: &DHTService<H>,
-    keypair: &Keypair,
-    drops: &[DropCounters],
-    line: &str,
-) -> bool {
-    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-    let rest = rest.trim();
-    if record_command(service, keypair, word, rest) {
-        return true;
-    }
-    match word {
-        "" => {}
-        "help" | "?" => println!("{HELP}"),
-        "quit" | "exit" => return false,
-        "status" => status(service, drops),
-        "connect" => match rest.parse::<Multiaddr>() {
-            Ok(addr) => match service.connect(addr) {
-                Ok(()) => println!("joining; `status` shows the peers as they answer"),
-                Err(error) => println!("error: {error}"),
-            },
-            Err(error) => println!("error: {rest:?} is not a multiaddr ({error})"),
-        },
-        "save" => {
-            let (key, value) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-            if key.is_empty() {
-                println!("usage: save <key> <value>");
-                return true;
-            }
-            let started = Instant::now();
-            match service.save(key, value.trim().as_bytes().to_vec()).wait() {
-                Ok(copies) => println!(
-                    "saved {key:?} here and on {copies} other node(s) in {}",
-                    Micros(started.elapsed())
-                ),
-                Err(error) => println!("error: {error}"),
-            }
-        }
-        "query" | "get" => {
-            if rest.is_empty() {
-                println!("usage: query <key>");
-                return true;
-            }
-            let started = Instant::now();
-            match service.try_query(rest) {
-                Ok(Some(value)) => println!(
-                    "{rest:?} = {:?} ({})",
-                    String::from_utf8_lossy(&value),
-                    Micros(started.elapsed())
-                ),
-                Ok(None) => println!("{rest:?} not found ({})", Micros(started.elapsed())),
-                Err(error) => println!("error: {error}"),
-            }
-        }
-        other => println!("unknown command {other:?}; type `help`"),
-    }
-    true
-}
-
-/// Runs a command about signed or content-addressed records; false if `word` is none.
-fn record_command<H: Hasher>(
-    service: &DHTService<H>,
-    keypair: &Keypair,
-    word: &str,
-    rest: &str,
-) -> bool {
-    let mut args = rest.splitn(3, char::is_whitespace);
-    let started = Instant::now();
-    let saved = |result: Result<usize, kad_runtime::Error>| match result {
-        Ok(copies) => println!(
-            "saved here and on {copies} other node(s) in {}",
-            Micros(started.elapsed())
-        ),
-        Err(error) => println!("error: {error}"),
+/// Waits for SIGTERM or SIGINT, then stops the service: its data directory is written and
+/// its threads joined before this returns.
+fn wait_for_signal<H: Hasher>(mut signals: Signals, service: &DHTService<H>) {
+    let signal = signals.forever().next();
+    let name = match signal {
+        Some(SIGTERM) => "SIGTERM",
+        Some(SIGINT) => "SIGINT",
+        _ => "the end of the signal stream",
     };
-    match word {
-        "key" => {
-            println!("public {}", hex(keypair.public().as_bytes()));
-            println!(
-                "secret {} (keep it to yourself)",
-                hex(&keypair.secret_bytes())
-            );
-        }
-        "put-mutable" => match rest.split_once(char::is_whitespace) {
-            Some((salt, value)) => {
-                let value = value.trim().as_bytes().to_vec();
-                saved(service.put_mutable(keypair, salt.as_bytes(), value).wait());
-            }
-            None => println!("usage: put-mutable <salt> <value>"),
-        },
-        "put-mutable-cas" => {
-            let seq = args.next().and_then(|seq| seq.parse::<u64>().ok());
-            match (seq, args.next(), args.next()) {
-                (Some(seq), Some(salt), Some(value)) => {
-                    let value = value.trim().as_bytes().to_vec();
-                    let handle = service.put_mutable_cas(keypair, salt.as_bytes(), value, seq);
-                    saved(handle.wait());
-                }
-                _ => println!("usage: put-mutable-cas <seq> <salt> <value>"),
-            }
-        }
-        "get-mutable" => {
-            let key = args
-                .next()
-                .and_then(unhex)
-                .and_then(|b| <[u8; 32]>::try_from(b).ok());
-            match (key, args.next()) {
-                (Some(key), Some(salt)) => {
-                    match service.get_mutable(&PublicKey::from_bytes(key), salt.as_bytes()) {
-                        Ok(Some(record)) => println!(
-                            "version {} = {:?} ({})",
-                            record.seq,
-                            String::from_utf8_lossy(&record.value),
-                            Micros(started.elapsed())
-                        ),
-                        Ok(None) => println!("not found ({})", Micros(started.elapsed())),
-                        Err(error) => println!("error: {error}"),
-                    }
-                }
-                _ => println!("usage: get-mutable <public key in hex> <salt>"),
-            }
-        }
-        "put-immutable" if !rest.is_empty() => {
-            let (key, handle) = service.put_immutable(rest.as_bytes().to_vec());
-            println!("key {}", hex(key.as_slice()));
-            saved(handle.wait());
-        }
-        "get-immutable" => match unhex(rest).and_then(|bytes| H::Key::from_slice(&bytes)) {
-            Some(key) => match service.get_immutable(&key) {
-                Ok(Some(value)) => println!(
-                    "{:?} ({})",
-                    String::from_utf8_lossy(&value),
-                    Micros(started.elapsed())
-                ),
-                Ok(None) => println!("not found ({})", Micros(started.elapsed())),
-                Err(error) => println!("error: {error}"),
-            },
-            None => println!("usage: get-immutable <key in hex>"),
-        },
-        "put-immutable" => println!("usage: put-immutable <value>"),
-        _ => return false,
-    }
-    true
-}
-
-fn status<H: Hasher>(service: &DHTService<H>, drops: &[DropCounters]) {
-    let stats = service.stats();
-    if let Some(id) = service.local_id() {
-        println!("id        {id}");
-    }
-    for addr in service.local_addrs() {
-        println!("address   {addr}");
-    }
-    println!("peers     {}", stats.peers);
-    println!("records   {}", stats.records);
-    println!(
-        "requests  {} sent, {} answered, {} timed out",
-        stats.requests_sent, stats.requests_received, stats.timeouts
-    );
-    println!(
-        "datagrams {} received, {} sent",
-        stats.datagrams_received, stats.datagrams_sent
-    );
-    let d = stats.dropped;
-    println!(
-        "dropped   {} malformed, {} inbound queue full, {} outbound queue full, \
-         {} send errors, {} unreachable",
-        d.malformed, d.inbound_full, d.outbound_full, d.send_failed, d.unreachable
-    );
-    let total = |f: fn(&DropCounters) -> u64| drops.iter().map(f).sum::<u64>();
-    println!(
-        "          of the malformed: {} not kad, {} other version, {} over-size, {} bad body",
-        total(DropCounters::foreign),
-        total(DropCounters::other_version),
-        total(DropCounters::oversize),
-        total(DropCounters::malformed)
-    );
+    tracing::info!(signal = name, "stopping");
+    service.stop();
+    tracing::info!("stopped");
 }
