@@ -38,7 +38,8 @@ pub struct Stats {
     /// Bytes of the datagrams sent, over every gateway.
     pub bytes_sent: u64,
     /// Contacts in each bucket of the routing table, by bucket index (the length of the id
-    /// prefix its contacts share with this node's id).
+    /// prefix its contacts share with this node's id), up to the deepest bucket that ever
+    /// held a contact.
     pub buckets: Vec<usize>,
     /// How the commands this service ran went, by kind: counts, latency and hops.
     pub lookups: Lookups,

@@ -35,7 +35,28 @@ fn two_nodes_save_and_query_both_ways() {
     assert_eq!(stats.records, 2);
     assert!(stats.requests_received > 0 && stats.requests_sent > 0);
     assert!(stats.datagrams_received > 0 && stats.datagrams_sent > 0);
+    assert!(stats.bytes_received > stats.datagrams_received);
+    assert!(stats.bytes_sent > stats.datagrams_sent);
     assert_eq!(stats.dropped.total(), 0, "{stats:?}");
+    assert_eq!(stats.buckets.iter().sum::<usize>(), 1, "b in one bucket");
+    assert!(
+        stats.buckets.len() <= 160,
+        "at most a bucket per bit of a SHA-1 key"
+    );
+    let by_kind = stats.node.requests_received_by_kind;
+    assert!(by_kind.store >= 1 && by_kind.find_node >= 1, "{by_kind:?}");
+    assert_eq!(by_kind.total(), stats.requests_received);
+    assert_eq!(
+        stats.node.requests_sent_by_kind.total(),
+        stats.requests_sent
+    );
+    // a ran one put and one get itself; b's get, for a value nobody saved, is a lookup
+    // that finished too.
+    assert_eq!(stats.lookups.put.count(), 1);
+    assert_eq!(stats.lookups.get.count(), 1);
+    assert!(stats.lookups.put.latency_ms.sum < 10_000);
+    assert_eq!(b.stats().lookups.get.count(), 2);
+    assert!(b.stats().lookups.get.hops.count() == 2);
 }
 
 #[test]
