@@ -11,7 +11,26 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 use std::fmt;
+use std::io::{self, IsTerminal};
 use std::time::Duration;
+
+use tracing_subscriber::EnvFilter;
+
+/// Sends the libraries' logs (`tracing` events) to stderr, filtered by `filter` (a
+/// `RUST_LOG` directive such as `info` or `kad_runtime=debug`), else by the `RUST_LOG`
+/// variable, else by `default`. Fails on a filter that does not parse.
+pub fn install_logs(filter: Option<&str>, default: &str) -> Result<(), String> {
+    let filter = match filter {
+        Some(filter) => EnvFilter::try_new(filter).map_err(|e| format!("log {filter:?}: {e}"))?,
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .try_init()
+        .map_err(|e| format!("logs: {e}"))
+}
 
 /// The hash functions a program can be asked for with `--hasher`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]

@@ -21,7 +21,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use kad_examples::{with_hasher, HasherName, Latencies, Micros, Rng};
+use kad_examples::{install_logs, with_hasher, HasherName, Latencies, Micros, Rng};
 use kad_runtime::hash::Hasher;
 use kad_runtime::{DHTService, Reactor, UdpGateway};
 
@@ -70,10 +70,15 @@ struct Args {
     /// if need be), as nodes that survive restarts do; by default nothing is kept.
     #[arg(long)]
     data_dir: Option<std::path::PathBuf>,
+    /// Log filter for the libraries' logs on stderr, as RUST_LOG takes it (`debug`,
+    /// `kad_runtime=info`, ...) [default: RUST_LOG, else warn].
+    #[arg(long, value_name = "FILTER")]
+    log: Option<String>,
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args = Args::parse();
+    install_logs(args.log.as_deref(), "warn")?;
     if args.nodes < 2 {
         return Err("--nodes must be at least 2".into());
     }

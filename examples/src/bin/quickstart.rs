@@ -29,6 +29,8 @@ fn node(name: &str) -> Result<DHTService<Sha1Hasher>, kad_runtime::Error> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
+    // The libraries' logs on stderr; RUST_LOG=debug shows each lookup and dropped datagram.
+    kad_examples::install_logs(None, "warn")?;
     let a = node("a")?;
     let b = node("b")?;
     let c = node("c")?;

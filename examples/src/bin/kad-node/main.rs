@@ -25,13 +25,12 @@ use std::sync::Arc;
 use std::thread;
 
 use clap::{Parser, Subcommand};
-use kad_examples::with_hasher;
+use kad_examples::{install_logs, with_hasher};
 use kad_runtime::gateway::GatewayError;
 use kad_runtime::hash::Hasher;
 use kad_runtime::{DHTService, Error, FaultyGateway, Keypair, UdpGateway};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
-use tracing_subscriber::EnvFilter;
 
 use settings::{Checked, Settings};
 
@@ -139,7 +138,9 @@ fn main() -> ExitCode {
         Ok(checked) => checked,
         Err(message) => return Failure::Config(message).exit(),
     };
-    if let Err(message) = init_logs(checked.log.as_deref(), daemon) {
+    // Logs to stderr: info for a daemon, only warnings at a prompt, unless told otherwise.
+    let default = if daemon { "info" } else { "warn" };
+    if let Err(message) = install_logs(checked.log.as_deref(), default) {
         return Failure::Config(message).exit();
     }
     let result = with_hasher!(checked.hasher, |hasher| run(hasher, &checked, daemon));
@@ -147,22 +148,6 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.exit(),
     }
-}
-
-/// Logs to stderr, filtered by `filter`, else RUST_LOG, else `info` for a daemon and `warn`
-/// at a prompt.
-fn init_logs(filter: Option<&str>, daemon: bool) -> Result<(), String> {
-    let default = if daemon { "info" } else { "warn" };
-    let filter = match filter {
-        Some(filter) => EnvFilter::try_new(filter).map_err(|e| format!("log {filter:?}: {e}"))?,
-        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(io::stderr)
-        .with_ansi(io::stderr().is_terminal())
-        .init();
-    Ok(())
 }
 
 fn run<H: Hasher>(hasher: H, settings: &Checked, daemon: bool) -> Result<(), Failure> {
