@@ -21,6 +21,11 @@
 //! After every input or command, the driver drains the node with [`Node::drain`], handing
 //! its outputs to a [`Driver`] of its own; the [`Node`] documentation states that contract.
 //!
+//! The node logs through [`tracing`](https://docs.rs/tracing) what its driver cannot see:
+//! datagrams it drops on its own (over their source's rate, to or from an unroutable address)
+//! at debug level, at most [`LOG_LIMIT`] a second for each reason (see [`LogLimiter`]). With
+//! no subscriber, or one that wants none of it, a log point costs one atomic load.
+//!
 //! ```
 //! use std::time::Instant;
 //! use kad_core::{Config, Driver, Event, Hasher, Key, Node, QueryResult, Sha1Hasher, Transmit};
@@ -94,6 +99,7 @@ mod config;
 mod config_builder;
 mod contact;
 mod driver;
+mod drop_log;
 mod error;
 mod event;
 mod finish;

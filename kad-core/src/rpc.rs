@@ -34,6 +34,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         match from.scope() {
             Some(AddressScope::Unroutable) => {
                 self.counters.unroutable_dropped += 1;
+                self.log_unroutable_from(now, &from);
                 return;
             }
             Some(AddressScope::Local) if !self.local_peers => {
@@ -277,6 +278,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
     ) -> bool {
         if to.scope() == Some(AddressScope::Unroutable) {
             self.counters.unroutable_dropped += 1;
+            self.log_unroutable_to(now, &to);
             return false;
         }
         if self.pending.is_full() {
