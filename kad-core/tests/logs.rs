@@ -112,3 +112,25 @@ fn nothing_is_kept_for_logging_without_a_subscriber() {
     // The node's debug output shows the drop log's limiters once they exist.
     assert!(format!("{node:?}").contains("drop_log: None"));
 }
+
+#[test]
+fn a_bootstrap_that_reaches_nobody_says_it_tries_again() {
+    let start = Instant::now();
+    let seed: SocketAddr = "203.0.113.9:4000".parse().unwrap();
+    let mut node = node(start);
+    let text = logged(|| {
+        node.bootstrap(start, [seed]).expect("bootstrap starts");
+        // The seed never answers: let the requests time out, twice.
+        while node.stats().bootstrap_retries < 2 {
+            node.handle_timeout(node.poll_timeout());
+            while node.poll_transmit().is_some() {}
+        }
+    });
+    let retries: Vec<_> = text
+        .lines()
+        .filter(|l| l.contains("INFO") && l.contains("bootstrap reached nobody"))
+        .collect();
+    assert_eq!(retries.len(), 2, "{text}");
+    assert!(retries[0].contains("attempts=1") && retries[0].contains("retry_in=0ns"));
+    assert!(retries[1].contains("attempts=2") && retries[1].contains("retry_in=1s"));
+}
