@@ -60,6 +60,7 @@
 
 mod builder;
 mod command;
+mod drop_log;
 mod error;
 mod fault;
 mod handle;
