@@ -63,7 +63,7 @@ impl DropLog {
     /// gateway's thread).
     pub(crate) fn inbound_full(&self, from: &Multiaddr) {
         if wanted() && self.allow(Instant::now(), INBOUND_FULL, |l| &mut l.inbound_full) {
-            tracing::debug!(%from, reason = INBOUND_FULL, "message dropped");
+            tracing::debug!(%from, reason = INBOUND_FULL, "datagram dropped");
         }
     }
 
