@@ -1,5 +1,7 @@
 //! Debug events for the datagrams a node drops on its own: those whose source went over its
-//! rate ([`Node::admit`](crate::Node::admit)) and those from or to an unroutable address.
+//! rate ([`Node::admit`](crate::Node::admit)), those from or to an unroutable address, and
+//! requests from a local address it does not talk to
+//! ([`Config::contact_local_addresses`](crate::Config::contact_local_addresses)).
 //! Each reason has a [`LogLimiter`], timed by the caller's `now`. The limiters are made only
 //! once such an event is enabled, so that a node that logs nothing (one of a simulator's
 //! million) holds a pointer for them and does no more than an atomic load per drop.
@@ -19,6 +21,7 @@ use crate::node::Node;
 pub(crate) struct DropLog {
     rate_limited: LogLimiter,
     unroutable: LogLimiter,
+    local: LogLimiter,
 }
 
 /// Whether drop events are wanted at all: checked before anything else is done for them.
@@ -66,6 +69,18 @@ impl<A: Address, K: KeyType> Node<A, K> {
             .unroutable
             .allow(now, |n| suppressed(reason, n))
         {
+            let from = from.socket_addr().map(display);
+            tracing::debug!(from, reason, "datagram dropped");
+        }
+    }
+
+    /// A request from the local address `from`, not answered.
+    pub(crate) fn log_local_request(&mut self, now: Instant, from: &A) {
+        if !wanted() {
+            return;
+        }
+        let reason = "local";
+        if self.drop_log().local.allow(now, |n| suppressed(reason, n)) {
             let from = from.socket_addr().map(display);
             tracing::debug!(from, reason, "datagram dropped");
         }

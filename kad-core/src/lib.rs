@@ -22,11 +22,11 @@
 //! its outputs to a [`Driver`] of its own; the [`Node`] documentation states that contract.
 //!
 //! The node logs through [`tracing`](https://docs.rs/tracing) what its driver cannot see:
-//! datagrams it drops on its own (over their source's rate, to or from an unroutable address)
-//! at debug level, at most [`LOG_LIMIT`] a second for each reason (see [`LogLimiter`]), and
-//! bootstrap attempts that reached nobody (info) or a routing table that became empty
-//! (warn). With no subscriber, or one that wants none of it, a log point costs one atomic
-//! load.
+//! datagrams it drops on its own (over their source's rate, to or from an unroutable
+//! address, requests from a local address it does not talk to) at debug level, at most
+//! [`LOG_LIMIT`] a second for each reason (see [`LogLimiter`]), and bootstrap attempts that
+//! reached nobody (info) or a routing table that became empty (warn). With no subscriber, or
+//! one that wants none of it, a log point costs one atomic load.
 //!
 //! ```
 //! use std::time::Instant;

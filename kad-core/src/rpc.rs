@@ -39,6 +39,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             }
             Some(AddressScope::Local) if !self.local_peers => {
                 self.counters.local_requests_dropped += 1;
+                self.log_local_request(now, &from);
                 return;
             }
             _ => {}

@@ -81,23 +81,41 @@ fn a_flood_over_the_rate_logs_a_few_drops_and_a_summary() {
     );
 }
 
+fn ping() -> Message<SocketAddr, Id> {
+    Message {
+        tx: TxId::from_u64(1),
+        sender: Id::new([1; 20]),
+        body: Body::Request(Request::Ping),
+    }
+}
+
 #[test]
 fn a_request_from_an_unroutable_address_is_logged() {
     let now = Instant::now();
     let from: SocketAddr = "0.0.0.0:4000".parse().unwrap();
     let mut node = node(now);
-    let ping = Message {
-        tx: TxId::from_u64(1),
-        sender: Id::new([1; 20]),
-        body: Body::Request(Request::Ping),
-    };
-    let text = logged(|| node.handle_message(now, from, ping));
+    let text = logged(|| node.handle_message(now, from, ping()));
     assert_eq!(node.stats().unroutable_dropped, 1);
     assert!(
         text.contains("datagram dropped") && text.contains("from=0.0.0.0:4000"),
         "{text}"
     );
     assert!(text.contains("reason=\"unroutable\""), "{text}");
+}
+
+#[test]
+fn a_request_from_a_local_address_the_node_does_not_talk_to_is_logged() {
+    let now = Instant::now();
+    let from: SocketAddr = "192.168.1.20:4000".parse().unwrap();
+    let mut node = node(now);
+    let text = logged(|| node.handle_message(now, from, ping()));
+    assert_eq!(node.stats().local_requests_dropped, 1);
+    assert!(
+        text.contains("datagram dropped")
+            && text.contains("from=192.168.1.20:4000")
+            && text.contains("reason=\"local\""),
+        "{text}"
+    );
 }
 
 #[test]

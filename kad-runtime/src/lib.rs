@@ -82,7 +82,9 @@
 //!
 //! The `reason` of a drop is the name of its counter in [`Dropped`]: `malformed` (from
 //! kad-udp, with the decode error), `inbound_full`, `outbound_full`, `send_failed`,
-//! `unreachable`, `rate_limited` and `unroutable` (from kad-core). kad-udp and kad-core give
+//! `unreachable`, `rate_limited` and `unroutable` (from kad-core), and `local` (kad-core: a
+//! request from a local address, counted in [`NodeStats`]'s `local_requests_dropped`,
+//! while the node does not talk to local addresses). kad-udp and kad-core give
 //! socket addresses, the service multiaddrs. Anyone can make a node drop datagrams, so at
 //! most [`LOG_LIMIT`](kad_core::LOG_LIMIT) drops a second are logged for each reason (for
 //! each gateway, service and node), then one summary counts the rest (see
