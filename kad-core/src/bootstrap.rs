@@ -88,6 +88,16 @@ impl<A: Address, K: KeyType> Node<A, K> {
             attempt.number += 1;
             attempt.earlier = clock;
             self.counters.bootstrap_retries += 1;
+            let retry_in = if failed == 1 {
+                Duration::ZERO
+            } else {
+                self.backoff(failed)
+            };
+            tracing::info!(
+                attempts = failed,
+                retry_in = ?retry_in,
+                "bootstrap reached nobody; trying again"
+            );
             if failed == 1 {
                 // A lost datagram is the usual cause: ask again at once, once. (Only the
                 // first retry runs from here, so this never nests deeper than one level.)
@@ -96,7 +106,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 self.run_lookup(now, qid, id, Goal::Bootstrap(attempt), seeds);
                 return;
             }
-            attempt.retry_at = now + self.backoff(failed);
+            attempt.retry_at = now + retry_in;
             self.bootstrap_retry_at = Some(earliest(self.bootstrap_retry_at, attempt.retry_at));
             self.queries.insert(qid, Query::BootstrapWait(attempt));
             return;
@@ -202,9 +212,14 @@ impl<A: Address, K: KeyType> Node<A, K> {
             && !self.bootstrap_outstanding();
         if wanted {
             let seeds = self.last_seeds.clone();
+            let count = seeds.len();
             // Refused only when max_queries are running; maintenance tries again.
             if self.start_bootstrap(now, seeds, false).is_ok() {
                 self.counters.rebootstraps += 1;
+                tracing::warn!(
+                    seeds = count,
+                    "routing table empty; bootstrapping again through the last seeds"
+                );
             }
         }
     }

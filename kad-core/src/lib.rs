@@ -21,6 +21,13 @@
 //! After every input or command, the driver drains the node with [`Node::drain`], handing
 //! its outputs to a [`Driver`] of its own; the [`Node`] documentation states that contract.
 //!
+//! The node logs through [`tracing`](https://docs.rs/tracing) what its driver cannot see:
+//! datagrams it drops on its own (over their source's rate, to or from an unroutable
+//! address, requests from a local address it does not talk to) at debug level, at most
+//! [`LOG_LIMIT`] a second for each reason (see [`LogLimiter`]), and bootstrap attempts that
+//! reached nobody (info) or a routing table that became empty (warn). With no subscriber, or
+//! one that wants none of it, a log point costs one atomic load.
+//!
 //! ```
 //! use std::time::Instant;
 //! use kad_core::{Config, Driver, Event, Hasher, Key, Node, QueryResult, Sha1Hasher, Transmit};
@@ -94,6 +101,7 @@ mod config;
 mod config_builder;
 mod contact;
 mod driver;
+mod drop_log;
 mod error;
 mod event;
 mod finish;
@@ -101,6 +109,7 @@ mod freshness;
 mod hash;
 mod ids;
 mod key;
+mod log_limit;
 mod lookup;
 mod maintenance;
 mod membership;
@@ -144,6 +153,7 @@ pub use hash::Sha1Hasher;
 pub use hash::Sha256Hasher;
 pub use ids::{QueryId, TxId};
 pub use key::{Distance, Key, KeyType};
+pub use log_limit::{LogLimiter, LOG_LIMIT, LOG_WINDOW};
 pub use message::{Body, Message, Request, Response, StoreOutcome, MAX_PADDING};
 pub use node::{Node, Transmit};
 pub use record::{immutable_key, Record, RecordKind};

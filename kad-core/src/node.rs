@@ -14,6 +14,7 @@ use crate::address::{Address, AddressScope};
 use crate::config::{Config, ConfigError};
 use crate::contact::Contact;
 use crate::driver::Driver;
+use crate::drop_log::DropLog;
 use crate::error::CommandError;
 use crate::event::{Event, QueryStats, StatsClock};
 use crate::ids::QueryId;
@@ -136,6 +137,8 @@ pub struct Node<A, K: KeyType> {
     /// Which records may be stored under which key (see [`Node::with_validator`]).
     pub(crate) validator: Arc<dyn Validator<K>>,
     pub(crate) counters: NodeStats,
+    /// The limiters of its drop events, made when the first is logged.
+    pub(crate) drop_log: Option<Box<DropLog>>,
 }
 
 /// 32 fresh secret bytes: from the secure generator if the node has one.
@@ -236,6 +239,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             small_network: true,
             local_peers: config.contact_local_addresses,
             counters: NodeStats::default(),
+            drop_log: None,
             config,
         })
     }
@@ -434,10 +438,12 @@ impl<A: Address, K: KeyType> Node<A, K> {
             Admission::Shared => {
                 self.counters.rate_limited += 1;
                 self.counters.rate_limited_shared += 1;
+                self.log_rate_limited(now, socket, true);
                 false
             }
             Admission::Limited => {
                 self.counters.rate_limited += 1;
+                self.log_rate_limited(now, socket, false);
                 false
             }
         }

@@ -251,6 +251,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 // Only a contact the caller vouched for can be there; it counts as failed.
                 lookup.on_failure(&contact.id);
                 self.counters.unroutable_dropped += 1;
+                self.log_unroutable_to(now, &contact.addr);
                 continue;
             }
             let request = goal.request(*lookup.target());

@@ -34,10 +34,12 @@ impl<A: Address, K: KeyType> Node<A, K> {
         match from.scope() {
             Some(AddressScope::Unroutable) => {
                 self.counters.unroutable_dropped += 1;
+                self.log_unroutable_from(now, &from);
                 return;
             }
             Some(AddressScope::Local) if !self.local_peers => {
                 self.counters.local_requests_dropped += 1;
+                self.log_local_request(now, &from);
                 return;
             }
             _ => {}
@@ -278,6 +280,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
     ) -> bool {
         if to.scope() == Some(AddressScope::Unroutable) {
             self.counters.unroutable_dropped += 1;
+            self.log_unroutable_to(now, &to);
             return false;
         }
         if self.pending.is_full() {

@@ -345,6 +345,41 @@ pub enum SendError {
     Io(io::Error),
 }
 
+impl SendError {
+    /// Whether the failure is the everyday lot of a node on a network rather than a fault of
+    /// this node: a full queue, or a destination the system cannot reach (no route, refused,
+    /// filtered by a firewall, out of reach of the address the socket is bound to). A
+    /// runtime logs routine failures quietly and the others as warnings: a message that
+    /// cannot be encoded, a gateway that is not running, any other IO error.
+    ///
+    /// ```
+    /// use std::io;
+    /// use kad_proto::SendError;
+    ///
+    /// assert!(SendError::QueueFull.is_routine());
+    /// assert!(SendError::Io(io::ErrorKind::NetworkUnreachable.into()).is_routine());
+    /// assert!(!SendError::NotRunning.is_routine());
+    /// assert!(!SendError::Io(io::ErrorKind::OutOfMemory.into()).is_routine());
+    /// ```
+    pub fn is_routine(&self) -> bool {
+        match self {
+            SendError::Unreachable | SendError::QueueFull => true,
+            SendError::Io(error) => matches!(
+                error.kind(),
+                io::ErrorKind::NetworkUnreachable
+                    | io::ErrorKind::HostUnreachable
+                    | io::ErrorKind::ConnectionRefused
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::PermissionDenied
+                    | io::ErrorKind::AddrNotAvailable
+                    // Linux's answer to a socket bound to loopback sending elsewhere.
+                    | io::ErrorKind::InvalidInput
+            ),
+            SendError::NotRunning | SendError::Encode(_) => false,
+        }
+    }
+}
+
 impl From<EncodeError> for SendError {
     fn from(error: EncodeError) -> Self {
         SendError::Encode(error)

@@ -51,6 +51,45 @@
 //! [`stop`](DHTService::stop) returns once the service's gateways are shut down and, for a
 //! service with its own reactor, its thread joined.
 //!
+//! ## Logging
+//!
+//! The service, its gateways and its node log through [`tracing`](https://docs.rs/tracing):
+//! install a subscriber (tracing-subscriber's `fmt`, say) to see it. With none, a log point
+//! costs one atomic load. The events of a service (on its reactor thread, its writer thread
+//! and its inbox) are logged in its span, `service{id=…}`, the first eight hex digits of its
+//! id; targets are module paths (the drops of each crate come from its `drop_log` module).
+//!
+//! | Level | Message | Fields |
+//! |-------|---------|--------|
+//! | info  | `service started` | `listen` (the addresses), `data_dir` if any |
+//! | info  | `service stopped` | |
+//! | warn  | `service failed to start` | `error` |
+//! | info  | `bootstrap started` (`… from the saved contacts` on a warm restart) | `seeds` |
+//! | warn  | `bootstrap not started` | `error` |
+//! | info  | `bootstrap reached nobody; trying again` (kad-core) | `attempts`, `retry_in` |
+//! | info  | `bootstrap finished` | `contacts` |
+//! | warn  | `bootstrap failed: no seed or contact answered` | `requests`, `failures` |
+//! | warn  | `routing table empty; bootstrapping again through the last seeds` (kad-core) | `seeds` |
+//! | debug | `query finished` | `kind` (`bootstrap`, `find_node`, `get`, `put`, `ping`), `hops`, `latency`, `requests`, `failures` |
+//! | debug | `datagram dropped` (on arrival) | `from`, `reason`, `error` or `shared`; kad-udp adds `local` |
+//! | debug | `message dropped` (on the way out) | `to`, `reason`, `error` if any; kad-udp adds `local` |
+//! | warn  | `message dropped` | the same, for a failed send that is not [routine](kad_proto::SendError::is_routine) |
+//! | debug | `suppressed N drops of reason R within a second` | `reason`, `suppressed`; kad-udp adds `local` |
+//! | debug | `queued datagrams dropped on shutdown` (kad-udp) | `local`, `dropped` |
+//! | warn  | `cannot write to the data directory; …`, `cannot open the data directory again`, `record changes not kept …` | `error`, `unwritten`, `lost` |
+//! | warn  | `UDP gateway's poll failed; …` (kad-udp), `reactor poll failed; …` | `error` |
+//! | error | `a service panicked on its reactor thread and is stopped` | |
+//!
+//! The `reason` of a drop is the name of its counter in [`Dropped`]: `malformed` (from
+//! kad-udp, with the decode error), `inbound_full`, `outbound_full`, `send_failed`,
+//! `unreachable`, `rate_limited` and `unroutable` (from kad-core), and `local` (kad-core: a
+//! request from a local address, counted in [`NodeStats`]'s `local_requests_dropped`,
+//! while the node does not talk to local addresses). kad-udp and kad-core give
+//! socket addresses, the service multiaddrs. Anyone can make a node drop datagrams, so at
+//! most [`LOG_LIMIT`](kad_core::LOG_LIMIT) drops a second are logged for each reason (for
+//! each gateway, service and node), then one summary counts the rest (see
+//! [`LogLimiter`](kad_core::LogLimiter)).
+//!
 //! ## Testing on a bad network
 //!
 //! [`FaultyGateway`] wraps any gateway and loses or delays a fraction of what it sends.
@@ -60,6 +99,7 @@
 
 mod builder;
 mod command;
+mod drop_log;
 mod error;
 mod fault;
 mod handle;

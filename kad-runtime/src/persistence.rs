@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kad_core::{KeyType, Node, QueryResult, RecordChange};
 use kad_proto::Multiaddr;
+use tracing::Span;
 
 use crate::command::Reply;
 use crate::error::Error;
@@ -66,13 +67,14 @@ impl<K: KeyType> Persistence<K> {
     /// Puts back into `node` the records saved in `storage` that have not expired (one the
     /// node's rules no longer take is left out), has the node report its changes for
     /// writing at least every `interval`, bootstraps it through its saved contacts, and
-    /// starts the thread that writes (named after `name`).
+    /// starts the thread that writes (named after `name`, logging in `span`).
     pub(crate) fn restore(
         node: &mut Node<Multiaddr, K>,
         storage: Storage,
         interval: Duration,
         published: &Arc<Published>,
         name: String,
+        span: &Span,
     ) -> Result<Self, Error> {
         let now = Instant::now();
         let wall = SystemTime::now();
@@ -95,14 +97,16 @@ impl<K: KeyType> Persistence<K> {
         // A warm restart: the contacts of the last run are asked first, the most recently
         // heard from first.
         let contacts = storage.contacts()?;
-        if !contacts.is_empty() {
-            let _ = node.bootstrap(now, contacts);
+        let seeds = contacts.len();
+        if seeds > 0 && node.bootstrap(now, contacts).is_ok() {
+            span.in_scope(|| tracing::info!(seeds, "bootstrap started from the saved contacts"));
         }
         let (batches, received) = mpsc::channel();
         let published = Arc::clone(published);
+        let span = span.clone();
         let writer = thread::Builder::new()
             .name(name)
-            .spawn(move || write_batches(storage, &received, &published))
+            .spawn(move || span.in_scope(|| write_batches(storage, &received, &published)))
             .map_err(Error::Thread)?;
         Ok(Persistence {
             batches: Some(batches),
@@ -186,6 +190,7 @@ fn write_batches<K: KeyType>(
     while let Ok(first) = batches.recv() {
         let mut contacts = None;
         let mut replies = Vec::new();
+        let mut lost = 0usize;
         for batch in std::iter::once(first).chain(batches.try_iter()) {
             for change in batch.changes {
                 let key = match &change {
@@ -193,12 +198,20 @@ fn write_batches<K: KeyType>(
                 };
                 if unwritten.len() >= MAX_UNWRITTEN && !unwritten.contains_key(&key) {
                     failed();
+                    lost += 1;
                     continue;
                 }
                 unwritten.insert(key, (change, batch.wall));
             }
             contacts = batch.contacts.or(contacts);
             replies.extend(batch.replies);
+        }
+        if lost > 0 {
+            tracing::warn!(
+                lost,
+                unwritten = unwritten.len(),
+                "record changes not kept for the data directory: too many wait to be written"
+            );
         }
         let mut outcome = Ok(());
         if !unwritten.is_empty() {
@@ -230,7 +243,9 @@ fn write_batches<K: KeyType>(
                 }
                 // redb refuses every transaction after a failed one until it is opened
                 // again; a failed reopening is tried again with the next batch.
-                let _ = storage.reopen();
+                if let Err(error) = storage.reopen() {
+                    tracing::warn!(%error, "cannot open the data directory again");
+                }
             }
         }
     }

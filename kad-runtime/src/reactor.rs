@@ -256,6 +256,7 @@ impl Worker {
                     continue;
                 }
                 // The poll itself is broken: nothing more can arrive.
+                tracing::warn!(%error, "reactor poll failed; its services stop");
                 break;
             }
             let now = Instant::now();
@@ -275,7 +276,10 @@ impl Worker {
                         guarded(|| hosted.task.ready(gateway, readable, writable, registry));
                     match ready {
                         Some(()) => touch(&mut self.touched, slot, hosted),
-                        None => self.retire(slot),
+                        None => {
+                            log_panic();
+                            self.retire(slot);
+                        }
                     }
                 }
             }
@@ -379,7 +383,11 @@ impl Worker {
             };
             hosted.touched = false;
             // A task that panics is retired alone; the others on the thread go on.
-            match guarded(|| hosted.task.run(now, registry)).unwrap_or(Turn::Done) {
+            let turn = guarded(|| hosted.task.run(now, registry)).unwrap_or_else(|| {
+                log_panic();
+                Turn::Done
+            });
+            match turn {
                 Turn::Done => self.retire(slot),
                 Turn::Again => self.again.push(slot),
                 Turn::Wait(deadline) => {
@@ -396,6 +404,12 @@ impl Worker {
         touched.clear();
         self.touched = touched;
     }
+}
+
+/// Says that a service's task panicked (a bug) and is being stopped; the panic itself went
+/// to the panic hook.
+fn log_panic() {
+    tracing::error!("a service panicked on its reactor thread and is stopped");
 }
 
 /// Runs `f`, returning `None` if it panicked.

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use kad_core::{CommandError, Config, Hasher, Record, RecordKind, RecordRules, Sha1Hasher};
 use kad_proto::{Gateway, Multiaddr};
+use tracing::field::display;
 
 use crate::builder::{Builder, Settings};
 use crate::command::Command;
@@ -22,7 +23,10 @@ use crate::keypair::Keypair;
 use crate::mailbox::{mailbox, Control};
 use crate::persistence::Persistence;
 use crate::service_task::{Registered, ServiceTask};
-use crate::start::{check_gateway_count, gateway_tokens, reactor_for, start_gateways, Identity};
+use crate::start::{
+    check_gateway_count, gateway_tokens, reactor_for, service_span, short_id, start_gateways,
+    Identity,
+};
 use crate::started_service::StartedService;
 use crate::stats::{Published, Stats};
 use crate::storage::Storage;
@@ -132,7 +136,15 @@ impl<H: Hasher> DHTService<H> {
     /// failure every gateway started so far is shut down again. If the shared reactor's
     /// thread is gone (it ended after a bug of its own), start fails with
     /// [`Error::Stopped`] and the gateways are dropped with the node.
+    ///
+    /// Logs the listen addresses (info), or the error (warning).
     pub fn start(&mut self) -> Result<(), Error> {
+        self.launch()
+            .inspect_err(|error| tracing::warn!(%error, "service failed to start"))
+    }
+
+    /// [`start`](Self::start), but for the log.
+    fn launch(&mut self) -> Result<(), Error> {
         self.check_startable()?;
         let config = self.settings.config.clone()?;
         let max_value_size = config.max_value_size;
@@ -170,12 +182,13 @@ impl<H: Hasher> DHTService<H> {
             None => Keypair::try_generate()?,
         };
         let id = identity.id;
+        let span = service_span(&id);
         check_gateway_count(gateways.len())?;
         let reactor = reactor_for(settings, &id)?;
         let (worker, slot) = reactor.assign();
         let tokens = gateway_tokens(slot, gateways.len())?;
         let (mailbox, inbox) = mailbox(slot, Arc::clone(&worker.doorbell));
-        let sink = InboxSink::new(mailbox.clone(), settings.inbound_queue);
+        let sink = InboxSink::new(mailbox.clone(), settings.inbound_queue, span.clone());
         let (polled, gateway_stats) = start_gateways(gateways, worker, tokens, &sink)?;
         let gateways = Registered::all(mem::take(gateways), polled);
         let local_addrs: Vec<Multiaddr> = gateways
@@ -192,13 +205,13 @@ impl<H: Hasher> DHTService<H> {
                 storage,
                 settings.flush_interval,
                 &published,
-                format!("kad-store {}", id.to_string().get(..8).unwrap_or("node")),
+                format!("kad-store {}", short_id(&id)),
+                &span,
             )?),
             None => None,
         };
         let (down, is_down) = mpsc::channel();
-        let queued = sink.queued();
-        let task = ServiceTask::new(node, gateways, inbox, queued, &published, persistence, down);
+        let task = ServiceTask::new(node, gateways, inbox, &sink, &published, persistence, down);
         // If the reactor thread is gone, the task (and its gateways, which stop their
         // threads when dropped) goes with the failed control.
         worker
@@ -206,6 +219,13 @@ impl<H: Hasher> DHTService<H> {
             .send(Control::Add(slot, Box::new(task)))
             .map_err(|_| Error::Stopped)?;
         let thread = worker.thread_id;
+        span.in_scope(|| {
+            let data_dir = settings
+                .data_dir
+                .as_deref()
+                .map(|dir| display(dir.display()));
+            tracing::info!(listen = ?local_addrs, data_dir, "service started");
+        });
         self.started = Some(StartedService {
             mailbox,
             lifetime: Mutex::new(Some((is_down, reactor))),
@@ -217,6 +237,7 @@ impl<H: Hasher> DHTService<H> {
             id,
             keypair,
             max_value_size,
+            span,
         });
         Ok(())
     }
@@ -436,6 +457,7 @@ impl<H: Hasher> DHTService<H> {
                 let _ = is_down.recv();
             }
             drop(reactor);
+            running.span.in_scope(|| tracing::info!("service stopped"));
         }
     }
 }

@@ -12,12 +12,18 @@ use std::sync::mpsc::{Sender, SyncSender};
 use std::sync::Arc;
 use std::time::Instant;
 
-use kad_core::{Body, CommandError, Driver, Event, KeyType, Node, QueryId, Response, Transmit};
+use kad_core::{
+    Body, CommandError, Driver, Event, KeyType, Node, QueryId, QueryResult, QueryStats, Response,
+    Transmit,
+};
 use kad_proto::mio::Registry;
 use kad_proto::{Gateway, MessageSink, Multiaddr, PolledGateway, SendError, WireMessage};
+use tracing::Span;
 
 use crate::command::{Command, Input, MutablePut, Reply};
+use crate::drop_log::DropLog;
 use crate::error::Error;
+use crate::inbox_sink::InboxSink;
 use crate::mailbox::Inbox;
 use crate::persistence::{HeldPut, Persistence};
 use crate::stats::Published;
@@ -106,12 +112,17 @@ pub(crate) struct ServiceTask<K: KeyType> {
     /// are handled, so that an overloaded service leaves datagrams in the kernel's buffer
     /// rather than reading them only to drop them.
     backlog: bool,
+    /// The service's drop events, shared with its inbox sink.
+    drops: Arc<DropLog>,
+    /// The service's span, entered whenever its reactor thread works for it.
+    span: Span,
     /// Dropped with the task: tells `stop` that the service is down.
     _down: Sender<()>,
 }
 
 impl<K: KeyType> Task for ServiceTask<K> {
     fn ready(&mut self, gateway: usize, readable: bool, writable: bool, registry: &Registry) {
+        let _span = self.span.clone().entered();
         let Some(registered) = self.gateways.get_mut(gateway) else {
             return;
         };
@@ -124,6 +135,7 @@ impl<K: KeyType> Task for ServiceTask<K> {
     }
 
     fn run(&mut self, now: Instant, registry: &Registry) -> Turn {
+        let _span = self.span.clone().entered();
         self.inbox.answer_bell();
         if !self.backlog {
             self.receive_polled(now);
@@ -150,6 +162,7 @@ impl<K: KeyType> Task for ServiceTask<K> {
     }
 
     fn shutdown(&mut self) {
+        let _span = self.span.clone().entered();
         // What the node holds is written before it goes.
         if let Some(persistence) = &mut self.persistence {
             persistence.finish(&mut self.node);
@@ -160,18 +173,20 @@ impl<K: KeyType> Task for ServiceTask<K> {
         for registered in &mut self.gateways {
             registered.gateway.shutdown();
         }
+        self.drops.close();
         self.publish();
     }
 }
 
 impl<K: KeyType> ServiceTask<K> {
-    /// The task of a service whose node is `node`, reading `inbox` (where `queued` counts
-    /// the gateways' messages), publishing to `published`; `down` is dropped with it.
+    /// The task of a service whose node is `node`, reading `inbox` (where the gateways
+    /// deliver through `sink`, whose count, drop log and span it shares), publishing to
+    /// `published`; `down` is dropped with it.
     pub(crate) fn new(
         node: Node<Multiaddr, K>,
         gateways: Vec<Registered<K>>,
         inbox: Inbox<K>,
-        queued: Arc<AtomicUsize>,
+        sink: &InboxSink<K>,
         published: &Arc<Published>,
         persistence: Option<Persistence<K>>,
         down: Sender<()>,
@@ -180,7 +195,7 @@ impl<K: KeyType> ServiceTask<K> {
             node,
             gateways,
             inbox,
-            queued,
+            queued: sink.queued(),
             arrived: Vec::new(),
             published: Arc::clone(published),
             replies: HashMap::new(),
@@ -188,6 +203,8 @@ impl<K: KeyType> ServiceTask<K> {
             held: Vec::new(),
             deferred: VecDeque::new(),
             backlog: false,
+            drops: sink.drops(),
+            span: sink.span().clone(),
             _down: down,
         }
     }
@@ -269,6 +286,7 @@ impl<K: KeyType> ServiceTask<K> {
     fn command(&mut self, now: Instant, command: Command<K>) {
         match command {
             Command::Connect { seeds, ack } => {
+                let count = seeds.len();
                 let result = match seeds.iter().find(|seed| !self.reachable(seed)) {
                     Some(seed) => Err(Error::UnreachableAddress(seed.clone())),
                     None => self
@@ -277,6 +295,10 @@ impl<K: KeyType> ServiceTask<K> {
                         .map(drop)
                         .map_err(Error::from),
                 };
+                match &result {
+                    Ok(()) => tracing::info!(seeds = count, "bootstrap started"),
+                    Err(error) => tracing::warn!(%error, "bootstrap not started"),
+                }
                 let _ = ack.try_send(result);
             }
             command if self.waiting_for_contacts() => self.deferred.push_back(command),
@@ -358,8 +380,10 @@ impl<K: KeyType> ServiceTask<K> {
     fn drain_node(&mut self, now: Instant) -> Instant {
         loop {
             let mut outputs = Outputs {
+                now,
                 gateways: &self.gateways,
                 published: &self.published,
+                drops: &self.drops,
                 replies: &mut self.replies,
                 held: self.persistence.is_some().then_some(&mut self.held),
             };
@@ -400,8 +424,10 @@ impl<K: KeyType> Drop for ServiceTask<K> {
 /// Where the node's outputs go while it is drained: transmits to the gateways, finished
 /// queries to the callers waiting for them.
 struct Outputs<'a, K: KeyType> {
+    now: Instant,
     gateways: &'a [Registered<K>],
     published: &'a Published,
+    drops: &'a DropLog,
     replies: &'a mut HashMap<QueryId, Reply>,
     /// Where the results of puts wait until their records are on disk, with a data
     /// directory.
@@ -410,7 +436,7 @@ struct Outputs<'a, K: KeyType> {
 
 impl<K: KeyType> Driver<Multiaddr, K> for Outputs<'_, K> {
     /// Hands a message to the first gateway that can reach its address. Gateways count their
-    /// own drops; only "no gateway at all" is counted here.
+    /// own drops; only "no gateway at all" is counted here. Every drop is logged.
     fn transmit(&mut self, Transmit { to, message }: Transmit<Multiaddr, K>) {
         let gateway = match self.gateways {
             [only] => Some(&only.gateway),
@@ -419,18 +445,22 @@ impl<K: KeyType> Driver<Multiaddr, K> for Outputs<'_, K> {
                 .map(|registered| &registered.gateway)
                 .find(|g| g.can_reach(&to)),
         };
-        let unreachable = match gateway {
-            Some(gateway) => matches!(gateway.send(&to, message), Err(SendError::Unreachable)),
-            None => true,
+        let sent = match gateway {
+            Some(gateway) => gateway.send(&to, message),
+            None => Err(SendError::Unreachable),
         };
-        if unreachable {
-            self.published.unreachable.fetch_add(1, Ordering::Relaxed);
+        if let Err(error) = sent {
+            if matches!(error, SendError::Unreachable) {
+                self.published.unreachable.fetch_add(1, Ordering::Relaxed);
+            }
+            self.drops.send_failed(self.now, &to, &error);
         }
     }
 
     fn event(&mut self, event: Event<Multiaddr, K>) {
         if let Event::QueryFinished { id, result, stats } = event {
             self.published.finished(&result, &stats);
+            log_finished(&result, &stats);
             match (self.replies.remove(&id), &mut self.held) {
                 (Some(reply @ Reply::Put(_)), Some(held)) => held.push((reply, result)),
                 (Some(reply), _) => reply.send(result),
@@ -438,4 +468,36 @@ impl<K: KeyType> Driver<Multiaddr, K> for Outputs<'_, K> {
             }
         }
     }
+}
+
+/// Logs a finished query: every kind at debug level, a bootstrap also at info level, or as a
+/// warning if it reached nobody.
+fn log_finished<K>(result: &QueryResult<Multiaddr, K>, stats: &QueryStats) {
+    let kind = match result {
+        QueryResult::Bootstrap { closest } => {
+            if closest.is_empty() {
+                tracing::warn!(
+                    requests = stats.requests,
+                    failures = stats.failures,
+                    "bootstrap failed: no seed or contact answered"
+                );
+            } else {
+                tracing::info!(contacts = closest.len(), "bootstrap finished");
+            }
+            "bootstrap"
+        }
+        QueryResult::FindNode { .. } => "find_node",
+        QueryResult::Get { .. } => "get",
+        QueryResult::Put { .. } => "put",
+        QueryResult::Ping { .. } => "ping",
+        _ => "other",
+    };
+    tracing::debug!(
+        kind,
+        hops = stats.hops,
+        latency = ?stats.duration,
+        requests = stats.requests,
+        failures = stats.failures,
+        "query finished"
+    );
 }

@@ -10,6 +10,7 @@ use kad_proto::mio::Token;
 use kad_proto::{Gateway, GatewayError, GatewayStats, Multiaddr};
 use rand::rngs::{OsRng, SmallRng, StdRng};
 use rand::{Rng, SeedableRng, TryRngCore};
+use tracing::Span;
 
 use crate::builder::Settings;
 use crate::error::Error;
@@ -80,11 +81,24 @@ impl<K: KeyType> Identity<K> {
     }
 }
 
+/// The first eight hex digits of a node's id, which name its threads and its span.
+pub(crate) fn short_id<K: KeyType>(id: &K) -> String {
+    let mut hex = id.to_string();
+    hex.truncate(8);
+    hex
+}
+
+/// The span of the service whose node has id `id`: every event of the service's reactor
+/// thread, writer thread and inbox is logged in it.
+pub(crate) fn service_span<K: KeyType>(id: &K) -> Span {
+    tracing::info_span!("service", id = %short_id(id))
+}
+
 /// The shared reactor, or a new one for this service alone, named after its id.
 pub(crate) fn reactor_for<K: KeyType>(settings: &Settings, id: &K) -> Result<Reactor, Error> {
     match &settings.reactor {
         Some(shared) => Ok(shared.clone()),
-        None => Reactor::private(format!("kad {}", id.to_string().get(..8).unwrap_or("node"))),
+        None => Reactor::private(format!("kad {}", short_id(id))),
     }
 }
 

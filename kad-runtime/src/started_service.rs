@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 
 use kad_proto::{GatewayStats, Multiaddr};
+use tracing::Span;
 
 use crate::command::{Command, Input};
 use crate::error::Error;
@@ -32,6 +33,8 @@ pub(crate) struct StartedService<K> {
     /// The service's own key pair (kept in the data directory, if there is one).
     pub(crate) keypair: Keypair,
     pub(crate) max_value_size: usize,
+    /// The span its events are logged in.
+    pub(crate) span: Span,
 }
 
 impl<K> StartedService<K> {

@@ -179,31 +179,6 @@ fn a_restarted_service_rejoins_through_its_saved_contacts() {
     );
 }
 
-/// What the services of this test binary logged (at warn and above).
-static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
-
-/// Where the logs go: [`LOG`].
-struct Captured;
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        LOG.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() {
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_writer(|| Captured)
-        .with_ansi(false)
-        .finish();
-    let _ = tracing::subscriber::set_global_default(subscriber);
-}
-
 /// A small file system of its own, to fill up: needs root (to mount a tmpfs).
 struct SmallDisk(PathBuf);
 
@@ -237,7 +212,7 @@ fn a_full_disk_is_counted_and_the_node_serves_from_memory() {
         eprintln!("skipped: mounting a tmpfs needs root");
         return;
     };
-    capture_logs();
+    common::logs::capture(tracing::Level::WARN);
     // Room taken by something else, to give back later.
     let filler = disk.0.join("filler");
     std::fs::write(&filler, vec![0u8; 192 * 1024]).unwrap();
@@ -256,7 +231,7 @@ fn a_full_disk_is_counted_and_the_node_serves_from_memory() {
         "the disk filled up: {refused:?}"
     );
     assert!(service.stats().storage_errors > 0);
-    let logged = String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned();
+    let logged = common::logs::logged();
     assert!(
         logged.contains("WARN") && logged.contains("cannot write to the data directory"),
         "{logged}"

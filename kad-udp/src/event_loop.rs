@@ -75,11 +75,16 @@ impl EventLoop {
         let mut unread = false;
         loop {
             let timeout = unread.then_some(Duration::ZERO);
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() == io::ErrorKind::Interrupted {
+            if let Err(error) = self.poll.poll(&mut events, timeout) {
+                if error.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
                 // The poll itself is broken: nothing more can be received.
+                tracing::warn!(
+                    local = %self.socket.local_addr(),
+                    %error,
+                    "UDP gateway's poll failed; it receives nothing more"
+                );
                 break;
             }
             if self.shared.stop.load(Ordering::Acquire) {

@@ -68,7 +68,7 @@ enum Reader {
         thread: Option<JoinHandle<()>>,
     },
     /// The caller's event loop ([`PolledGateway::start_polled`]).
-    Polled(Socket),
+    Polled(Box<Socket>),
 }
 
 /// A bound socket's sending side, while its receiving side is set up.
@@ -340,7 +340,7 @@ impl<K: KeyType> PolledGateway<K> for UdpGateway {
         let socket = self
             .receiving_side(socket, registry, token, &inbound, &queue)
             .map_err(|e| io::Error::new(e.kind(), format!("UDP {}: {e}", bound.local)))?;
-        self.record_started(bound, &inbound, queue, Reader::Polled(socket));
+        self.record_started(bound, &inbound, queue, Reader::Polled(Box::new(socket)));
         Ok(())
     }
 

@@ -19,6 +19,13 @@
 //!   thread hand-off. When the kernel's send buffer is full the datagram goes to a bounded
 //!   queue, drained as the socket becomes writable; when that queue is full too, the datagram
 //!   is dropped and counted. Sending never blocks.
+//! - Drops are logged through [`tracing`](https://docs.rs/tracing) at debug level, with the
+//!   gateway's address, the other end's, the reason and the error: a datagram that did not
+//!   decode (`reason="malformed"`), a queued datagram the socket refused
+//!   (`reason="send_failed"`, a warning if the failure is not routine, see
+//!   [`SendError::is_routine`](kad_proto::SendError::is_routine)). At most
+//!   [`LOG_LIMIT`](kad_core::LOG_LIMIT) a second pass for each reason, then one event
+//!   counts the rest (`suppressed=…`), so that a flood of garbage does not flood the log.
 //! - [`shutdown`](kad_proto::Gateway::shutdown) wakes the event loop through a mio
 //!   [`Waker`](mio::Waker) and joins its thread (threaded mode).
 //!
@@ -43,6 +50,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod addr;
+mod drop_log;
 mod drops;
 mod event_loop;
 mod gateway;

@@ -55,10 +55,11 @@ impl SendQueue {
     }
 
     /// Sends queued datagrams with `send_to` until the queue is empty or the socket would
-    /// block; returns whether the queue is empty.
-    pub(crate) fn flush<F>(&self, mut send_to: F, stats: &GatewayStats) -> bool
+    /// block, handing those it refuses to `failed`; returns whether the queue is empty.
+    pub(crate) fn flush<F, E>(&self, mut send_to: F, mut failed: E, stats: &GatewayStats) -> bool
     where
         F: FnMut(&[u8], SocketAddr) -> io::Result<usize>,
+        E: FnMut(SocketAddr, io::Error),
     {
         let mut items = self.lock();
         while let Some((to, datagram)) = items.front() {
@@ -66,7 +67,10 @@ impl SendQueue {
                 Ok(_) => stats.record_sent(datagram.len()),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => stats.record_send_failed(),
+                Err(error) => {
+                    stats.record_send_failed();
+                    failed(*to, error);
+                }
             }
             items.pop_front();
         }
@@ -74,13 +78,15 @@ impl SendQueue {
         items.is_empty()
     }
 
-    /// Drops everything still queued, counting each as a failed send.
-    pub(crate) fn clear(&self, stats: &GatewayStats) {
+    /// Drops everything still queued, counting each as a failed send; returns how many.
+    pub(crate) fn clear(&self, stats: &GatewayStats) -> usize {
         let mut items = self.lock();
+        let dropped = items.len();
         for _ in items.drain(..) {
             stats.record_send_failed();
         }
         self.len.store(0, Ordering::Release);
+        dropped
     }
 }
 
@@ -110,12 +116,33 @@ mod tests {
                     Err(io::ErrorKind::WouldBlock.into())
                 }
             },
+            |_, error| panic!("nothing failed: {error}"),
             &stats,
         );
         assert!(!empty);
         assert_eq!(sent, vec![b"a".to_vec()]);
-        assert!(queue.flush(|d, _| Ok(d.len()), &stats));
+        assert!(queue.flush(|d, _| Ok(d.len()), |_, _| {}, &stats));
         assert!(queue.is_empty());
         assert_eq!(stats.snapshot().sent, 2);
+    }
+
+    #[test]
+    fn refused_datagrams_are_counted_and_handed_over() {
+        let stats = GatewayStats::new();
+        let queue = SendQueue::new(4);
+        let to: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        queue.push(to, b"a").unwrap();
+        queue.push(to, b"b").unwrap();
+        let mut refused = Vec::new();
+        let empty = queue.flush(
+            |_, _| Err(io::ErrorKind::HostUnreachable.into()),
+            |to, error| refused.push((to, error.kind())),
+            &stats,
+        );
+        assert!(empty);
+        assert_eq!(refused, vec![(to, io::ErrorKind::HostUnreachable); 2]);
+        assert_eq!(stats.snapshot().send_failed, 2);
+        queue.push(to, b"c").unwrap();
+        assert_eq!(queue.clear(&stats), 1);
     }
 }

@@ -14,6 +14,7 @@ use mio::net::UdpSocket;
 use mio::{Interest, Registry, Token};
 
 use crate::addr::socket_to_multiaddr;
+use crate::drop_log::DropLog;
 use crate::drops::DropCounters;
 use crate::send_queue::SendQueue;
 
@@ -32,10 +33,12 @@ pub(crate) type Deliver = Box<dyn FnMut(Multiaddr, &[u8]) -> Result<(), DeliverE
 /// The receiving side of a started gateway, registered with one poll.
 pub(crate) struct Socket {
     socket: UdpSocket,
+    local: SocketAddr,
     token: Token,
     queue: Arc<SendQueue>,
     stats: Arc<GatewayStats>,
     drops: DropCounters,
+    log: DropLog,
     buf: Box<[u8]>,
     addrs: HashMap<SocketAddr, Multiaddr>,
     /// Whether the registration includes writability (only while the queue holds
@@ -54,20 +57,28 @@ impl Socket {
         stats: Arc<GatewayStats>,
         drops: DropCounters,
     ) -> io::Result<Self> {
+        let local = socket.local_addr()?;
         let mut socket = UdpSocket::from_std(socket);
         registry.register(&mut socket, token, Interest::READABLE)?;
         Ok(Socket {
             socket,
+            local,
             token,
             queue,
             stats,
             drops,
+            log: DropLog::new(local),
             // One byte more than the limit, so that an over-size datagram is seen as such
             // rather than silently cut to a valid-looking length.
             buf: vec![0; MAX_DATAGRAM_SIZE + 1].into_boxed_slice(),
             addrs: HashMap::new(),
             watching_writes: false,
         })
+    }
+
+    /// The address the socket is bound to.
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.local
     }
 
     /// Reads up to [`READ_BATCH`] datagrams and hands each to `deliver`; returns whether the
@@ -78,13 +89,16 @@ impl Socket {
     ) -> bool {
         for _ in 0..READ_BATCH {
             match self.socket.recv_from(&mut self.buf) {
-                Ok((len, from)) => {
-                    let from = multiaddr_of(&mut self.addrs, from);
+                Ok((len, source)) => {
+                    let from = multiaddr_of(&mut self.addrs, source);
                     let datagram = self.buf.get(..len).unwrap_or(&[]);
                     match deliver(from, datagram) {
                         // Counted in the gateway's stats (and by reason here); a bad datagram
                         // never stops the loop.
-                        Err(DeliverError::Malformed(error)) => self.drops.record(&error),
+                        Err(DeliverError::Malformed(error)) => {
+                            self.drops.record(&error);
+                            self.log.malformed(source, &error);
+                        }
                         Ok(()) | Err(DeliverError::QueueFull) => {}
                         // The runtime is gone; the gateway is about to be shut down.
                         Err(DeliverError::Closed) => {}
@@ -107,10 +121,12 @@ impl Socket {
         if self.queue.is_empty() && !self.watching_writes {
             return;
         }
-        let socket = &self.socket;
-        let drained = self
-            .queue
-            .flush(|datagram, to| socket.send_to(datagram, to), &self.stats);
+        let (socket, log) = (&self.socket, &mut self.log);
+        let drained = self.queue.flush(
+            |datagram, to| socket.send_to(datagram, to),
+            |to, error| log.send_failed(to, error),
+            &self.stats,
+        );
         if drained == self.watching_writes {
             let interest = if drained {
                 Interest::READABLE
@@ -128,7 +144,8 @@ impl Socket {
 
     /// Drops what is still queued, counting each as a failed send.
     pub(crate) fn close(&mut self) {
-        self.queue.clear(&self.stats);
+        let dropped = self.queue.clear(&self.stats);
+        self.log.close(dropped);
     }
 }
 

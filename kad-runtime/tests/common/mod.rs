@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod logs;
+
 use std::thread;
 use std::time::{Duration, Instant};
 
