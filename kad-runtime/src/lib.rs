@@ -66,6 +66,7 @@ mod handle;
 mod inbox_sink;
 mod keypair;
 mod mailbox;
+mod pending;
 mod persistence;
 mod reactor;
 mod records;

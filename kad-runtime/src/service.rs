@@ -4,7 +4,7 @@
 use std::fmt;
 use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -20,6 +20,7 @@ use crate::handle::SaveHandle;
 use crate::inbox_sink::InboxSink;
 use crate::keypair::Keypair;
 use crate::mailbox::{mailbox, Control};
+use crate::pending::{reply_channel, ReplyTo};
 use crate::persistence::Persistence;
 use crate::service_task::{Registered, ServiceTask};
 use crate::start::{check_gateway_count, gateway_tokens, reactor_for, start_gateways, Identity};
@@ -296,16 +297,12 @@ impl<H: Hasher> DHTService<H> {
     /// [`Error::Command`] if the node runs too many queries already.
     pub fn connect(&self, seed: Multiaddr) -> Result<(), Error> {
         let running = self.live()?;
-        let (ack, answer) = mpsc::sync_channel(1);
+        let (ack, answer) = reply_channel();
         let seeds = vec![seed];
         running.send(Command::Connect { seeds, ack })?;
         // The reactor thread acknowledges right after handing the requests to the
         // gateways; the bound only matters if it is swamped.
-        match answer.recv_timeout(self.settings.query_timeout) {
-            Ok(result) => result,
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Stopped),
-        }
+        answer.wait_timeout(self.settings.query_timeout)
     }
 
     /// Contacts in the routing table; 0 if not running.
@@ -337,7 +334,7 @@ impl<H: Hasher> DHTService<H> {
     pub(crate) fn put_with(
         &self,
         len: usize,
-        command: impl FnOnce(SyncSender<Result<usize, Error>>) -> Command<H::Key>,
+        command: impl FnOnce(ReplyTo<usize>) -> Command<H::Key>,
     ) -> SaveHandle {
         let running = match self.live() {
             Ok(running) => running,
@@ -349,9 +346,9 @@ impl<H: Hasher> DHTService<H> {
                 max: running.max_value_size,
             }));
         }
-        let (reply, result) = mpsc::sync_channel(1);
+        let (reply, result) = reply_channel();
         match running.send(command(reply)) {
-            Ok(()) => SaveHandle::pending(result),
+            Ok(()) => SaveHandle::new(result),
             Err(error) => SaveHandle::failed(error),
         }
     }
@@ -394,13 +391,9 @@ impl<H: Hasher> DHTService<H> {
         timeout: Duration,
     ) -> Result<Option<Record>, Error> {
         let running = self.live()?;
-        let (reply, result) = mpsc::sync_channel(1);
+        let (reply, result) = reply_channel();
         running.send(Command::Get { key, kind, reply })?;
-        match result.recv_timeout(timeout) {
-            Ok(record) => Ok(record),
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Stopped),
-        }
+        result.wait_timeout(timeout)
     }
 
     /// A snapshot of the routing table, records and traffic; all zero if never started.

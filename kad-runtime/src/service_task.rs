@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Sender, SyncSender};
+use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,6 +19,7 @@ use kad_proto::{Gateway, MessageSink, Multiaddr, PolledGateway, SendError, WireM
 use crate::command::{Command, Input, MutablePut, Reply};
 use crate::error::Error;
 use crate::mailbox::Inbox;
+use crate::pending::ReplyTo;
 use crate::persistence::{HeldPut, Persistence};
 use crate::stats::Published;
 use crate::task::{Task, Turn};
@@ -277,7 +278,7 @@ impl<K: KeyType> ServiceTask<K> {
                         .map(drop)
                         .map_err(Error::from),
                 };
-                let _ = ack.try_send(result);
+                let _ = ack.send(result);
             }
             command if self.waiting_for_contacts() => self.deferred.push_back(command),
             Command::Get { key, kind, reply } => match self.node.get_record(now, key, kind) {
@@ -285,7 +286,7 @@ impl<K: KeyType> ServiceTask<K> {
                     self.replies.insert(id, Reply::Get(reply));
                 }
                 Err(_) => {
-                    let _ = reply.try_send(None);
+                    let _ = reply.send(Ok(None));
                 }
             },
             Command::Put { key, record, reply } => {
@@ -310,17 +311,13 @@ impl<K: KeyType> ServiceTask<K> {
     }
 
     /// Sends the put's result to `reply` once it finishes, or its refusal now.
-    fn await_put(
-        &mut self,
-        put: Result<QueryId, CommandError>,
-        reply: SyncSender<Result<usize, Error>>,
-    ) {
+    fn await_put(&mut self, put: Result<QueryId, CommandError>, reply: ReplyTo<usize>) {
         match put {
             Ok(id) => {
                 self.replies.insert(id, Reply::Put(reply));
             }
             Err(error) => {
-                let _ = reply.try_send(Err(error.into()));
+                let _ = reply.send(Err(error.into()));
             }
         }
     }
