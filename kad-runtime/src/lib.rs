@@ -68,6 +68,7 @@ mod keypair;
 mod mailbox;
 mod pending;
 mod persistence;
+mod query_future;
 mod reactor;
 mod records;
 mod service;
@@ -79,6 +80,7 @@ mod stats;
 mod storage;
 mod task;
 mod token;
+mod values;
 
 pub use builder::{
     Builder, DEFAULT_FLUSH_INTERVAL, DEFAULT_INBOUND_QUEUE, DEFAULT_QUERY_TIMEOUT_FACTOR,
@@ -90,6 +92,7 @@ pub use kad_core::{Config, MutableRecord, NodeStats, PublicKey, MAX_MUTABLE_VALU
 pub use kad_proto::{Gateway, GatewayStatsSnapshot, Multiaddr, MAX_VALUE_SIZE};
 pub use kad_udp::{DropCounters, UdpGateway};
 pub use keypair::Keypair;
+pub use query_future::QueryFuture;
 pub use reactor::{Reactor, DEFAULT_BUSY_POLL};
 pub use service::DHTService;
 pub use stats::{Dropped, Stats};
