@@ -1,7 +1,8 @@
 //! [`Pending`]: the caller's end of an answer from a service's task, waited on either way:
 //! blocking a thread, or polled as a future by any executor. The task answers through a
-//! [`ReplyTo`], a `oneshot` sender whose `send` never blocks the reactor thread; a task that
-//! goes away without answering (the service stopped) drops it, and the caller gets
+//! [`ReplyTo`], a `oneshot` sender whose `send` never blocks the reactor thread (it unparks
+//! the waiting thread, or wakes the waiting task's waker, which executors keep cheap); a task
+//! that goes away without answering (the service stopped) drops it, and the caller gets
 //! [`Error::Stopped`].
 
 use std::fmt;
