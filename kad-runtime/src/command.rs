@@ -2,12 +2,11 @@
 //! from the service's callers (each with the channel its answer goes back on), and the order
 //! to stop.
 
-use std::sync::mpsc::SyncSender;
-
 use kad_core::{CommandError, Keypair, QueryResult, Record, RecordKind};
 use kad_proto::{Multiaddr, WireMessage};
 
 use crate::error::Error;
+use crate::pending::ReplyTo;
 
 /// One item of a service's inbox.
 pub(crate) enum Input<K> {
@@ -27,25 +26,25 @@ pub(crate) enum Command<K> {
     /// Bootstrap from these seeds; acknowledged once the first requests are out.
     Connect {
         seeds: Vec<Multiaddr>,
-        ack: SyncSender<Result<(), Error>>,
+        ack: ReplyTo<()>,
     },
     /// Look a record of this kind up.
     Get {
         key: K,
         kind: RecordKind,
-        reply: SyncSender<Option<Record>>,
+        reply: ReplyTo<Option<Record>>,
     },
     /// Store a record.
     Put {
         key: K,
         record: Record,
-        reply: SyncSender<Result<usize, Error>>,
+        reply: ReplyTo<usize>,
     },
     /// Publish the next version of a mutable record.
     PutMutable {
         key: K,
         put: Box<MutablePut>,
-        reply: SyncSender<Result<usize, Error>>,
+        reply: ReplyTo<usize>,
     },
 }
 
@@ -60,19 +59,21 @@ pub(crate) struct MutablePut {
 
 /// Where the result of a running query goes.
 pub(crate) enum Reply {
-    Get(SyncSender<Option<Record>>),
-    Put(SyncSender<Result<usize, Error>>),
+    Get(ReplyTo<Option<Record>>),
+    Put(ReplyTo<usize>),
 }
 
 impl Reply {
     /// Tells the caller the query failed with `error`.
     pub(crate) fn fail(self, error: Error) {
+        // A caller that stopped waiting is not an error.
         match self {
-            Reply::Put(reply) => {
-                let _ = reply.try_send(Err(error));
+            Reply::Get(reply) => {
+                let _ = reply.send(Err(error));
             }
-            // A get has no error to hear of: dropping the sender ends its wait.
-            Reply::Get(_) => {}
+            Reply::Put(reply) => {
+                let _ = reply.send(Err(error));
+            }
         }
     }
 
@@ -80,7 +81,7 @@ impl Reply {
     pub(crate) fn send<K>(self, result: QueryResult<Multiaddr, K>) {
         match (self, result) {
             (Reply::Get(reply), QueryResult::Get { record, .. }) => {
-                let _ = reply.try_send(record);
+                let _ = reply.send(Ok(record));
             }
             (
                 Reply::Put(reply),
@@ -94,7 +95,7 @@ impl Reply {
                     Some(seq) => Err(Error::Command(CommandError::Superseded { seq })),
                     None => Ok(replicas),
                 };
-                let _ = reply.try_send(result);
+                let _ = reply.send(result);
             }
             // A result of another kind cannot come for this id; dropping the sender tells the
             // caller the query ended without an answer.

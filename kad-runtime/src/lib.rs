@@ -44,12 +44,45 @@
 //! transports, a [`FaultyGateway`]) receive on threads of their own and hand messages over
 //! through the service's inbox and the doorbell.
 //!
-//! Only [`query`](DHTService::query) blocks, for at most the query timeout;
-//! [`save`](DHTService::save) returns a [`SaveHandle`] that may be waited on.
+//! Only [`query`](DHTService::query) and the other lookups block, for at most the query
+//! timeout, and each has a future that does not (see below);
+//! [`save`](DHTService::save) returns a [`SaveHandle`] that may be waited on or awaited.
 //! [`connect`](DHTService::connect) waits only for the reactor thread to send the first
 //! requests. A service that is not started or already stopped answers every call at once;
 //! [`stop`](DHTService::stop) returns once the service's gateways are shut down and, for a
 //! service with its own reactor, its thread joined.
+//!
+//! ## Async callers
+//!
+//! [`query_async`](DHTService::query_async),
+//! [`get_mutable_async`](DHTService::get_mutable_async) and
+//! [`get_immutable_async`](DHTService::get_immutable_async) start a lookup and return a
+//! [`QueryFuture`] of its result, and a [`SaveHandle`] is itself a future. They resolve to
+//! what the blocking calls return, never block the thread that polls them, and need no
+//! particular async runtime: tokio, async-std, smol or a plain `block_on` drive them alike,
+//! and this crate depends on none. A lookup ends within a few request timeouts, so its
+//! future always resolves; for a shorter bound, wrap it in your runtime's timeout. A
+//! service that stops ends the futures waiting on it with [`Error::Stopped`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use kad_runtime::{DHTService, UdpGateway};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut service = DHTService::builder().build()?;
+//! service.register_gateway(UdpGateway::new("127.0.0.1:0"));
+//! service.start()?;
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+//! runtime.block_on(async {
+//!     let _replicas: usize = service.save(b"key", b"value".to_vec()).await?;
+//!     let lookup = service.query_async(b"key");                  // the lookup starts here
+//!     let value = tokio::time::timeout(Duration::from_secs(2), lookup).await??;
+//!     assert_eq!(value.as_deref(), Some(&b"value"[..]));
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! ## Logging
 //!
@@ -109,7 +142,9 @@ mod lookup_stats;
 mod mailbox;
 #[cfg(feature = "prometheus")]
 pub mod metrics;
+mod pending;
 mod persistence;
+mod query_future;
 mod reactor;
 mod records;
 mod service;
@@ -121,6 +156,7 @@ mod stats;
 mod storage;
 mod task;
 mod token;
+mod values;
 
 pub use builder::{
     Builder, DEFAULT_FLUSH_INTERVAL, DEFAULT_INBOUND_QUEUE, DEFAULT_QUERY_TIMEOUT_FACTOR,
@@ -135,6 +171,7 @@ pub use kad_proto::{Gateway, GatewayStatsSnapshot, Multiaddr, MAX_VALUE_SIZE};
 pub use kad_udp::{DropCounters, UdpGateway};
 pub use keypair::Keypair;
 pub use lookup_stats::{Histogram, LookupStats, Lookups, HOP_BOUNDS, LATENCY_BOUNDS_MS};
+pub use query_future::QueryFuture;
 pub use reactor::{Reactor, DEFAULT_BUSY_POLL};
 pub use service::DHTService;
 pub use stats::{Dropped, Stats};

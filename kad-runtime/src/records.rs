@@ -7,6 +7,7 @@ use crate::command::{Command, MutablePut};
 use crate::error::Error;
 use crate::handle::SaveHandle;
 use crate::keypair::Keypair;
+use crate::query_future::QueryFuture;
 use crate::service::DHTService;
 use crate::{MutableRecord, PublicKey};
 
@@ -84,10 +85,20 @@ impl<H: Hasher> DHTService<H> {
         public_key: &PublicKey,
         salt: &[u8],
     ) -> Result<Option<MutableRecord>, Error> {
+        self.get_mutable_async(public_key, salt)
+            .wait_timeout(self.query_timeout())
+    }
+
+    /// Like [`get_mutable`](Self::get_mutable), without blocking: starts the lookup and
+    /// returns a future of its result, as [`query_async`](Self::query_async) does.
+    pub fn get_mutable_async(
+        &self,
+        public_key: &PublicKey,
+        salt: &[u8],
+    ) -> QueryFuture<MutableRecord> {
         let key = mutable_key(self.hasher(), public_key, salt);
-        let record = self.get_within(key, RecordKind::Mutable, self.query_timeout())?;
-        Ok(match record {
-            Some(Record::Mutable(record)) => Some(*record),
+        self.get_async(key, RecordKind::Mutable, |record| match record {
+            Record::Mutable(record) => Some(*record),
             _ => None,
         })
     }
@@ -109,7 +120,15 @@ impl<H: Hasher> DHTService<H> {
     /// that hashes to `key` is taken. Blocks as [`try_query`](Self::try_query) does;
     /// `Ok(None)` if no node has it.
     pub fn get_immutable(&self, key: &H::Key) -> Result<Option<Vec<u8>>, Error> {
-        let record = self.get_within(*key, RecordKind::Immutable, self.query_timeout())?;
-        Ok(record.map(Record::into_value))
+        self.get_immutable_async(key)
+            .wait_timeout(self.query_timeout())
+    }
+
+    /// Like [`get_immutable`](Self::get_immutable), without blocking: starts the lookup and
+    /// returns a future of its result, as [`query_async`](Self::query_async) does.
+    pub fn get_immutable_async(&self, key: &H::Key) -> QueryFuture<Vec<u8>> {
+        self.get_async(*key, RecordKind::Immutable, |record| {
+            Some(record.into_value())
+        })
     }
 }

@@ -1,15 +1,17 @@
 //! [`DHTService`]: a Kademlia node run by a reactor thread, behind a small API of which only
-//! [`query`](DHTService::query) blocks.
+//! the lookups block ([`query`](DHTService::query)), and those have futures too
+//! ([`query_async`](DHTService::query_async)). This file starts, joins and stops the
+//! service; its values are in `values.rs`, its signed records in `records.rs`.
 
 use std::fmt;
 use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use kad_core::{CommandError, Config, Hasher, Record, RecordKind, RecordRules, Sha1Hasher};
+use kad_core::{Config, Hasher, RecordRules, Sha1Hasher};
 use kad_proto::{Gateway, Multiaddr};
 use tracing::field::display;
 
@@ -17,7 +19,6 @@ use crate::builder::{Builder, Settings};
 use crate::command::Command;
 use crate::command::Input;
 use crate::error::Error;
-use crate::handle::SaveHandle;
 use crate::inbox_sink::InboxSink;
 use crate::keypair::Keypair;
 use crate::mailbox::{mailbox, Control};
@@ -252,7 +253,7 @@ impl<H: Hasher> DHTService<H> {
     }
 
     /// The running service, or why there is none.
-    fn live(&self) -> Result<&StartedService<H::Key>, Error> {
+    pub(crate) fn live(&self) -> Result<&StartedService<H::Key>, Error> {
         match &self.started {
             None => Err(Error::NotStarted),
             Some(running)
@@ -316,17 +317,12 @@ impl<H: Hasher> DHTService<H> {
     /// Fails with [`Error::UnreachableAddress`] if no gateway can reach `seed`, and with
     /// [`Error::Command`] if the node runs too many queries already.
     pub fn connect(&self, seed: Multiaddr) -> Result<(), Error> {
-        let running = self.live()?;
-        let (ack, answer) = mpsc::sync_channel(1);
         let seeds = vec![seed];
-        running.send(Command::Connect { seeds, ack })?;
         // The reactor thread acknowledges right after handing the requests to the
         // gateways; the bound only matters if it is swamped.
-        match answer.recv_timeout(self.settings.query_timeout) {
-            Ok(result) => result,
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Stopped),
-        }
+        self.live()?
+            .ask(|ack| Command::Connect { seeds, ack })
+            .wait_timeout(self.settings.query_timeout)
     }
 
     /// Contacts in the routing table; 0 if not running.
@@ -336,92 +332,9 @@ impl<H: Hasher> DHTService<H> {
             .unwrap_or(0)
     }
 
-    /// Stores `value` under `key` (hashed with the service's hasher) here and at the k nodes
-    /// closest to the key, without blocking. The returned handle tells, if waited on, how
-    /// many nodes took a copy; dropping it does not cancel the save. This node re-puts the
-    /// value before it expires, for as long as it runs.
-    ///
-    /// A value over [`MAX_VALUE_SIZE`](kad_proto::MAX_VALUE_SIZE) (what fits one datagram)
-    /// is refused: the handle's [`wait`](SaveHandle::wait) returns [`Error::Command`].
-    pub fn save(&self, key: impl AsRef<[u8]>, value: Vec<u8>) -> SaveHandle {
-        let key = self.hasher.hash(key.as_ref());
-        let len = value.len();
-        self.put_with(len, |reply| Command::Put {
-            key,
-            record: Record::Plain(value),
-            reply,
-        })
-    }
-
-    /// Sends the put `command` makes of a reply channel, once a value of `len` bytes is
-    /// known to fit a datagram; the handle of its result.
-    pub(crate) fn put_with(
-        &self,
-        len: usize,
-        command: impl FnOnce(SyncSender<Result<usize, Error>>) -> Command<H::Key>,
-    ) -> SaveHandle {
-        let running = match self.live() {
-            Ok(running) => running,
-            Err(error) => return SaveHandle::failed(error),
-        };
-        if len > running.max_value_size {
-            return SaveHandle::failed(Error::Command(CommandError::ValueTooLarge {
-                len,
-                max: running.max_value_size,
-            }));
-        }
-        let (reply, result) = mpsc::sync_channel(1);
-        match running.send(command(reply)) {
-            Ok(()) => SaveHandle::pending(result),
-            Err(error) => SaveHandle::failed(error),
-        }
-    }
-
-    /// Finds the value stored under `key`: here first, then across the network. Blocks until
-    /// the lookup ends, at most the query timeout (four request timeouts unless set with
-    /// [`Builder::query_timeout`]). Returns `None` if no node has the value, on timeout, and
-    /// if the service is not running.
-    pub fn query(&self, key: impl AsRef<[u8]>) -> Option<Vec<u8>> {
-        self.try_query(key).ok().flatten()
-    }
-
-    /// Like [`query`](Self::query), telling "not found" (`Ok(None)`) apart from "not
-    /// running" and "timed out" (`Err`).
-    pub fn try_query(&self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, Error> {
-        self.query_within(key, self.settings.query_timeout)
-    }
-
-    /// Like [`try_query`](Self::try_query), waiting at most `timeout`.
-    pub fn query_within(
-        &self,
-        key: impl AsRef<[u8]>,
-        timeout: Duration,
-    ) -> Result<Option<Vec<u8>>, Error> {
-        let key = self.hasher.hash(key.as_ref());
-        let record = self.get_within(key, RecordKind::Plain, timeout)?;
-        Ok(record.map(Record::into_value))
-    }
-
     /// How long a query waits for its answer.
     pub(crate) fn query_timeout(&self) -> Duration {
         self.settings.query_timeout
-    }
-
-    /// The record of `kind` under `key`, waiting at most `timeout`.
-    pub(crate) fn get_within(
-        &self,
-        key: H::Key,
-        kind: RecordKind,
-        timeout: Duration,
-    ) -> Result<Option<Record>, Error> {
-        let running = self.live()?;
-        let (reply, result) = mpsc::sync_channel(1);
-        running.send(Command::Get { key, kind, reply })?;
-        match result.recv_timeout(timeout) {
-            Ok(record) => Ok(record),
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Stopped),
-        }
     }
 
     /// A snapshot of the routing table, records and traffic; all zero if never started.

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Sender, SyncSender};
+use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +25,7 @@ use crate::drop_log::DropLog;
 use crate::error::Error;
 use crate::inbox_sink::InboxSink;
 use crate::mailbox::Inbox;
+use crate::pending::ReplyTo;
 use crate::persistence::{HeldPut, Persistence};
 use crate::stats::Published;
 use crate::task::{Task, Turn};
@@ -299,7 +300,7 @@ impl<K: KeyType> ServiceTask<K> {
                     Ok(()) => tracing::info!(seeds = count, "bootstrap started"),
                     Err(error) => tracing::warn!(%error, "bootstrap not started"),
                 }
-                let _ = ack.try_send(result);
+                let _ = ack.send(result);
             }
             command if self.waiting_for_contacts() => self.deferred.push_back(command),
             Command::Get { key, kind, reply } => match self.node.get_record(now, key, kind) {
@@ -307,7 +308,7 @@ impl<K: KeyType> ServiceTask<K> {
                     self.replies.insert(id, Reply::Get(reply));
                 }
                 Err(_) => {
-                    let _ = reply.try_send(None);
+                    let _ = reply.send(Ok(None));
                 }
             },
             Command::Put { key, record, reply } => {
@@ -332,17 +333,13 @@ impl<K: KeyType> ServiceTask<K> {
     }
 
     /// Sends the put's result to `reply` once it finishes, or its refusal now.
-    fn await_put(
-        &mut self,
-        put: Result<QueryId, CommandError>,
-        reply: SyncSender<Result<usize, Error>>,
-    ) {
+    fn await_put(&mut self, put: Result<QueryId, CommandError>, reply: ReplyTo<usize>) {
         match put {
             Ok(id) => {
                 self.replies.insert(id, Reply::Put(reply));
             }
             Err(error) => {
-                let _ = reply.try_send(Err(error.into()));
+                let _ = reply.send(Err(error.into()));
             }
         }
     }

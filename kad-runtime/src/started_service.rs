@@ -14,6 +14,7 @@ use tracing::Span;
 use crate::command::{Command, Input};
 use crate::error::Error;
 use crate::mailbox::Mailbox;
+use crate::pending::{reply_channel, Pending, ReplyTo};
 use crate::reactor::Reactor;
 use crate::stats::Published;
 
@@ -43,5 +44,15 @@ impl<K> StartedService<K> {
         self.mailbox
             .send(Input::Command(command))
             .map_err(|_| Error::Stopped)
+    }
+
+    /// Queues the command `command` makes of a reply channel; the caller's end of the
+    /// reply, which fails at once if the task is gone.
+    pub(crate) fn ask<T>(&self, command: impl FnOnce(ReplyTo<T>) -> Command<K>) -> Pending<T> {
+        let (reply, answer) = reply_channel();
+        match self.send(command(reply)) {
+            Ok(()) => answer,
+            Err(error) => Pending::failed(error),
+        }
     }
 }
