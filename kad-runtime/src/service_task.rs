@@ -192,7 +192,7 @@ impl<K: KeyType> ServiceTask<K> {
         persistence: Option<Persistence<K>>,
         down: Sender<()>,
     ) -> Self {
-        ServiceTask {
+        let task = ServiceTask {
             node,
             gateways,
             inbox,
@@ -207,7 +207,11 @@ impl<K: KeyType> ServiceTask<K> {
             drops: sink.drops(),
             span: sink.span().clone(),
             _down: down,
-        }
+        };
+        // The stats show the node as it starts (with its restored records, say) before
+        // the reactor thread's first batch.
+        task.publish();
+        task
     }
 
     /// Handles up to [`BATCH`] waiting inputs; returns whether some are left, or `None` on
