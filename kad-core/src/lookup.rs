@@ -194,7 +194,9 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         if self.candidates.len() <= self.max_candidates {
             return;
         }
-        let in_flight = |c: &Candidate<A, K>| matches!(c.state, State::InFlight | State::Slow);
+        let in_flight = |c: &Candidate<A, K>| {
+            matches!(c.state, State::InFlight | State::Retrying | State::Slow)
+        };
         if self.paths.len() == 1 {
             let mut i = self.candidates.len();
             while self.candidates.len() > self.max_candidates && i > 0 {
@@ -317,7 +319,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         let Some(c) = self.find_mut(id) else {
             return SoftTimeout::Nothing;
         };
-        if c.state != State::InFlight {
+        if !matches!(c.state, State::InFlight | State::Retrying) {
             return SoftTimeout::Nothing;
         }
         if c.tries <= retries {
@@ -327,11 +329,17 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         SoftTimeout::MovedOn
     }
 
-    /// `id` was asked once more after a soft timeout.
+    /// `id` was asked once more after a soft timeout: it gives up its request slot, so that
+    /// the lookup moves on, and is waited for until that request's own soft timeout.
     pub(crate) fn retry_sent(&mut self, id: &K) {
         if let Some(c) = self.find_mut(id) {
             c.tries = c.tries.saturating_add(1);
             c.outstanding = c.outstanding.saturating_add(1);
+            if c.state == State::InFlight {
+                c.state = State::Retrying;
+                let path = usize::from(c.path);
+                self.paths[path].in_flight -= 1;
+            }
             self.clock.stats.requests += 1;
         }
     }
@@ -339,10 +347,14 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
     /// `id` stops holding a request slot; its answer still counts until it fails.
     pub(crate) fn slow(&mut self, id: &K) {
         if let Some(c) = self.find_mut(id) {
-            if c.state == State::InFlight {
-                c.state = State::Slow;
-                let path = usize::from(c.path);
-                self.paths[path].in_flight -= 1;
+            match c.state {
+                State::InFlight => {
+                    c.state = State::Slow;
+                    let path = usize::from(c.path);
+                    self.paths[path].in_flight -= 1;
+                }
+                State::Retrying => c.state = State::Slow,
+                _ => {}
             }
         }
     }
@@ -431,12 +443,12 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         }
     }
 
-    /// Moves an asked candidate (in flight or slow) to `state`; returns its depth and path.
+    /// Moves an asked candidate (in flight, retrying or slow) to `state`; returns its depth and path.
     fn mark(&mut self, id: &K, state: State) -> Option<(u32, u8)> {
         let c = self.find_mut(id)?;
         let held_slot = match c.state {
             State::InFlight => true,
-            State::Slow => false,
+            State::Retrying | State::Slow => false,
             _ => return None,
         };
         c.state = state;

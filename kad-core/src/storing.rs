@@ -144,16 +144,16 @@ impl<A: Clone, K: KeyType> Storing<A, K> {
     }
 
     /// A STORE to `id` was not acknowledged within its expected round trip: the contact and
-    /// token to send it to again, or `None` when the put stops waiting for it (or already
-    /// had its answer).
+    /// token to send it to again (`retries` times at most), or `None`. Either way the put
+    /// stops waiting for it: a lost datagram is the usual cause, and the STORE sent again
+    /// most likely lands; its acknowledgement still counts if it comes before the put ends.
     pub(crate) fn soft_timeout(&mut self, id: &K) -> Option<(Contact<A, K>, Token)> {
         let retries = self.retries;
-        let t = self.target(id).filter(|t| t.state == State::Waiting)?;
-        if t.tries <= retries {
-            return Some((t.contact.clone(), t.token));
-        }
+        let t = self
+            .target(id)
+            .filter(|t| matches!(t.state, State::Waiting | State::GaveUp))?;
         t.state = State::GaveUp;
-        None
+        (t.tries <= retries).then(|| (t.contact.clone(), t.token))
     }
 
     /// The STORE to `id` was sent again.
@@ -212,7 +212,7 @@ mod tests {
     }
 
     #[test]
-    fn a_store_is_sent_again_then_no_longer_waited_for_and_a_late_ack_counts() {
+    fn a_store_is_sent_again_and_no_longer_waited_for_and_a_late_ack_counts() {
         let now = Instant::now();
         let mut s = Storing::new(outgoing(), StatsClock::new(now), 1, true);
         s.sent(c(1), Token::default());
@@ -222,8 +222,8 @@ mod tests {
         let again = s.soft_timeout(&c(1).id).map(|(c, _)| c);
         assert_eq!(again, Some(c(1)));
         s.retry_sent(&c(1).id);
-        assert_eq!(s.soft_timeout(&c(1).id), None);
-        assert!(s.is_finished(), "nobody is waited for");
+        assert!(s.is_finished(), "the STORE sent again is not waited for");
+        assert_eq!(s.soft_timeout(&c(1).id), None, "sent again once only");
         s.on_timeout(&c(1).id); // the first STORE; the second is still out
         s.on_answer(&c(1).id, StoreOutcome::Accepted);
         assert_eq!(s.acks(), 2);

@@ -11,6 +11,9 @@ pub(super) enum State {
     Waiting,
     /// Asked, holding a request slot.
     InFlight,
+    /// Asked again after a soft timeout: it holds no slot (the lookup moves on), but the
+    /// lookup still waits for it, until the soft timeout of the request sent again.
+    Retrying,
     /// Asked, past the soft timeout: its answer still counts, but it holds no slot and the
     /// lookup does not wait for it.
     Slow,

@@ -53,7 +53,7 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                     continue;
                 }
                 State::Responded => live += 1,
-                State::Waiting | State::InFlight => return false,
+                State::Waiting | State::InFlight | State::Retrying => return false,
             }
             if live >= self.k {
                 return true;

@@ -180,14 +180,17 @@ fn a_soft_timeout_asks_again_then_moves_on_and_a_late_answer_still_counts() {
     let mut l = lookup(2, 1).with_retries(1);
     l.add_contacts([c(1), c(2), c(3)], 1);
     assert_eq!(ask(&mut l), [1]);
-    // The first soft timeout asks 1 again; it keeps its slot.
+    // The first soft timeout asks 1 again and gives its slot up: the lookup moves on to 2.
     assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::Retry);
     l.retry_sent(&c(1).id);
-    assert!(ask(&mut l).is_empty());
-    // The second gives the slot up: the lookup moves on to 2 without waiting for 1.
-    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::MovedOn);
     assert_eq!(ask(&mut l), [2]);
     answer(&mut l, 2, &[]);
+    // 1 is still one of the two closest that may answer: the lookup waits for it, and
+    // asks nobody in its place yet.
+    assert!(!l.is_finished());
+    assert!(ask(&mut l).is_empty());
+    // The retry's soft timeout passes 1 over: 3 is asked in its place.
+    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::MovedOn);
     assert_eq!(ask(&mut l), [3]);
     // The first request times out for good, but the retry is still out: 1 has not failed.
     l.on_failure(&c(1).id);
@@ -195,6 +198,22 @@ fn a_soft_timeout_asks_again_then_moves_on_and_a_late_answer_still_counts() {
     assert_eq!(ids(&l.closest()), [1, 2]);
     answer(&mut l, 3, &[]);
     assert!(l.is_finished());
+}
+
+#[test]
+fn a_retry_answered_in_time_ends_the_lookup_with_it() {
+    let mut l = lookup(2, 1).with_retries(1);
+    l.add_contacts([c(1), c(2), c(3)], 1);
+    assert_eq!(ask(&mut l), [1]);
+    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::Retry);
+    l.retry_sent(&c(1).id);
+    assert_eq!(ask(&mut l), [2]);
+    answer(&mut l, 2, &[]);
+    assert!(!l.is_finished(), "waits for the retried 1");
+    answer(&mut l, 1, &[]);
+    assert!(l.is_finished());
+    assert_eq!(ids(&l.closest()), [1, 2]);
+    assert_eq!(l.clock.stats.requests, 3);
 }
 
 #[test]
