@@ -17,12 +17,17 @@ use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 /// Sends the libraries' logs (`tracing` events) to stderr, filtered by `filter` (a
-/// `RUST_LOG` directive such as `info` or `kad_runtime=debug`), else by the `RUST_LOG`
-/// variable, else by `default`. Fails on a filter that does not parse.
-pub fn install_logs(filter: Option<&str>, default: &str) -> Result<(), String> {
+/// `RUST_LOG` directive such as `info` or `kad_runtime=debug`) if given, else by the
+/// `RUST_LOG` variable, else by `fallback`. Fails on a filter that does not parse.
+pub fn install_logs(filter: Option<&str>, fallback: &str) -> Result<(), String> {
+    let parse =
+        |filter: &str| EnvFilter::try_new(filter).map_err(|e| format!("log {filter:?}: {e}"));
     let filter = match filter {
-        Some(filter) => EnvFilter::try_new(filter).map_err(|e| format!("log {filter:?}: {e}"))?,
-        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
+        Some(filter) => parse(filter)?,
+        None => match EnvFilter::try_from_default_env() {
+            Ok(filter) => filter,
+            Err(_) => parse(fallback)?,
+        },
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)

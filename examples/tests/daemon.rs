@@ -256,8 +256,14 @@ fn without_a_terminal_kad_node_is_a_daemon_configured_by_its_file() {
     assert!(!daemon.line_after("/ip4/").is_empty());
     // Stdin is at its end already: a daemon does not stop for that.
     thread::sleep(Duration::from_millis(300));
+    let mut daemon = daemon;
+    assert!(
+        daemon.child.try_wait().expect("try_wait").is_none(),
+        "still running"
+    );
     let (status, stderr) = daemon.terminate();
     assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("SIGTERM"), "{stderr}");
 }
 
 #[test]
@@ -274,6 +280,8 @@ fn bad_settings_exit_with_code_2() {
         &["run", "--bootstrap", "not-a-multiaddr"],
         &["run", "--log", "kad=[nonsense"],
         &["run", "--k", "zero"],
+        &["run", "--k", "0"],
+        &["run", "--listen", "localhost"],
     ] {
         let (status, _, err) = run(args, "");
         assert_eq!(status.code(), Some(2), "{args:?}: {err}");
@@ -313,5 +321,39 @@ fn a_data_dir_in_use_exits_with_code_4() {
     );
     assert_eq!(status.code(), Some(4), "{err}");
     let (status, stderr) = first.terminate();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn hostile_metrics_clients_cost_the_daemon_nothing() {
+    let daemon = Node::start(&["run", "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0"]);
+    daemon.line_after("/ip4/");
+    let metrics = daemon.line_after("metrics at http://");
+    let metrics = metrics.trim_end_matches("/metrics").to_string();
+    // A body announced as 100 TB, one announced and never sent, and a head without end.
+    let mut huge = TcpStream::connect(&metrics).expect("connects");
+    write!(
+        huge,
+        "POST /metrics HTTP/1.1\r\nContent-Length: 100000000000000\r\n\r\n"
+    )
+    .expect("sent");
+    let mut silent = TcpStream::connect(&metrics).expect("connects");
+    write!(
+        silent,
+        "GET /metrics HTTP/1.1\r\nContent-Length: 5000\r\n\r\n"
+    )
+    .expect("sent");
+    let mut endless = TcpStream::connect(&metrics).expect("connects");
+    let line = format!("GET /metrics HTTP/1.1\r\nX: {}", "a".repeat(64 * 1024));
+    let _ = endless.write_all(line.as_bytes());
+    // Each is answered (or cut off) and the daemon still serves a real scrape.
+    let mut answer = String::new();
+    huge.set_read_timeout(Some(WAIT)).expect("timeout");
+    let _ = huge.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    let scraped = scrape(&metrics);
+    assert!(scraped.docs.contains_key("kad_records"));
+    drop((silent, endless));
+    let (status, stderr) = daemon.terminate();
     assert_eq!(status.code(), Some(0), "{stderr}");
 }

@@ -12,13 +12,17 @@
 //! content-addressed records (`put-mutable`, `get-mutable`, `put-immutable`,
 //! `get-immutable`), `connect <multiaddr>`, `status`, `help`, `quit`; the same commands are
 //! read one per line from a pipe. Nodes must use the same `--hasher` to understand each
-//! other. SIGTERM and Ctrl-C stop a node cleanly: its data directory is written first.
+//! other. SIGTERM, SIGHUP and Ctrl-C stop a node cleanly: its data directory is written
+//! first; a second signal during that stop ends the process at once.
+//!
+//! A pipe into `kad-node` with no subcommand is not read: without a terminal kad-node is a
+//! daemon. Commands from a pipe or a script go to `kad-node repl`.
 
 mod metrics_server;
 mod repl;
 mod settings;
 
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,7 +33,7 @@ use kad_examples::{install_logs, with_hasher};
 use kad_runtime::gateway::GatewayError;
 use kad_runtime::hash::Hasher;
 use kad_runtime::{DHTService, Error, FaultyGateway, Keypair, UdpGateway};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use settings::{Checked, Settings};
@@ -130,6 +134,8 @@ fn main() -> ExitCode {
         Some(Mode::Repl(args)) => (false, args),
         None => (!io::stdin().is_terminal(), cli.node),
     };
+    // The log flag wins over RUST_LOG, and RUST_LOG over the file.
+    let log_flag = args.settings.log.clone();
     let settings = match &args.config {
         Some(path) => Settings::from_file(path).map(|file| args.settings.or(file)),
         None => Ok(args.settings),
@@ -140,7 +146,8 @@ fn main() -> ExitCode {
     };
     // Logs to stderr: info for a daemon, only warnings at a prompt, unless told otherwise.
     let default = if daemon { "info" } else { "warn" };
-    if let Err(message) = install_logs(checked.log.as_deref(), default) {
+    let fallback = checked.log.as_deref().unwrap_or(default);
+    if let Err(message) = install_logs(log_flag.as_deref(), fallback) {
         return Failure::Config(message).exit();
     }
     let result = with_hasher!(checked.hasher, |hasher| run(hasher, &checked, daemon));
@@ -181,53 +188,86 @@ fn run<H: Hasher>(hasher: H, settings: &Checked, daemon: bool) -> Result<(), Fai
         }
     }
     // Before the start, so that a signal during it is not lost.
-    let signals =
-        Signals::new([SIGTERM, SIGINT]).map_err(|e| Failure::Other(format!("signals: {e}")))?;
+    let signals = Signals::new([SIGTERM, SIGINT, SIGHUP])
+        .map_err(|e| Failure::Other(format!("signals: {e}")))?;
     service.start().map_err(Failure::of_start)?;
     let service = Arc::new(service);
-    println!("kad-node ({}) listening at:", service.hasher().name());
+    // Written and never unwrapped: a daemon's stdout may be closed.
+    let say = |line: std::fmt::Arguments| {
+        let _ = writeln!(io::stdout(), "{line}");
+    };
+    say(format_args!(
+        "kad-node ({}) listening at:",
+        service.hasher().name()
+    ));
     for addr in service.local_addrs() {
-        println!("  {addr}");
+        say(format_args!("  {addr}"));
     }
     if let Some(addr) = settings.metrics {
         let bound = metrics_server::serve(addr, Arc::clone(&service)).inspect_err(|_| {
             service.stop();
         })?;
-        println!("metrics at http://{bound}/metrics");
+        say(format_args!("metrics at http://{bound}/metrics"));
     }
     for seed in &settings.bootstrap {
         match service.connect(seed.clone()) {
-            Ok(()) => println!("joining through {seed}"),
-            Err(error) => println!("cannot join through {seed}: {error}"),
+            Ok(()) => say(format_args!("joining through {seed}")),
+            Err(error) => say(format_args!("cannot join through {seed}: {error}")),
         }
     }
+    let signal_thread = on_signals(signals, Arc::clone(&service))
+        .map_err(|e| Failure::Other(format!("signals: {e}")))?;
     if daemon {
-        wait_for_signal(signals, &service);
+        // Ends the process once the service is stopped.
+        let _ = signal_thread.join();
         return Ok(());
     }
-    let stopper = Arc::clone(&service);
-    thread::Builder::new()
-        .name("kad-node-signals".into())
-        .spawn(move || {
-            wait_for_signal(signals, &stopper);
-            std::process::exit(0);
-        })
-        .map_err(|e| Failure::Other(format!("signals: {e}")))?;
     let result = repl::run(&service, &keypair, &drops);
     service.stop();
     result.map_err(|e| Failure::Other(format!("stdin: {e}")))
 }
 
-/// Waits for SIGTERM or SIGINT, then stops the service: its data directory is written and
-/// its threads joined before this returns.
-fn wait_for_signal<H: Hasher>(mut signals: Signals, service: &DHTService<H>) {
-    let signal = signals.forever().next();
-    let name = match signal {
-        Some(SIGTERM) => "SIGTERM",
-        Some(SIGINT) => "SIGINT",
-        _ => "the end of the signal stream",
-    };
-    tracing::info!(signal = name, "stopping");
-    service.stop();
-    tracing::info!("stopped");
+/// Handles SIGTERM, SIGINT and SIGHUP on a thread of its own: the first stops the service
+/// (its data directory is written and its threads joined) and then ends the process with
+/// code 0; a second one, while that stop takes its time, ends the process at once with
+/// code 1.
+fn on_signals<H: Hasher>(
+    mut signals: Signals,
+    service: Arc<DHTService<H>>,
+) -> io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new()
+        .name("kad-node-signals".into())
+        .spawn(move || {
+            let mut arrivals = signals.forever();
+            let Some(first) = arrivals.next() else {
+                return;
+            };
+            tracing::info!(signal = signal_name(first), "stopping");
+            let stopping = thread::Builder::new()
+                .name("kad-node-stop".into())
+                .spawn(move || {
+                    service.stop();
+                    tracing::info!("stopped");
+                    std::process::exit(0);
+                });
+            if stopping.is_err() {
+                std::process::exit(1);
+            }
+            if let Some(second) = arrivals.next() {
+                tracing::warn!(
+                    signal = signal_name(second),
+                    "second signal: exiting before the stop is over"
+                );
+                std::process::exit(1);
+            }
+        })
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        SIGTERM => "SIGTERM",
+        SIGINT => "SIGINT",
+        SIGHUP => "SIGHUP",
+        _ => "a signal",
+    }
 }

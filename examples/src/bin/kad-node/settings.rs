@@ -50,8 +50,9 @@ pub struct Settings {
     /// Serve Prometheus metrics at `http://ADDR/metrics`, e.g. 127.0.0.1:9464.
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<SocketAddr>,
-    /// Log filter, as RUST_LOG takes it (`info`, `kad_runtime=debug`, ...); wins over
-    /// RUST_LOG [default: RUST_LOG, else info for `run` and warn for `repl`].
+    /// Log filter, as RUST_LOG takes it (`info`, `kad_runtime=debug`, ...). The flag wins
+    /// over RUST_LOG, which wins over the config file [default: info for `run`, warn for
+    /// `repl`].
     #[arg(long, value_name = "FILTER")]
     pub log: Option<String>,
     /// The secret key (64 hex digits) this node signs mutable records with; a new key pair
@@ -133,6 +134,11 @@ impl Settings {
             ),
             None => None,
         };
+        for listen in &self.listen {
+            listen.parse::<SocketAddr>().map_err(|_| {
+                format!("listen {listen:?} is not an address (ip:port or [ip6]:port)")
+            })?;
+        }
         let loss = self.loss.unwrap_or(0.0);
         if !(0.0..=1.0).contains(&loss) {
             return Err(format!("loss {loss} is not a fraction between 0 and 1"));
@@ -211,5 +217,6 @@ mod tests {
         assert!(bad(settings(|s| s.bootstrap = vec!["nowhere".into()])).contains("multiaddr"));
         assert!(bad(settings(|s| s.secret_key = Some("ab".into()))).contains("hex"));
         assert!(bad(settings(|s| s.request_timeout_ms = Some(0))).contains("above 0"));
+        assert!(bad(settings(|s| s.listen = vec!["localhost".into()])).contains("listen"));
     }
 }
