@@ -107,6 +107,7 @@ pub struct NodeStats {
 
 /// Requests counted by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RequestCounts {
     /// PING requests.
     pub ping: u64,

@@ -145,6 +145,7 @@ pub mod metrics;
 mod pending;
 mod persistence;
 mod query_future;
+mod query_log;
 mod reactor;
 mod records;
 mod service;
@@ -170,7 +171,7 @@ pub use kad_core::{
 pub use kad_proto::{Gateway, GatewayStatsSnapshot, Multiaddr, MAX_VALUE_SIZE};
 pub use kad_udp::{DropCounters, UdpGateway};
 pub use keypair::Keypair;
-pub use lookup_stats::{Histogram, LookupStats, Lookups, HOP_BOUNDS, LATENCY_BOUNDS_MS};
+pub use lookup_stats::{Histogram, LookupStats, Lookups, HOP_BOUNDS, LATENCY_BOUNDS_US};
 pub use query_future::QueryFuture;
 pub use reactor::{Reactor, DEFAULT_BUSY_POLL};
 pub use service::DHTService;

@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use kad_core::{QueryResult, QueryStats};
 
-/// Upper bounds of the latency histograms' buckets, in milliseconds (the last bucket, above
-/// the largest bound, is implied).
-pub const LATENCY_BOUNDS_MS: [u64; 12] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+/// Upper bounds of the latency histograms' buckets, in microseconds: 1 ms to 5 s (the last
+/// bucket, above the largest bound, is implied).
+pub const LATENCY_BOUNDS_US: [u64; 12] = [
+    1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
+    5_000_000,
+];
 
 /// Upper bounds of the hop histograms' buckets (the last bucket, above the largest bound, is
 /// implied).
@@ -16,6 +19,7 @@ pub const HOP_BOUNDS: [u64; 9] = [1, 2, 3, 4, 5, 6, 8, 10, 15];
 /// A histogram with fixed buckets: `counts[i]` values fell at or below `bounds[i]` and above
 /// the bound before it; the last count holds the values above every bound.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Histogram {
     /// Upper bounds of the buckets, increasing.
     pub bounds: &'static [u64],
@@ -50,9 +54,10 @@ impl Histogram {
 
 /// How the commands of one kind went.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LookupStats {
-    /// From the command to its result, in milliseconds (bounds [`LATENCY_BOUNDS_MS`]).
-    pub latency_ms: Histogram,
+    /// From the command to its result, in microseconds (bounds [`LATENCY_BOUNDS_US`]).
+    pub latency_us: Histogram,
     /// Hops: the longest chain of "learned from" among the contacts that answered, 1 when
     /// only contacts of the routing table did (bounds [`HOP_BOUNDS`]).
     pub hops: Histogram,
@@ -65,7 +70,7 @@ pub struct LookupStats {
 impl Default for LookupStats {
     fn default() -> Self {
         LookupStats {
-            latency_ms: Histogram::new(&LATENCY_BOUNDS_MS),
+            latency_us: Histogram::new(&LATENCY_BOUNDS_US),
             hops: Histogram::new(&HOP_BOUNDS),
             requests: 0,
             failures: 0,
@@ -76,12 +81,12 @@ impl Default for LookupStats {
 impl LookupStats {
     /// Commands that finished.
     pub fn count(&self) -> u64 {
-        self.latency_ms.count()
+        self.latency_us.count()
     }
 
     fn record(&mut self, stats: &QueryStats) {
-        let ms = u64::try_from(stats.duration.as_millis()).unwrap_or(u64::MAX);
-        self.latency_ms.record(ms);
+        let us = u64::try_from(stats.duration.as_micros()).unwrap_or(u64::MAX);
+        self.latency_us.record(us);
         self.hops.record(u64::from(stats.hops));
         self.requests += u64::from(stats.requests);
         self.failures += u64::from(stats.failures);
@@ -90,7 +95,7 @@ impl LookupStats {
     /// The mean latency, if any command finished.
     pub fn mean_latency(&self) -> Option<Duration> {
         let count = self.count();
-        (count > 0).then(|| Duration::from_millis(self.latency_ms.sum / count))
+        (count > 0).then(|| Duration::from_micros(self.latency_us.sum / count))
     }
 }
 

@@ -26,6 +26,10 @@
 //! | `kad_lookup_failures_total` | counter | `kind` | requests of theirs that timed out |
 //! | `kad_lookup_duration_seconds` | histogram | `kind` | from the command to its result |
 //! | `kad_lookup_hops` | histogram | `kind` | hops of the commands |
+//!
+//! The metrics carry no label naming the service: a program that runs several services
+//! registers each collector in a sub-registry of its own
+//! (`Registry::sub_registry_with_label`), or the families would repeat.
 
 use std::fmt::{self, Write};
 
@@ -239,7 +243,7 @@ fn lookups(e: &mut DescriptorEncoder, stats: &Stats) -> Result<(), fmt::Error> {
         MetricType::Histogram,
     )?;
     for (kind, lookup) in kinds {
-        histogram(&mut latency, kind, &lookup.latency_ms, 1e-3)?;
+        histogram(&mut latency, kind, &lookup.latency_us, 1e-6)?;
     }
     let mut hops = e.encode_descriptor(
         "kad_lookup_hops",

@@ -12,10 +12,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Instant;
 
-use kad_core::{
-    Body, CommandError, Driver, Event, KeyType, Node, QueryId, QueryResult, QueryStats, Response,
-    Transmit,
-};
+use kad_core::{Body, CommandError, Driver, Event, KeyType, Node, QueryId, Response, Transmit};
 use kad_proto::mio::Registry;
 use kad_proto::{Gateway, MessageSink, Multiaddr, PolledGateway, SendError, WireMessage};
 use tracing::Span;
@@ -27,6 +24,7 @@ use crate::inbox_sink::InboxSink;
 use crate::mailbox::Inbox;
 use crate::pending::ReplyTo;
 use crate::persistence::{HeldPut, Persistence};
+use crate::query_log;
 use crate::stats::Published;
 use crate::task::{Task, Turn};
 
@@ -461,7 +459,7 @@ impl<K: KeyType> Driver<Multiaddr, K> for Outputs<'_, K> {
     fn event(&mut self, event: Event<Multiaddr, K>) {
         if let Event::QueryFinished { id, result, stats } = event {
             self.published.finished(&result, &stats);
-            log_finished(&result, &stats);
+            query_log::finished(&result, &stats);
             match (self.replies.remove(&id), &mut self.held) {
                 (Some(reply @ Reply::Put(_)), Some(held)) => held.push((reply, result)),
                 (Some(reply), _) => reply.send(result),
@@ -469,36 +467,4 @@ impl<K: KeyType> Driver<Multiaddr, K> for Outputs<'_, K> {
             }
         }
     }
-}
-
-/// Logs a finished query: every kind at debug level, a bootstrap also at info level, or as a
-/// warning if it reached nobody.
-fn log_finished<K>(result: &QueryResult<Multiaddr, K>, stats: &QueryStats) {
-    let kind = match result {
-        QueryResult::Bootstrap { closest } => {
-            if closest.is_empty() {
-                tracing::warn!(
-                    requests = stats.requests,
-                    failures = stats.failures,
-                    "bootstrap failed: no seed or contact answered"
-                );
-            } else {
-                tracing::info!(contacts = closest.len(), "bootstrap finished");
-            }
-            "bootstrap"
-        }
-        QueryResult::FindNode { .. } => "find_node",
-        QueryResult::Get { .. } => "get",
-        QueryResult::Put { .. } => "put",
-        QueryResult::Ping { .. } => "ping",
-        _ => "other",
-    };
-    tracing::debug!(
-        kind,
-        hops = stats.hops,
-        latency = ?stats.duration,
-        requests = stats.requests,
-        failures = stats.failures,
-        "query finished"
-    );
 }

@@ -99,8 +99,9 @@ pub(crate) struct Published {
     pub(crate) peers: AtomicUsize,
     pub(crate) unreachable: AtomicU64,
     pub(crate) storage_errors: AtomicU64,
-    pub(crate) node: Mutex<NodeStats>,
-    pub(crate) buckets: Mutex<Vec<usize>>,
+    /// The node's counters and its buckets' sizes, under one lock so that a snapshot
+    /// sees them agree.
+    pub(crate) node: Mutex<(NodeStats, Vec<usize>)>,
     pub(crate) lookups: Mutex<Lookups>,
 }
 
@@ -108,11 +109,13 @@ impl Published {
     pub(crate) fn publish<K: KeyType>(&self, node: &Node<Multiaddr, K>) {
         let stats = node.stats();
         self.peers.store(stats.contacts, Ordering::Relaxed);
-        *lock(&self.node) = stats;
         let table = node.routing_table();
-        let mut buckets = lock(&self.buckets);
-        buckets.clear();
-        buckets.extend((0..table.bucket_count()).map(|i| table.bucket(i).len()));
+        let mut published = lock(&self.node);
+        published.0 = stats;
+        published.1.clear();
+        published
+            .1
+            .extend((0..table.bucket_count()).map(|i| table.bucket(i).len()));
     }
 
     /// Counts a command that finished.
@@ -121,7 +124,7 @@ impl Published {
     }
 
     pub(crate) fn snapshot(&self, gateways: &[Arc<GatewayStats>]) -> Stats {
-        let node = *lock(&self.node);
+        let (node, buckets) = lock(&self.node).clone();
         let gateways: Vec<GatewayStatsSnapshot> = gateways.iter().map(|g| g.snapshot()).collect();
         let sum = |f: fn(&GatewayStatsSnapshot) -> u64| gateways.iter().map(f).sum::<u64>();
         Stats {
@@ -135,7 +138,7 @@ impl Published {
             datagrams_sent: sum(|g| g.sent),
             bytes_received: sum(|g| g.bytes_received),
             bytes_sent: sum(|g| g.bytes_sent),
-            buckets: lock(&self.buckets).clone(),
+            buckets,
             lookups: lock(&self.lookups).clone(),
             dropped: Dropped {
                 malformed: sum(|g| g.dropped_malformed),
