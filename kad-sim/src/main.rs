@@ -113,13 +113,13 @@ struct Cli {
     min_request_timeout: Duration,
 
     /// How many times its measured variation a request's soft timeout adds to the smoothed
-    /// round trip (RFC 6298 has 4).
-    #[arg(long, default_value_t = 2)]
+    /// round trip (RFC 6298 has 4) (kad-core's default).
+    #[arg(long, default_value_t = kad_core::Config::default().rtt_deviations)]
     rtt_deviations: u32,
 
     /// How many times a lookup or a put asks a node again when a request is not answered
-    /// within its expected round trip.
-    #[arg(long, default_value_t = 2)]
+    /// within its expected round trip (kad-core's default).
+    #[arg(long, default_value_t = kad_core::Config::default().lookup_retries)]
     lookup_retries: u8,
 
     /// How long a silent routing-table contact is trusted before the node pings it (those
