@@ -38,37 +38,32 @@ fn suppressed(reason: &'static str, suppressed: u64) {
 }
 
 impl<A: Address, K: KeyType> Node<A, K> {
-    fn drop_log(&mut self) -> &mut DropLog {
-        self.drop_log.get_or_insert_with(Box::default)
+    /// Whether a drop of `reason`, counted by the limiter `pick` chooses, may be logged now
+    /// (never when debug events are off; a summary of those held back comes first).
+    fn drop_allowed(
+        &mut self,
+        now: Instant,
+        pick: fn(&mut DropLog) -> &mut LogLimiter,
+        reason: &'static str,
+    ) -> bool {
+        wanted()
+            && pick(self.drop_log.get_or_insert_with(Box::default))
+                .allow(now, |n| suppressed(reason, n))
     }
 
     /// A datagram from `from` turned away for going over its source's rate; `shared` if the
     /// source had no slot of its own (every one was in use).
     pub(crate) fn log_rate_limited(&mut self, now: Instant, from: SocketAddr, shared: bool) {
-        if !wanted() {
-            return;
-        }
         let reason = "rate_limited";
-        if self
-            .drop_log()
-            .rate_limited
-            .allow(now, |n| suppressed(reason, n))
-        {
+        if self.drop_allowed(now, |log| &mut log.rate_limited, reason) {
             tracing::debug!(%from, reason, shared, "datagram dropped");
         }
     }
 
     /// A request from the unroutable address `from`, not answered.
     pub(crate) fn log_unroutable_from(&mut self, now: Instant, from: &A) {
-        if !wanted() {
-            return;
-        }
         let reason = "unroutable";
-        if self
-            .drop_log()
-            .unroutable
-            .allow(now, |n| suppressed(reason, n))
-        {
+        if self.drop_allowed(now, |log| &mut log.unroutable, reason) {
             let from = from.socket_addr().map(display);
             tracing::debug!(from, reason, "datagram dropped");
         }
@@ -76,11 +71,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
 
     /// A request from the local address `from`, not answered.
     pub(crate) fn log_local_request(&mut self, now: Instant, from: &A) {
-        if !wanted() {
-            return;
-        }
         let reason = "local";
-        if self.drop_log().local.allow(now, |n| suppressed(reason, n)) {
+        if self.drop_allowed(now, |log| &mut log.local, reason) {
             let from = from.socket_addr().map(display);
             tracing::debug!(from, reason, "datagram dropped");
         }
@@ -88,15 +80,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
 
     /// A request to the unroutable address `to`, not sent.
     pub(crate) fn log_unroutable_to(&mut self, now: Instant, to: &A) {
-        if !wanted() {
-            return;
-        }
         let reason = "unroutable";
-        if self
-            .drop_log()
-            .unroutable
-            .allow(now, |n| suppressed(reason, n))
-        {
+        if self.drop_allowed(now, |log| &mut log.unroutable, reason) {
             let to = to.socket_addr().map(display);
             tracing::debug!(to, reason, "message dropped");
         }
