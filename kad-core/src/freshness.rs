@@ -32,7 +32,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         exclude: Option<&K>,
     ) -> Vec<Contact<A, K>> {
         let after = self.config.stale_after;
-        let mut contacts = Vec::new();
+        let mut contacts = Vec::with_capacity(self.config.max_response_contacts);
         let mut doubtful = Vec::new();
         let mut to_check = Vec::new();
         for e in self

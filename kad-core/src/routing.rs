@@ -390,34 +390,26 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         if n == 0 {
             return out;
         }
-        let cpl = self.local.shared_prefix_len(target);
-        let count = self.buckets.len();
-        let mut group = Vec::new();
-        // Bucket `cpl` shares more than `cpl` bits with the target: the closest group.
-        // Deeper buckets all differ from the target first at bit `cpl`: the next group.
-        // Then each shallower bucket `i` differs from the target first at bit `i`.
-        let groups = std::iter::once(cpl..cpl + 1)
-            .chain(std::iter::once(cpl + 1..count))
-            .chain((0..cpl.min(count)).rev().map(|i| i..i + 1));
-        for range in groups {
-            for i in range {
-                let Some(bucket) = self.buckets.get(i) else {
-                    continue;
-                };
-                for e in bucket.entries() {
-                    if Some(&e.contact.id) != exclude {
-                        group.push((e.contact.id.distance(target), e));
-                    }
-                }
-            }
+        let mut group = Vec::with_capacity(self.k);
+        for i in self.buckets_by_distance(target) {
+            let Some(bucket) = self.buckets.get(i) else {
+                continue;
+            };
+            group.extend(
+                bucket
+                    .entries()
+                    .iter()
+                    .filter(|e| Some(&e.contact.id) != exclude)
+                    .map(|e| (e.contact.id.distance(target), e)),
+            );
             let room = n - out.len();
             if group.len() > room {
-                // Only the `room` closest of the group are needed: select, then sort those.
+                // Only the `room` closest of the bucket are needed: select, then sort those.
                 group.select_nth_unstable_by(room - 1, |a, b| a.0.cmp(&b.0));
                 group.truncate(room);
             }
             group.sort_unstable_by_key(|entry| entry.0);
-            out.extend(group.drain(..).take(room).map(|(_, e)| e));
+            out.extend(group.drain(..).map(|(_, e)| e));
             if out.len() >= n {
                 break;
             }
@@ -425,8 +417,36 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         out
     }
 
+    /// The indices of the allocated buckets in the order of their contacts' distance to
+    /// `target`, closest first: every contact of a bucket is closer to `target` than every
+    /// contact of the buckets after it, so a search for the closest can stop at the first
+    /// bucket that completes it.
+    ///
+    /// With `c` the bits `target` shares with the local id: bucket `c` agrees with `target`
+    /// one bit further than any other, so it comes first. A deeper bucket `j` agrees with the
+    /// local id up to bit `j` and differs from it there, so against the deeper buckets its
+    /// contacts win bit `j` if the local id and `target` differ there (they come before every
+    /// deeper bucket, shallowest first) and lose it otherwise (after every deeper bucket,
+    /// deepest first). Then each shallower bucket `i` differs from `target` first at bit `i`.
+    fn buckets_by_distance<'a>(&'a self, target: &'a K) -> impl Iterator<Item = usize> + 'a {
+        let cpl = self.local.shared_prefix_len(target);
+        let count = self.buckets.len();
+        let (local, target) = (self.local.as_slice(), target.as_slice());
+        let differ = move |j: &usize| bit(local, *j) != bit(target, *j);
+        let deeper = cpl + 1..count.max(cpl + 1);
+        std::iter::once(cpl)
+            .chain(deeper.clone().filter(differ))
+            .chain(deeper.rev().filter(move |j| !differ(j)))
+            .chain((0..cpl.min(count)).rev())
+    }
+
     /// Replacement contacts cached in bucket `index`.
     pub fn replacements_in(&self, index: usize) -> usize {
         self.buckets.get(index).map_or(0, |b| b.replacements_len())
     }
+}
+
+/// Bit `j` of `key`, counting from the most significant bit of its first byte.
+fn bit(key: &[u8], j: usize) -> bool {
+    key[j / 8] & (0x80 >> (j % 8)) != 0
 }

@@ -99,6 +99,46 @@ proptest! {
     }
 
     #[test]
+    fn closest_matches_brute_force_near_the_local_id(
+        ids in prop::collection::vec((any::<[u8; 20]>(), 0usize..160), 0..300),
+        local in any::<[u8; 20]>(),
+        target in (any::<[u8; 20]>(), 0usize..=160),
+        n in 0usize..40,
+        exclude in any::<prop::sample::Index>(),
+    ) {
+        // Ids and targets that share a random number of leading bits with the local id, so
+        // that every bucket is populated and targets fall deep in the table too.
+        let near = |(bytes, shared): ([u8; 20], usize)| {
+            let mut id = local;
+            for bit in shared..160 {
+                let flip = bit == shared || bytes[bit / 8] & (0x80 >> (bit % 8)) != 0;
+                if flip {
+                    id[bit / 8] ^= 0x80 >> (bit % 8);
+                }
+            }
+            Id::new(id)
+        };
+        let now = Instant::now();
+        let mut node: Node<u32, Id> = Node::new(Id::new(local), Config::default(), 1, now).unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            node.add_contact(now, Contact::new(near(*id), i as u32));
+        }
+        let target = if target.1 == 160 { Id::new(local) } else { near(target) };
+        let table = node.routing_table();
+        let mut all: Vec<Id> = table.iter().map(|e| e.contact().id).collect();
+        let excluded = (!all.is_empty()).then(|| all[exclude.index(all.len())]);
+        all.retain(|id| Some(*id) != excluded);
+        all.sort_by_key(|id| id.distance(&target));
+        all.truncate(n);
+        let got: Vec<Id> = table
+            .closest(&target, n, excluded.as_ref())
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        prop_assert_eq!(got, all);
+    }
+
+    #[test]
     fn xor_is_a_metric(a in any::<[u8; 8]>(), b in any::<[u8; 8]>(), c in any::<[u8; 8]>()) {
         let (a, b, c) = (Key::new(a), Key::new(b), Key::new(c));
         let num = |d: kad_core::Distance<8>| u128::from(u64::from_be_bytes(*d.as_bytes()));
