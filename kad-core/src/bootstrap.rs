@@ -67,8 +67,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
     }
 
     /// The self-lookup of bootstrap `qid` ended with `closest`: try again later if it reached
-    /// nobody and attempts are left, or report it and refresh the buckets beyond the closest
-    /// neighbour.
+    /// nobody and attempts are left, or report it and fill the buckets farther than
+    /// `closest`.
     pub(crate) fn finish_bootstrap(
         &mut self,
         now: Instant,
@@ -112,6 +112,9 @@ impl<A: Address, K: KeyType> Node<A, K> {
             return;
         }
         let nearest = closest.first().map(|c| self.id.shared_prefix_len(&c.id));
+        // Every node of a bucket deeper than the farthest of the k closest is closer than
+        // it, so among them: those buckets are complete.
+        let farthest = closest.last().map(|c| self.id.shared_prefix_len(&c.id));
         if nearest.is_some() {
             self.small_network = closest.len() < self.config.k;
         }
@@ -123,12 +126,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
             // same time): look again once they had the time to.
             self.bootstrap_follow_up_at = Some(now + self.config.bootstrap_backoff);
         }
-        if let (true, Some(nearest)) = (self.config.bootstrap_refresh, nearest) {
-            for bucket in 0..nearest {
-                if self.refresh_bucket(now, bucket, Goal::Fill).is_err() {
-                    break;
-                }
-            }
+        if let (true, Some(farthest)) = (self.config.bootstrap_refresh, farthest) {
+            self.fill_buckets(now, farthest + 1);
         }
     }
 

@@ -108,6 +108,7 @@ mod finish;
 mod freshness;
 mod hash;
 mod ids;
+mod join_fill;
 mod key;
 mod log_limit;
 mod lookup;

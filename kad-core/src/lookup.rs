@@ -128,6 +128,11 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         &self.target
     }
 
+    /// Requests that hold a slot now (those sent again after a soft timeout do not).
+    pub(crate) fn in_flight(&self) -> usize {
+        self.seeds_in_flight + self.paths.iter().map(|p| p.in_flight).sum::<usize>()
+    }
+
     /// Adds contacts learned at `depth`, dealt out to the paths in turn.
     pub(crate) fn add_contacts<I: IntoIterator<Item = Contact<A, K>>>(
         &mut self,

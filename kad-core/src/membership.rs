@@ -26,6 +26,9 @@ pub(crate) enum Verification {
     /// and by one per bucket and maintenance round, so it does not take from `verify_rate`,
     /// which a flood of strangers could spend.
     Replacement,
+    /// A join heard of it and its bucket is short: bounded by `bootstrap_refresh_fill` per
+    /// bucket and join, it does not take from `verify_rate` either.
+    Join,
 }
 
 impl<A: Address, K: KeyType> Node<A, K> {

@@ -18,6 +18,7 @@ use crate::drop_log::DropLog;
 use crate::error::CommandError;
 use crate::event::{Event, QueryStats, StatsClock};
 use crate::ids::QueryId;
+use crate::join_fill::Heard;
 use crate::key::KeyType;
 use crate::message::{Body, Message, Request};
 use crate::pending::{PendingRequests, Purpose};
@@ -113,6 +114,8 @@ pub struct Node<A, K: KeyType> {
     pub(crate) bootstrap_retry_at: Option<Instant>,
     /// When a bootstrap that left the table short of k contacts looks again.
     pub(crate) bootstrap_follow_up_at: Option<Instant>,
+    /// What the running bootstraps heard of the buckets their join fills.
+    pub(crate) heard: Heard<A, K>,
     /// Whether the network may be smaller than k: until a bootstrap finds k nodes (a
     /// network's first node never bootstraps).
     pub(crate) small_network: bool,
@@ -236,6 +239,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             last_seeds: Vec::new(),
             bootstrap_retry_at: None,
             bootstrap_follow_up_at: None,
+            heard: Heard::new(),
             small_network: true,
             local_peers: config.contact_local_addresses,
             counters: NodeStats::default(),
@@ -346,8 +350,8 @@ impl<A: Address, K: KeyType> Node<A, K> {
 
     /// Joins the network: asks each seed address (whose id need not be known) for the contacts
     /// closest to this node, then looks this node's id up. With
-    /// [`Config::bootstrap_refresh`], every bucket farther than the closest neighbour is then
-    /// refreshed, until it holds [`Config::bootstrap_refresh_fill`] contacts. A bootstrap that reaches nobody is tried again with backoff (see
+    /// [`Config::bootstrap_refresh`], every bucket farther than the k closest is then filled
+    /// to [`Config::bootstrap_refresh_fill`] contacts. A bootstrap that reaches nobody is tried again with backoff (see
     /// [`Config::bootstrap_attempts`]); the first [`Config::MAX_BOOTSTRAP_SEEDS`] seeds are
     /// asked at each attempt, and kept to bootstrap again should the routing table become
     /// empty. A seed at a loopback, private or link-local address tells the node that it is

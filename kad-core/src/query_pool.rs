@@ -21,13 +21,19 @@ use crate::pending::Purpose;
 use crate::record::{Record, RecordKind};
 use crate::storing::Storing;
 
+/// Requests a join's bucket refresh ([`Goal::Fill`]) keeps in flight. One at a time, it
+/// stops as soon as the bucket is filled instead of wasting the answers still due, and
+/// every answer steers the next request; a join runs its refreshes side by side anyway.
+const FILL_PARALLELISM: usize = 1;
+
 /// What a lookup is for, and so what happens when it ends.
 #[derive(Clone, Debug)]
 pub(crate) enum Goal<A> {
     FindNode,
     Bootstrap(crate::bootstrap::Attempt<A>),
     Refresh,
-    /// A bucket refresh of the join: it ends as soon as the target's bucket holds
+    /// A bucket refresh of the join, for a bucket the self-lookup heard too little of: one
+    /// request at a time, it ends as soon as the target's bucket holds
     /// `bootstrap_refresh_fill` contacts.
     Fill,
     Get {
@@ -238,6 +244,9 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 });
             if lookup.is_finished() || filled {
                 self.finish_lookup(now, qid);
+                return;
+            }
+            if matches!(goal, Goal::Fill) && lookup.in_flight() >= FILL_PARALLELISM {
                 return;
             }
             if self.pending.is_full() {

@@ -156,6 +156,10 @@ impl<A: Address, K: KeyType> Node<A, K> {
                         c.addr = known.contact().addr.clone();
                     }
                 }
+                if matches!(goal, Goal::Bootstrap(_)) && self.config.bootstrap_refresh {
+                    let fill = self.config.bootstrap_refresh_fill;
+                    self.heard.hear(&contacts, &self.routing, fill);
+                }
                 if by_seed {
                     lookup.seed_done(Some((contact, token)), contacts);
                 } else {

@@ -276,8 +276,12 @@ fn a_writer_who_missed_a_version_is_told_by_the_put() {
     let key = mutable_key();
     put(&mut net, 0, key, version(1, b"one"), None);
     put(&mut net, 1, key, version(2, b"two"), Some(1));
-    // Node 2 still believes version 1 is the newest.
-    let (_, superseded) = put(&mut net, 2, key, version(3, b"three"), Some(1));
+    // A node that holds no copy of its own still believes version 1 is the newest.
+    let now = net.now;
+    let writer = (2..30)
+        .find(|&n| net.node(n).get_local_record(now, &key).is_none())
+        .expect("20 of 30 nodes hold the record");
+    let (_, superseded) = put(&mut net, writer, key, version(3, b"three"), Some(1));
     assert_eq!(superseded, Some(2));
 }
 

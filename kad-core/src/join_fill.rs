@@ -1,0 +1,111 @@
+//! Filling the buckets of a join from what its self-lookup heard.
+//!
+//! A self-lookup leaves the buckets near the node's own id full and the farther ones nearly
+//! empty, so the join refreshes every bucket beyond the closest neighbour until it holds
+//! [`Config::bootstrap_refresh_fill`] contacts. The self-lookup's answers already named
+//! contacts in most of those buckets (every answer carries k contacts, and the first ones come
+//! from far away); a lookup discards them, as they are far from the node's own id. Here
+//! the bootstrap keeps up to `bootstrap_refresh_fill` of them per bucket, and the join pings
+//! them (they enter the table if they answer, as any contact must) instead of running a
+//! lookup into their bucket. Only a bucket the answers said too little about is refreshed
+//! with a lookup, one request at a time. A ping costs its recipient far less than a
+//! FIND_NODE, and a join needs a few of them instead of a lookup's rounds.
+//!
+//! What a stranger can make of it: the contacts come from answers to the node's own
+//! requests, which a lookup would ask anyway; at most `bootstrap_refresh_fill` per bucket are
+//! kept and pinged once, so a lying seed makes a joining node send no more than a lookup
+//! through it would.
+//!
+//! [`Config::bootstrap_refresh_fill`]: crate::Config::bootstrap_refresh_fill
+
+use std::time::Instant;
+
+use crate::address::Address;
+use crate::contact::Contact;
+use crate::key::KeyType;
+use crate::membership::Verification;
+use crate::node::Node;
+use crate::query_pool::Goal;
+use crate::routing::RoutingTable;
+
+/// Contacts a running bootstrap heard of, by bucket, for the join to ping.
+#[derive(Clone, Debug)]
+pub(crate) struct Heard<A, K> {
+    /// `(bucket, contact)`, at most `per_bucket` of each bucket, ids unique.
+    contacts: Vec<(usize, Contact<A, K>)>,
+}
+
+impl<A: Address, K: KeyType> Heard<A, K> {
+    pub(crate) fn new() -> Self {
+        Heard {
+            contacts: Vec::new(),
+        }
+    }
+
+    /// Keeps those of `contacts` whose bucket in `routing` and among those heard so far still
+    /// has fewer than `per_bucket`.
+    pub(crate) fn hear(
+        &mut self,
+        contacts: &[Contact<A, K>],
+        routing: &RoutingTable<A, K>,
+        per_bucket: usize,
+    ) {
+        for contact in contacts {
+            let Some(bucket) = routing.bucket_index(&contact.id) else {
+                continue;
+            };
+            let known = routing.bucket(bucket).len();
+            if known >= per_bucket || routing.contains(&contact.id) {
+                continue;
+            }
+            let mut heard = 0;
+            for (b, c) in &self.contacts {
+                if c.id == contact.id {
+                    heard = per_bucket;
+                    break;
+                }
+                heard += usize::from(*b == bucket);
+            }
+            if known + heard < per_bucket {
+                self.contacts.push((bucket, contact.clone()));
+            }
+        }
+    }
+
+    /// Takes every contact heard of, leaving nothing (and no capacity) behind.
+    fn take(&mut self) -> Vec<(usize, Contact<A, K>)> {
+        std::mem::take(&mut self.contacts)
+    }
+}
+
+impl<A: Address, K: KeyType> Node<A, K> {
+    /// Fills buckets `0..end` (those the self-lookup of a join did not complete) that hold
+    /// fewer than `bootstrap_refresh_fill`: pings what the self-lookup heard of them, and
+    /// refreshes with a lookup those it heard too little of.
+    pub(crate) fn fill_buckets(&mut self, now: Instant, end: usize) {
+        let fill = self.config.bootstrap_refresh_fill;
+        let heard = self.heard.take();
+        for bucket in 0..end {
+            let mut missing = fill.saturating_sub(self.routing.bucket(bucket).len());
+            if missing == 0 {
+                continue;
+            }
+            for (_, contact) in heard.iter().filter(|(b, _)| *b == bucket) {
+                if missing == 0 {
+                    break;
+                }
+                if self.routing.contains(&contact.id) {
+                    continue;
+                }
+                if self.verify(now, contact.clone(), Verification::Join) {
+                    missing -= 1;
+                }
+            }
+            let refresh = missing > 0 && self.refresh_bucket(now, bucket, Goal::Fill).is_err();
+            if refresh {
+                // Every query slot is taken: maintenance refreshes the rest later.
+                break;
+            }
+        }
+    }
+}
