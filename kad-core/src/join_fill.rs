@@ -12,9 +12,10 @@
 //! FIND_NODE, and a join needs a few of them instead of a lookup's rounds.
 //!
 //! What a stranger can make of it: the contacts come from answers to the node's own
-//! requests, which a lookup would ask anyway; at most `bootstrap_refresh_fill` per bucket are
-//! kept and pinged once, so a lying seed makes a joining node send no more than a lookup
-//! through it would.
+//! requests, whose candidates a lookup asks anyway; at most `bootstrap_refresh_fill` per
+//! bucket are kept (so at most `bootstrap_refresh_fill` times the key's bits, whatever the
+//! answers say) and each is pinged once, so a lying seed makes a joining node send at most
+//! one small request per contact it named, as a lookup through it would.
 //!
 //! [`Config::bootstrap_refresh_fill`]: crate::Config::bootstrap_refresh_fill
 
@@ -31,7 +32,8 @@ use crate::routing::RoutingTable;
 /// Contacts a running bootstrap heard of, by bucket, for the join to ping.
 #[derive(Clone, Debug)]
 pub(crate) struct Heard<A, K> {
-    /// `(bucket, contact)`, at most `per_bucket` of each bucket, ids unique.
+    /// `(bucket, contact)`, at most `per_bucket` of each bucket, ids unique; emptied (and its
+    /// memory given back) when the join fills its buckets.
     contacts: Vec<(usize, Contact<A, K>)>,
 }
 
