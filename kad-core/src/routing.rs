@@ -344,9 +344,18 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
     }
 
     /// Contacts silent since before `now - peer_timeout` and not already being pinged.
+    ///
+    /// A bucket keeps its entries least recently seen first, so each is read only up to its
+    /// first contact heard from within the timeout: maintenance does not walk the whole table.
     pub(crate) fn silent(&self, now: Instant, peer_timeout: Duration) -> Vec<K> {
-        self.iter()
-            .filter(|e| !e.pinging && now.saturating_duration_since(e.last_seen) >= peer_timeout)
+        self.buckets
+            .iter()
+            .flat_map(|b| {
+                b.entries()
+                    .iter()
+                    .take_while(move |e| now.saturating_duration_since(e.last_seen) >= peer_timeout)
+            })
+            .filter(|e| !e.pinging)
             .map(|e| e.contact.id)
             .collect()
     }
