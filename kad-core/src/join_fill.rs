@@ -56,19 +56,17 @@ impl<A: Address, K: KeyType> Heard<A, K> {
             let Some(bucket) = routing.bucket_index(&contact.id) else {
                 continue;
             };
-            let known = routing.bucket(bucket).len();
-            if known >= per_bucket || routing.contains(&contact.id) {
-                continue;
-            }
-            let mut heard = 0;
+            let mut wanted = per_bucket.saturating_sub(routing.bucket(bucket).len());
             for (b, c) in &self.contacts {
-                if c.id == contact.id {
-                    heard = per_bucket;
+                if wanted == 0 || c.id == contact.id {
+                    wanted = 0;
                     break;
                 }
-                heard += usize::from(*b == bucket);
+                wanted -= usize::from(*b == bucket);
             }
-            if known + heard < per_bucket {
+            // Most contacts of an answer fall in buckets already full: the table's own
+            // lookup, a bucket scan, comes last.
+            if wanted > 0 && !routing.contains(&contact.id) {
                 self.contacts.push((bucket, contact.clone()));
             }
         }
