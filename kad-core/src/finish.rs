@@ -30,7 +30,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                 let closest = lookup.closest();
                 self.finish_bootstrap(now, qid, closest, lookup.clock, attempt);
             }
-            Goal::Refresh | Goal::Fill => {}
+            Goal::Refresh | Goal::Fill(_) => {}
             Goal::Get { .. } => self.finish_get(now, qid, lookup),
             Goal::PutMutable(put) => self.finish_put_mutable(now, qid, lookup, *put),
             Goal::Put {

@@ -22,6 +22,7 @@
 use std::time::Instant;
 
 use crate::address::Address;
+use crate::config::Config;
 use crate::contact::Contact;
 use crate::key::KeyType;
 use crate::membership::Verification;
@@ -80,10 +81,10 @@ impl<A: Address, K: KeyType> Heard<A, K> {
 
 impl<A: Address, K: KeyType> Node<A, K> {
     /// Fills buckets `0..end` (those the self-lookup of a join did not complete) that hold
-    /// fewer than `bootstrap_refresh_fill`: pings what the self-lookup heard of them, and
-    /// refreshes with a lookup those it heard too little of.
+    /// fewer than [`join_fill`]: pings what the self-lookup heard of them, and refreshes with
+    /// a lookup those it heard too little of.
     pub(crate) fn fill_buckets(&mut self, now: Instant, end: usize) {
-        let fill = self.config.bootstrap_refresh_fill;
+        let fill = join_fill(&self.config, end);
         let heard = self.heard.take();
         for bucket in 0..end {
             let mut missing = fill.saturating_sub(self.routing.bucket(bucket).len());
@@ -101,11 +102,24 @@ impl<A: Address, K: KeyType> Node<A, K> {
                     missing -= 1;
                 }
             }
-            let refresh = missing > 0 && self.refresh_bucket(now, bucket, Goal::Fill).is_err();
+            let refresh =
+                missing > 0 && self.refresh_bucket(now, bucket, Goal::Fill(fill)).is_err();
             if refresh {
                 // Every query slot is taken: maintenance refreshes the rest later.
                 break;
             }
         }
     }
+}
+
+/// How many contacts a join fills each of its `far` far buckets to: `bootstrap_refresh_fill`,
+/// and in a network so small that its far buckets are few, enough for k in all among them.
+/// (A node of a 64-node network has two far buckets, which hold 48 nodes; one of a 10 000-node
+/// network has about nine.) A small network's routing tables are then nearly complete, as the
+/// paper's bucket refresh leaves them, for a few more pings and requests per join; those of a
+/// large one cost what they did.
+fn join_fill(config: &Config, far: usize) -> usize {
+    config
+        .bootstrap_refresh_fill
+        .max(config.k.div_ceil(far.max(1)))
 }

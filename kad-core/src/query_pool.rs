@@ -33,9 +33,8 @@ pub(crate) enum Goal<A> {
     Bootstrap(crate::bootstrap::Attempt<A>),
     Refresh,
     /// A bucket refresh of the join, for a bucket the self-lookup heard too little of: one
-    /// request at a time, it ends as soon as the target's bucket holds
-    /// `bootstrap_refresh_fill` contacts.
-    Fill,
+    /// request at a time, it ends as soon as the target's bucket holds this many contacts.
+    Fill(usize),
     Get {
         /// The kind of record wanted: values of other kinds are skipped.
         kind: RecordKind,
@@ -238,15 +237,18 @@ impl<A: Address, K: KeyType> Node<A, K> {
             let Some(Query::Lookup { lookup, goal }) = self.queries.get_mut(&qid) else {
                 return;
             };
-            let filled = matches!(goal, Goal::Fill)
-                && self.routing.bucket_index(lookup.target()).is_some_and(|b| {
-                    self.routing.bucket(b).len() >= self.config.bootstrap_refresh_fill
-                });
+            let filled = match goal {
+                Goal::Fill(fill) => self
+                    .routing
+                    .bucket_index(lookup.target())
+                    .is_some_and(|b| self.routing.bucket(b).len() >= *fill),
+                _ => false,
+            };
             if lookup.is_finished() || filled {
                 self.finish_lookup(now, qid);
                 return;
             }
-            if matches!(goal, Goal::Fill) && lookup.in_flight() >= FILL_PARALLELISM {
+            if matches!(goal, Goal::Fill(_)) && lookup.in_flight() >= FILL_PARALLELISM {
                 return;
             }
             if self.pending.is_full() {

@@ -61,7 +61,7 @@ fn a_join_fills_the_far_buckets_with_pings_not_lookups() {
     // few buckets to refresh, not a lookup's rounds for every bucket (about 9 times the
     // self-lookup's FIND_NODEs here when each far bucket was refreshed with a lookup).
     assert!(
-        find_nodes <= 2 * self_lookup_only,
+        2 * find_nodes <= 5 * self_lookup_only,
         "{find_nodes} FIND_NODEs against {self_lookup_only} for the self-lookup alone"
     );
     // Lookups from the newcomer are exact.
@@ -76,4 +76,25 @@ fn a_join_fills_the_far_buckets_with_pings_not_lookups() {
         };
         assert_eq!(ids, net.true_closest(&target, 20, newcomer));
     }
+}
+
+#[test]
+fn in_a_small_network_a_join_learns_k_contacts_beyond_its_k_closest() {
+    let mut net = Net::build(5, Config::default(), 60);
+    let newcomer = net.add_node();
+    net.join(newcomer, 0);
+    let id = *net.node(newcomer).id();
+    let exist = nodes_per_bucket(&net, &id, newcomer);
+    let table = net.node(newcomer).routing_table();
+    // The k closest reach into bucket 1 or 2 of 60 nodes: the one or two far buckets hold
+    // at least k contacts between them (or every node there), not 6 each.
+    let far: Vec<usize> = (0..3)
+        .filter(|&b| table.bucket(b).len() < exist[b])
+        .collect();
+    let held: usize = far.iter().map(|&b| table.bucket(b).len()).sum();
+    let there: usize = far.iter().map(|&b| exist[b]).sum();
+    assert!(
+        held >= there.min(20),
+        "far buckets {far:?} hold {held} of {there} nodes"
+    );
 }
