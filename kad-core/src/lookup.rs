@@ -337,6 +337,12 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         SoftTimeout::MovedOn
     }
 
+    /// Whether the next request to `id` after a soft timeout is its last.
+    pub(crate) fn last_retry_next(&mut self, id: &K) -> bool {
+        let retries = self.retries;
+        self.find_mut(id).is_some_and(|c| c.tries >= retries)
+    }
+
     /// `id` was asked once more after a soft timeout: it gives up its request slot, so that
     /// the lookup moves on, and is waited for until that request's own soft timeout.
     pub(crate) fn retry_sent(&mut self, id: &K) {
