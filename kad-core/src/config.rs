@@ -54,6 +54,23 @@ pub struct Config {
     /// without loss or churn), puts' at 1.93 and 2.12 s (1.34 to 1.38 s); without loss, 1
     /// costs a sixth more find_node messages than 2 (58 against 50), and latency is the same.
     pub rtt_deviations: u32,
+    /// How long a lookup waits on a request it sent again before it sends the next, for every
+    /// retry but the last, as a percentage of the soft timeout (default 35, from 1 to 100).
+    /// The retries guard against lost datagrams, not a slow contact (whose first request
+    /// may still be answered), so they need not be a round trip apart; what the lookup
+    /// waits on a silent contact is then mostly the last retry's wait (see
+    /// `last_retry_deviations`). 10 000 simulated nodes under one-hour sessions and 5 %
+    /// loss had find_node's median at 1.38 s with 35 % against 1.51 s with 100 %; without
+    /// loss or churn, 0.97 s either way, for 3 % more messages on average (far contacts
+    /// asked a third time before their first answer arrived).
+    pub retry_gap_percent: u32,
+    /// How many times its measured variation the soft timeout of a lookup's last retry adds
+    /// to the smoothed round trip (default 2, at most [`Config::MAX_RTT_DEVIATIONS`]): after
+    /// it the contact is passed over, so it waits for a far contact's answer rather than
+    /// give up on a live one, which would leave the lookup short of the exact k closest.
+    /// With retries a whole soft timeout apart, the simulation above found the exact k
+    /// closest in 96.8 % of find_nodes with 2 and 95.1 % with 1 (1.51 s against 1.47 s).
+    pub last_retry_deviations: u32,
     /// How many times a lookup asks a candidate again (and a put sends a STORE again) when a
     /// request is not answered within its expected round trip, before it moves on (default
     /// 2: under 5 % loss and one-hour sessions, one retry left a fifth of simulated
@@ -220,6 +237,8 @@ impl Default for Config {
             request_timeout: Duration::from_secs(3),
             min_request_timeout: Duration::from_millis(250),
             rtt_deviations: 1,
+            retry_gap_percent: 35,
+            last_retry_deviations: 2,
             lookup_retries: 2,
             disjoint_paths: 1,
             mutable_quorum: 20,
@@ -275,7 +294,8 @@ impl Config {
     /// is `bootstrap_backoff` × 2⁶.
     pub const MAX_BOOTSTRAP_BACKOFF_DOUBLINGS: u32 = 6;
 
-    /// The most deviations [`rtt_deviations`](Config::rtt_deviations) may add.
+    /// The most deviations [`rtt_deviations`](Config::rtt_deviations) and
+    /// [`last_retry_deviations`](Config::last_retry_deviations) may add.
     pub const MAX_RTT_DEVIATIONS: u32 = 16;
 
     /// The most disjoint paths a lookup may run over.
@@ -340,6 +360,7 @@ impl Config {
             ("source_burst", self.source_burst as usize),
             ("max_rate_limited_sources", self.max_rate_limited_sources),
             ("response_factor", self.response_factor as usize),
+            ("retry_gap_percent", self.retry_gap_percent as usize),
         ];
         if let Some((setting, _)) = counts.iter().find(|(_, n)| *n == 0) {
             return Err(ConfigError::Zero { setting });
@@ -359,11 +380,14 @@ impl Config {
         if self.lookup_retries > Self::MAX_LOOKUP_RETRIES {
             return Err(ConfigError::TooManyRetries);
         }
-        if self.rtt_deviations > Self::MAX_RTT_DEVIATIONS {
+        if self.rtt_deviations.max(self.last_retry_deviations) > Self::MAX_RTT_DEVIATIONS {
             return Err(ConfigError::TooManyDeviations);
         }
         if self.disjoint_paths > Self::MAX_DISJOINT_PATHS {
             return Err(ConfigError::TooManyPaths);
+        }
+        if self.retry_gap_percent > 100 {
+            return Err(ConfigError::RetryGapAbove100);
         }
         Ok(())
     }
@@ -400,10 +424,12 @@ pub enum ConfigError {
     CandidatesBelowK,
     /// `lookup_retries` is above [`Config::MAX_LOOKUP_RETRIES`].
     TooManyRetries,
-    /// `rtt_deviations` is above [`Config::MAX_RTT_DEVIATIONS`].
+    /// `rtt_deviations` or `last_retry_deviations` is above [`Config::MAX_RTT_DEVIATIONS`].
     TooManyDeviations,
     /// `disjoint_paths` is above [`Config::MAX_DISJOINT_PATHS`].
     TooManyPaths,
+    /// `retry_gap_percent` is above 100: a retry would wait longer than a first request.
+    RetryGapAbove100,
 }
 
 impl fmt::Display for ConfigError {
@@ -426,7 +452,7 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::TooManyDeviations => write!(
                 f,
-                "rtt_deviations must not exceed {}",
+                "rtt_deviations and last_retry_deviations must not exceed {}",
                 Config::MAX_RTT_DEVIATIONS
             ),
             ConfigError::TooManyRetries => write!(
@@ -442,6 +468,7 @@ impl fmt::Display for ConfigError {
                 "disjoint_paths must not exceed {}",
                 Config::MAX_DISJOINT_PATHS
             ),
+            ConfigError::RetryGapAbove100 => f.write_str("retry_gap_percent must not exceed 100"),
         }
     }
 }

@@ -75,6 +75,10 @@ setters! {
     mutable_quorum: usize,
     /// Sets [`Config::rtt_deviations`].
     rtt_deviations: u32,
+    /// Sets [`Config::retry_gap_percent`].
+    retry_gap_percent: u32,
+    /// Sets [`Config::last_retry_deviations`].
+    last_retry_deviations: u32,
     /// Sets [`Config::refresh_interval`].
     refresh_interval: Duration,
     /// Sets [`Config::maintenance_interval`].

@@ -13,7 +13,10 @@
 //! timeout, see `rtt`) is sent once more, `retries` times in all, since a lost datagram is
 //! the usual cause; after that the candidate stops holding one of the request slots and the
 //! lookup moves on, but its late answer is used until the request's hard timeout, when it
-//! counts as failed.
+//! counts as failed. Once the last of these requests is out, the candidate is more likely
+//! gone than slow, so the lookup also asks the next candidate beyond the k closest in its
+//! place; it still waits for the candidate until that last request's soft timeout, but the
+//! one in its place has answered by then instead of being asked only then.
 //!
 //! With `d` disjoint paths (S/Kademlia, Baumgart and Mies 2007), the closest contacts of the
 //! routing table are dealt out to `d` paths in turn; each path keeps its own request slots
@@ -282,8 +285,13 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
                 continue;
             }
             let mut live = 0;
+            let retries = self.retries;
             for c in self.candidates.iter_mut().filter(|c| c.on_path(p)) {
                 if matches!(c.state, State::Failed | State::Slow) {
+                    continue;
+                }
+                // Its last request is out: the next candidate is asked in its place too.
+                if c.state == State::Retrying && c.tries > retries {
                     continue;
                 }
                 if live >= self.k {
@@ -332,6 +340,12 @@ impl<A: Clone + Eq, K: KeyType> Lookup<A, K> {
         }
         self.slow(id);
         SoftTimeout::MovedOn
+    }
+
+    /// Whether the next request to `id` after a soft timeout is its last.
+    pub(crate) fn last_retry_next(&mut self, id: &K) -> bool {
+        let retries = self.retries;
+        self.find_mut(id).is_some_and(|c| c.tries >= retries)
     }
 
     /// `id` was asked once more after a soft timeout: it gives up its request slot, so that

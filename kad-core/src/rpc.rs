@@ -210,7 +210,13 @@ impl<A: Address, K: KeyType> Node<A, K> {
         match lookup.soft_timeout(&id) {
             SoftTimeout::Retry => {
                 let request = goal.request(*lookup.target());
-                let sent = self.send_request(now, pending.to, Some(id), request, pending.purpose);
+                let attempt = if lookup.last_retry_next(&id) {
+                    Attempt::LastRetry
+                } else {
+                    Attempt::Retry
+                };
+                let (to, purpose) = (pending.to, pending.purpose);
+                let sent = self.send_attempt(now, to, Some(id), request, purpose, attempt);
                 if let Some(Query::Lookup { lookup, .. }) = self.queries.get_mut(&qid) {
                     if sent {
                         self.counters.lookup_retries += 1;
@@ -282,6 +288,20 @@ impl<A: Address, K: KeyType> Node<A, K> {
         request: Request<K>,
         purpose: Purpose,
     ) -> bool {
+        self.send_attempt(now, to, id, request, purpose, Attempt::First)
+    }
+
+    /// Sends a request as [`send_request`](Self::send_request) does, with the soft timeout
+    /// of `attempt`.
+    fn send_attempt(
+        &mut self,
+        now: Instant,
+        to: A,
+        id: Option<K>,
+        request: Request<K>,
+        purpose: Purpose,
+        attempt: Attempt,
+    ) -> bool {
         if to.scope() == Some(AddressScope::Unroutable) {
             self.counters.unroutable_dropped += 1;
             self.log_unroutable_to(now, &to);
@@ -317,7 +337,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
                         Purpose::Lookup(_) | Purpose::Store(_) | Purpose::Check | Purpose::Recheck,
                         Some(id),
                     ) => self
-                        .soft_timeout(&id)
+                        .soft_timeout(&id, attempt)
                         .and_then(|t| u32::try_from(t.as_micros().div_ceil(1000)).ok())
                         .and_then(|ms| NonZeroU32::new(ms.max(1))),
                     _ => None,
@@ -339,14 +359,18 @@ impl<A: Address, K: KeyType> Node<A, K> {
 
 impl<A: Address, K: KeyType> Node<A, K> {
     /// How long a lookup waits on a request to `id` before it asks again or moves on: the
-    /// contact's expected round trip, or the network's; `None` when that is no shorter than
-    /// the request timeout (nothing measured yet).
-    fn soft_timeout(&self, id: &K) -> Option<Duration> {
+    /// contact's expected round trip, or the network's (widened for the last retry, a share
+    /// of it for a retry before that); `None` when that is no shorter than the request
+    /// timeout (nothing measured yet).
+    fn soft_timeout(&self, id: &K, attempt: Attempt) -> Option<Duration> {
         let c = &self.config;
         let rule = TimeoutRule {
             min: c.min_request_timeout,
             max: c.request_timeout,
-            deviations: c.rtt_deviations,
+            deviations: match attempt {
+                Attempt::LastRetry => c.last_retry_deviations,
+                Attempt::First | Attempt::Retry => c.rtt_deviations,
+            },
         };
         let max = rule.max;
         let expected = self
@@ -354,6 +378,10 @@ impl<A: Address, K: KeyType> Node<A, K> {
             .rtt_of(id)
             .and_then(|rtt| rtt.timeout(rule))
             .or_else(|| self.rtt.timeout(rule))?;
+        let expected = match attempt {
+            Attempt::Retry => expected * c.retry_gap_percent / 100,
+            Attempt::First | Attempt::LastRetry => expected,
+        };
         (expected < max).then_some(expected)
     }
 }
@@ -366,6 +394,20 @@ impl<A, K: KeyType> Node<A, K> {
             None => self.rng.random(),
         })
     }
+}
+
+/// Which of the requests a lookup sends to one contact a request is: its soft timeout
+/// depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Attempt {
+    /// The first (also any request other than a lookup's).
+    First,
+    /// A lookup's retry with another still to come: it guards against a lost datagram, so
+    /// the next follows after [`Config::retry_gap_percent`](crate::Config::retry_gap_percent) of the soft
+    /// timeout.
+    Retry,
+    /// A lookup's last retry: waited for [`Config::last_retry_deviations`](crate::Config::last_retry_deviations).
+    LastRetry,
 }
 
 /// Whether `response` is a valid answer to a request of `kind`.

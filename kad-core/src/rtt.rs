@@ -2,7 +2,9 @@
 //! the network: a smoothed RTT and its variation, network-wide in the node and per contact
 //! in the routing table. A lookup gives up waiting on a request after the estimate's
 //! timeout (it then asks again or moves on), while the request's late answer still counts
-//! until the configured request timeout.
+//! until the configured request timeout. Retries before the last follow each other after a
+//! share of that timeout, since they guard against lost datagrams rather than a slow
+//! contact, and the last is waited for longer, so that a far contact is not given up.
 
 use std::time::Duration;
 

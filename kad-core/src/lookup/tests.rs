@@ -185,19 +185,45 @@ fn a_soft_timeout_asks_again_then_moves_on_and_a_late_answer_still_counts() {
     l.retry_sent(&c(1).id);
     assert_eq!(ask(&mut l), [2]);
     answer(&mut l, 2, &[]);
-    // 1 is still one of the two closest that may answer: the lookup waits for it, and
-    // asks nobody in its place yet.
+    // 1 is still one of the two closest that may answer: the lookup waits for it. Its last
+    // request is out, so 3 is asked in its place meanwhile.
     assert!(!l.is_finished());
-    assert!(ask(&mut l).is_empty());
-    // The retry's soft timeout passes 1 over: 3 is asked in its place.
-    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::MovedOn);
     assert_eq!(ask(&mut l), [3]);
+    answer(&mut l, 3, &[]);
+    assert!(
+        !l.is_finished(),
+        "waits for 1 until its retry's soft timeout"
+    );
     // The first request times out for good, but the retry is still out: 1 has not failed.
     l.on_failure(&c(1).id);
     answer(&mut l, 1, &[]);
     assert_eq!(ids(&l.closest()), [1, 2]);
-    answer(&mut l, 3, &[]);
     assert!(l.is_finished());
+}
+
+#[test]
+fn a_candidate_whose_last_retry_is_out_has_the_next_one_asked_in_its_place() {
+    let mut l = lookup(2, 2).with_retries(2);
+    l.add_contacts([c(1), c(2), c(3)], 1);
+    assert_eq!(ask(&mut l), [1, 2]);
+    answer(&mut l, 2, &[]);
+    // A first retry: 1 gives its slot up, but is still one of the two closest.
+    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::Retry);
+    l.retry_sent(&c(1).id);
+    assert!(
+        ask(&mut l).is_empty(),
+        "one unanswered request: likely lost"
+    );
+    // The last retry: 1 is more likely gone, and 3 is asked at once.
+    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::Retry);
+    l.retry_sent(&c(1).id);
+    assert_eq!(ask(&mut l), [3]);
+    answer(&mut l, 3, &[]);
+    assert!(!l.is_finished(), "1 may still answer its last request");
+    // Its soft timeout passes: the lookup ends without waiting another round trip.
+    assert_eq!(l.soft_timeout(&c(1).id), SoftTimeout::MovedOn);
+    assert!(l.is_finished());
+    assert_eq!(ids(&l.closest()), [2, 3]);
 }
 
 #[test]
