@@ -6,12 +6,15 @@ use std::time::{Duration, Instant};
 use crate::contact::Contact;
 use crate::key::KeyType;
 use crate::rtt::CompactRtt;
+use crate::stamp::Stamp;
 
 /// A contact in the routing table with what the table knows about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry<A, K> {
     pub(crate) contact: Contact<A, K>,
-    pub(crate) last_seen: Instant,
+    /// When a message from it was last received (see [`last_seen`](Self::last_seen)): eight
+    /// bytes instead of an `Instant`'s sixteen, as a table may hold millions of entries.
+    pub(crate) last_seen: Stamp,
     pub(crate) failures: u8,
     /// A ping to this contact is in flight; if it fails the contact is removed.
     pub(crate) pinging: bool,
@@ -23,7 +26,7 @@ impl<A, K> Entry<A, K> {
     fn new(contact: Contact<A, K>, now: Instant) -> Self {
         Entry {
             contact,
-            last_seen: now,
+            last_seen: Stamp::of(now),
             failures: 0,
             pinging: false,
             rtt: CompactRtt::default(),
@@ -37,7 +40,7 @@ impl<A, K> Entry<A, K> {
 
     /// When a message from this contact was last received.
     pub fn last_seen(&self) -> Instant {
-        self.last_seen
+        self.last_seen.instant()
     }
 
     /// Consecutive requests to this contact that went unanswered.
@@ -122,7 +125,7 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
                 return Offer::Conflict;
             }
             let mut entry = self.entries.remove(i);
-            entry.last_seen = now;
+            entry.last_seen = Stamp::of(now);
             entry.failures = 0;
             entry.pinging = false;
             self.entries.push(entry);
@@ -151,7 +154,7 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
         ping_after: Duration,
     ) -> Option<Contact<A, K>> {
         let lru = self.entries.first_mut()?;
-        if lru.pinging || now.saturating_duration_since(lru.last_seen) < ping_after {
+        if lru.pinging || now.saturating_duration_since(lru.last_seen()) < ping_after {
             return None;
         }
         lru.pinging = true;

@@ -39,7 +39,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             .routing
             .closest_entries(target, self.config.max_response_contacts, exclude)
         {
-            let silent = now.saturating_duration_since(e.last_seen) >= after;
+            let silent = now.saturating_duration_since(e.last_seen()) >= after;
             if (silent || e.failures > 0) && !e.pinging {
                 to_check.push(e.contact.id);
             }

@@ -130,6 +130,7 @@ mod routing;
 mod rpc;
 mod rtt;
 mod signed;
+mod stamp;
 mod stats;
 mod store;
 mod storing;

@@ -252,7 +252,7 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         // It answered something since the request went (a request sent again, say): alive.
         if self
             .get(id)
-            .is_none_or(|e| e.contact.addr != *addr || e.last_seen > sent)
+            .is_none_or(|e| e.contact.addr != *addr || e.last_seen() > sent)
         {
             return None;
         }
@@ -351,9 +351,9 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         self.buckets
             .iter()
             .flat_map(|b| {
-                b.entries()
-                    .iter()
-                    .take_while(move |e| now.saturating_duration_since(e.last_seen) >= peer_timeout)
+                b.entries().iter().take_while(move |e| {
+                    now.saturating_duration_since(e.last_seen()) >= peer_timeout
+                })
             })
             .filter(|e| !e.pinging)
             .map(|e| e.contact.id)
