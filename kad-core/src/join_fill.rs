@@ -1,8 +1,10 @@
 //! Filling the buckets of a join from what its self-lookup heard.
 //!
-//! A self-lookup leaves the buckets near the node's own id full and the farther ones nearly
-//! empty, so the join refreshes every bucket beyond the closest neighbour until it holds
-//! [`Config::bootstrap_refresh_fill`] contacts. The self-lookup's answers already named
+//! A self-lookup leaves the buckets near the node's own id complete (every node of a bucket
+//! deeper than the k-th closest is closer than it, so the lookup found them all) and the
+//! farther ones nearly empty, so the join fills each farther bucket to
+//! [`Config::bootstrap_refresh_fill`] contacts (more in a network so small that those buckets
+//! are few, see [`join_fill`]). The self-lookup's answers already named
 //! contacts in most of those buckets (every answer carries k contacts, and the first ones come
 //! from far away); a lookup discards them, as they are far from the node's own id. Here
 //! the bootstrap keeps up to `bootstrap_refresh_fill` of them per bucket, and the join pings
