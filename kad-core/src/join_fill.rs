@@ -35,8 +35,8 @@ use crate::routing::RoutingTable;
 /// Contacts a running bootstrap heard of, by bucket, for the join to ping.
 #[derive(Clone, Debug)]
 pub(crate) struct Heard<A, K> {
-    /// `(bucket, contact)`, at most `per_bucket` of each bucket, ids unique; emptied (and its
-    /// memory given back) when the join fills its buckets.
+    /// `(bucket, contact)` sorted by bucket, at most `per_bucket` of each bucket, ids unique;
+    /// emptied (and its memory given back) when the join fills its buckets.
     contacts: Vec<(usize, Contact<A, K>)>,
 }
 
@@ -59,18 +59,19 @@ impl<A: Address, K: KeyType> Heard<A, K> {
             let Some(bucket) = routing.bucket_index(&contact.id) else {
                 continue;
             };
-            let mut wanted = per_bucket.saturating_sub(routing.bucket(bucket).len());
-            for (b, c) in &self.contacts {
-                if wanted == 0 || c.id == contact.id {
-                    wanted = 0;
-                    break;
-                }
-                wanted -= usize::from(*b == bucket);
-            }
+            // An id always falls in the same bucket: only that bucket's contacts are read.
+            let start = self.contacts.partition_point(|(b, _)| *b < bucket);
+            let end = start + self.contacts[start..].partition_point(|(b, _)| *b == bucket);
+            let held = routing.bucket(bucket).len() + (end - start);
             // Most contacts of an answer fall in buckets already full: the table's own
             // lookup, a bucket scan, comes last.
-            if wanted > 0 && !routing.contains(&contact.id) {
-                self.contacts.push((bucket, contact.clone()));
+            if held < per_bucket
+                && self.contacts[start..end]
+                    .iter()
+                    .all(|(_, c)| c.id != contact.id)
+                && !routing.contains(&contact.id)
+            {
+                self.contacts.insert(end, (bucket, contact.clone()));
             }
         }
     }
@@ -93,7 +94,9 @@ impl<A: Address, K: KeyType> Node<A, K> {
             if missing == 0 {
                 continue;
             }
-            for (_, contact) in heard.iter().filter(|(b, _)| *b == bucket) {
+            let start = heard.partition_point(|(b, _)| *b < bucket);
+            let in_bucket = heard[start..].iter().take_while(|(b, _)| *b == bucket);
+            for (_, contact) in in_bucket {
                 if missing == 0 {
                     break;
                 }
