@@ -154,7 +154,7 @@ impl<A: Clone + Eq, K: KeyType> Bucket<A, K> {
         ping_after: Duration,
     ) -> Option<Contact<A, K>> {
         let lru = self.entries.first_mut()?;
-        if lru.pinging || now.saturating_duration_since(lru.last_seen()) < ping_after {
+        if lru.pinging || !lru.last_seen.aged(Stamp::of(now), ping_after) {
             return None;
         }
         lru.pinging = true;

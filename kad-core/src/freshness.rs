@@ -21,6 +21,7 @@ use crate::contact::Contact;
 use crate::key::KeyType;
 use crate::node::Node;
 use crate::pending::Purpose;
+use crate::stamp::Stamp;
 
 impl<A: Address, K: KeyType> Node<A, K> {
     /// The contacts of a `Nodes` answer for `target`: the closest, without those in doubt
@@ -32,6 +33,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
         exclude: Option<&K>,
     ) -> Vec<Contact<A, K>> {
         let after = self.config.stale_after;
+        let stamp = Stamp::of(now);
         let mut contacts = Vec::with_capacity(self.config.max_response_contacts);
         let mut doubtful = Vec::new();
         let mut to_check = Vec::new();
@@ -39,7 +41,7 @@ impl<A: Address, K: KeyType> Node<A, K> {
             .routing
             .closest_entries(target, self.config.max_response_contacts, exclude)
         {
-            let silent = now.saturating_duration_since(e.last_seen()) >= after;
+            let silent = e.last_seen.aged(stamp, after);
             if (silent || e.failures > 0) && !e.pinging {
                 to_check.push(e.contact.id);
             }

@@ -98,14 +98,22 @@ impl<A: Address, K: KeyType> Node<A, K> {
     /// Verifies a cached replacement for each bucket that has room, within `verify_rate`:
     /// how strangers whose verification had to wait get their turn.
     pub(crate) fn top_up_buckets(&mut self, now: Instant) {
+        if !self.routing.may_top_up() {
+            return;
+        }
+        let mut found = false;
         for index in 0..self.routing.bucket_count() {
             let Some(replacement) = self.routing.take_replacement_at(index) else {
                 continue;
             };
+            found = true;
             if !self.verify(now, replacement.clone(), Verification::Replacement) {
                 self.routing.cache(replacement, now);
                 return;
             }
+        }
+        if !found {
+            self.routing.topped_up();
         }
     }
 

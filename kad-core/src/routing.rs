@@ -14,6 +14,10 @@ use crate::key::KeyType;
 use crate::rtt::CompactRtt;
 use crate::subnet_filter::SubnetFilter;
 
+mod hints;
+
+use hints::Hints;
+
 /// What [`RoutingTable::offer`] did with a contact.
 pub(crate) enum Update<A, K> {
     /// Already known; now the most recently seen.
@@ -66,6 +70,8 @@ pub struct RoutingTable<A, K> {
     len: usize,
     /// The subnets of the contacts in the table, for [`diverse`](Self::diverse).
     subnets: SubnetFilter,
+    /// What maintenance need not read the table for (see [`Hints`]).
+    hints: Hints,
 }
 
 impl<A: Address, K: KeyType> RoutingTable<A, K> {
@@ -80,6 +86,7 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
             buckets: Vec::new(),
             len: 0,
             subnets: SubnetFilter::default(),
+            hints: Hints::default(),
         }
     }
 
@@ -263,6 +270,7 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
             .get_mut(index)?
             .fail(id, evict, max_failures, k)?;
         self.len -= 1;
+        self.hints.top_up = true;
         self.note_subnets();
         Some(Removal {
             removed: entry.contact,
@@ -300,6 +308,7 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
             .and_then(|index| self.buckets.get_mut(index))
         {
             bucket.cache(contact, now, cache);
+            self.hints.top_up = true;
         }
     }
 
@@ -341,39 +350,6 @@ impl<A: Address, K: KeyType> RoutingTable<A, K> {
         if let Some(b) = self.bucket_index(id).and_then(|i| self.buckets.get_mut(i)) {
             b.cancel_ping(id);
         }
-    }
-
-    /// Contacts silent since before `now - peer_timeout` and not already being pinged.
-    ///
-    /// A bucket keeps its entries least recently seen first, so each is read only up to its
-    /// first contact heard from within the timeout: maintenance does not walk the whole table.
-    pub(crate) fn silent(&self, now: Instant, peer_timeout: Duration) -> Vec<K> {
-        self.buckets
-            .iter()
-            .flat_map(|b| {
-                b.entries().iter().take_while(move |e| {
-                    now.saturating_duration_since(e.last_seen()) >= peer_timeout
-                })
-            })
-            .filter(|e| !e.pinging)
-            .map(|e| e.contact.id)
-            .collect()
-    }
-
-    /// Notes that a lookup for `target` ran at `now`, which keeps its bucket fresh.
-    pub(crate) fn touch(&mut self, target: &K, now: Instant) {
-        if let Some(i) = self.bucket_index(target) {
-            if let Some(b) = self.buckets.get_mut(i) {
-                b.last_lookup = now;
-            }
-        }
-    }
-
-    /// Indices of allocated buckets with no lookup into them for `interval`.
-    pub(crate) fn stale_buckets(&self, now: Instant, interval: Duration) -> Vec<usize> {
-        (0..self.buckets.len())
-            .filter(|&i| now.saturating_duration_since(self.buckets[i].last_lookup) >= interval)
-            .collect()
     }
 
     /// The `n` known contacts closest to `target`, closest first, skipping `exclude`.

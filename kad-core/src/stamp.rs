@@ -39,6 +39,14 @@ impl Stamp {
         };
         t.unwrap_or(reference)
     }
+
+    /// Whether at least `age` passed from this stamp to `now` (none if `now` is earlier), as
+    /// `now.saturating_duration_since(self.instant()) >= age` says, without converting back:
+    /// maintenance and answers ask this of many entries at a time.
+    pub(crate) fn aged(self, now: Stamp, age: Duration) -> bool {
+        let elapsed = u64::try_from(now.0.saturating_sub(self.0)).unwrap_or(0);
+        u128::from(elapsed) >= age.as_nanos()
+    }
 }
 
 #[cfg(test)]
@@ -62,5 +70,29 @@ mod tests {
             }
         }
         assert_eq!(first.instant(), base);
+    }
+
+    #[test]
+    fn aged_agrees_with_the_instants() {
+        let base = Instant::now();
+        let ms = Duration::from_millis;
+        let times = [
+            base,
+            base + ms(1),
+            base + ms(999),
+            base + ms(1000),
+            base + ms(5000),
+        ];
+        for seen in times {
+            for now in times {
+                for age in [ms(0), ms(1), ms(1000), Duration::MAX] {
+                    assert_eq!(
+                        Stamp::of(seen).aged(Stamp::of(now), age),
+                        now.saturating_duration_since(seen) >= age,
+                        "{seen:?} {now:?} {age:?}"
+                    );
+                }
+            }
+        }
     }
 }
