@@ -59,13 +59,16 @@ impl<A: Address, K: KeyType> Heard<A, K> {
             let Some(bucket) = routing.bucket_index(&contact.id) else {
                 continue;
             };
-            // An id always falls in the same bucket: only that bucket's contacts are read.
+            // Most contacts of an answer fall in buckets the table already fills.
+            let in_table = routing.bucket(bucket).len();
+            if in_table >= per_bucket {
+                continue;
+            }
+            // An id always falls in the same bucket: only that bucket's contacts are read,
+            // and the table's own lookup, a bucket scan, comes last.
             let start = self.contacts.partition_point(|(b, _)| *b < bucket);
             let end = start + self.contacts[start..].partition_point(|(b, _)| *b == bucket);
-            let held = routing.bucket(bucket).len() + (end - start);
-            // Most contacts of an answer fall in buckets already full: the table's own
-            // lookup, a bucket scan, comes last.
-            if held < per_bucket
+            if in_table + (end - start) < per_bucket
                 && self.contacts[start..end]
                     .iter()
                     .all(|(_, c)| c.id != contact.id)
