@@ -5,7 +5,10 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use kad_core::Address;
+use kad_core::{Address, AddressScope};
+
+/// Bytes of an IPv4 address and port in a message (the multiaddr `/ip4/…/udp/…`).
+const IPV4_WIRE_LEN: usize = 9;
 
 /// The UDP port every simulated node listens on.
 const PORT: u16 = 4000;
@@ -77,13 +80,35 @@ impl Address for SimAddr {
     fn socket_addr(&self) -> Option<SocketAddr> {
         Some(SocketAddr::new(self.ip().into(), self.port()))
     }
+
+    /// Every simulated address is a public one (the tests check it against kad-core's own
+    /// rule): said at once, as kad-core asks it of every contact of every answer.
+    fn scope(&self) -> Option<AddressScope> {
+        Some(AddressScope::Global)
+    }
+
+    /// An IPv4 address and a port, as the default says, without building them.
+    fn wire_len(&self) -> usize {
+        IPV4_WIRE_LEN
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use kad_core::AddressScope;
-
     use super::*;
+
+    /// What kad-core's rule says of the address, and what the address says of itself.
+    fn scopes(a: SimAddr) -> (Option<AddressScope>, Option<AddressScope>) {
+        let socket = a.socket_addr().expect("a socket address");
+        (Some(AddressScope::of(&socket)), a.scope())
+    }
+
+    /// The wire length of the address's socket address by kad-core's rule, and what the
+    /// address says.
+    fn wire_lens(a: SimAddr) -> (usize, usize) {
+        let socket = a.socket_addr().expect("a socket address");
+        (socket.wire_len(), a.wire_len())
+    }
 
     #[test]
     fn every_node_has_a_public_address_in_a_slash_24_of_its_own() {
@@ -102,8 +127,14 @@ mod tests {
             .collect();
         slash24s.dedup();
         assert_eq!(slash24s.len(), ips.len());
-        for n in [0, 77, 1_000_000, 5_832_703] {
-            assert_eq!(SimAddr(n).scope(), Some(AddressScope::Global), "{n}");
+        for n in [0, 77, 1_000_000, 5_832_703, 5_832_704, (1 << 24) - 1] {
+            assert_eq!(
+                scopes(SimAddr(n)),
+                (Some(AddressScope::Global), Some(AddressScope::Global)),
+                "{n}"
+            );
+            let (plain, sim) = wire_lens(SimAddr(n));
+            assert_eq!(plain, sim, "{n}");
         }
     }
 
@@ -113,7 +144,12 @@ mod tests {
         assert!(a.is_adversary() && !SimAddr(5).is_adversary());
         assert_eq!((a.index(), SimAddr(5).index()), (5, 5));
         assert_eq!(a.ip(), Ipv4Addr::new(100, 0, 3, 6));
-        assert_eq!(a.scope(), Some(AddressScope::Global));
+        for adversary in [a, SimAddr::adversary((1 << 24) - 1, 127)] {
+            let global = Some(AddressScope::Global);
+            assert_eq!(scopes(adversary), (global, global));
+            let (plain, sim) = wire_lens(adversary);
+            assert_eq!(plain, sim);
+        }
         let far = SimAddr::adversary(5 + 254, 3);
         assert_eq!(far.ip(), a.ip());
         assert_ne!(far.socket_addr(), a.socket_addr());
