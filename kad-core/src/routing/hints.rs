@@ -11,7 +11,8 @@ use crate::stamp::Stamp;
 /// on every node) reads them only when something may be due: a node's buckets are a dozen
 /// allocations, and a simulator keeps a million tables. Each bound only ever grows stale in
 /// the safe direction: entries are only heard from later, buckets only looked up later, and
-/// anything new is stamped with a later time.
+/// anything new is stamped with a later time, as every `now` a node is given is at or after
+/// the one before (a driver whose time went backwards would delay checks, not lose them).
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Hints {
     /// No entry was last heard from before this, if known.
